@@ -1,0 +1,168 @@
+import ArgumentParser
+import Foundation
+import MaintenanceLedger
+
+/// The `maintledger` command: parses, calls the library, prints. No rules live here.
+public struct MaintLedger: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "maintledger",
+        abstract: "A tamper-evident maintenance ledger for managed data add-ons (Key-Value Store, Postgres, Kafka).",
+        discussion: """
+            The ledger is one SQLite file: --db PATH, else $MAINTLEDGER_DB, else
+            $XDG_DATA_HOME/maintledger/ledger.sqlite (~/.local/share/maintledger/ledger.sqlite).
+            MAINTLEDGER_NOW (ISO 8601) overrides the clock; MAINTLEDGER_ACTOR (else $USER) names who acts;
+            MAINTLEDGER_SEED makes generated names, uuids and default windows reproducible.
+            Exit codes: 0 done, 1 refused or not found, 3 audit:verify found an alteration, 64 usage error.
+            """,
+        subcommands: [
+            AppsCreate.self, AddonsCreate.self, AddonsAttach.self, AddonsDetach.self, AddonsDestroy.self, AddonsList.self,
+            RedisInfo.self, MaintenanceModeShow.self, MaintenanceModeOn.self, MaintenanceModeOff.self,
+            DataMaintenances.self, DataMaintenancesInfo.self, DataMaintenancesHistory.self, DataMaintenancesWindow.self,
+            DataMaintenancesWindowUpdate.self, DataMaintenancesRun.self, DataMaintenancesSchedule.self, DataMaintenancesWait.self,
+            PlatformRequire.self, PlatformPrepare.self, PlatformReady.self, PlatformStart.self, PlatformComplete.self,
+            PlatformFail.self, PlatformCancel.self,
+            AuditTrail.self, AuditVerify.self,
+        ]
+    )
+
+    public init() {}
+
+    /// Runs one command line and exits with its code: 0, 1 (refused, not found), 3 (verification
+    /// failed) or 64 (usage). Errors print as `Error: …` on stderr, with a hint line where one helps.
+    public static func runAndExit(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            Foundation.exit(0)
+        } catch let error as LedgerError {
+            if let warning = error.warning { Console.error("Warning: \(warning)") }
+            Console.error("Error: \(error.message)")
+            if let hint = error.hint { Console.error(hint) }
+            Foundation.exit(error.exitCode)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+enum Console {
+    /// Data: stdout only.
+    static func output(_ text: String) {
+        print(text)
+    }
+
+    /// Progress, warnings and errors: stderr only.
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
+
+extension Timestamp: ExpressibleByArgument {
+    public init?(argument: String) { self.init(iso: argument) }
+}
+
+/// Where the ledger is, and the clock, actor and seed every command runs with.
+struct LedgerOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The ledger file.", valueName: "path"))
+    var db: String?
+
+    var path: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let db { return db }
+        if let path = environment["MAINTLEDGER_DB"], !path.isEmpty { return path }
+        let dataHome = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share"
+        return dataHome + "/maintledger/ledger.sqlite"
+    }
+
+    func context() throws -> LedgerContext {
+        let environment = ProcessInfo.processInfo.environment
+        var now = Timestamp(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+        if let text = environment["MAINTLEDGER_NOW"], !text.isEmpty {
+            guard let parsed = Timestamp(iso: text) else {
+                throw LedgerError.invalidInput("MAINTLEDGER_NOW '\(text)' is not an ISO 8601 time",
+                                               hint: "Use a time like 2023-04-28T18:00:00Z, or unset it.")
+            }
+            now = parsed
+        }
+        var seed: UInt64?
+        if let text = environment["MAINTLEDGER_SEED"], !text.isEmpty {
+            guard let parsed = UInt64(text) else {
+                throw LedgerError.invalidInput("MAINTLEDGER_SEED '\(text)' is not a whole number", hint: nil)
+            }
+            seed = parsed
+        }
+        let actor = [environment["MAINTLEDGER_ACTOR"], environment["USER"]].compactMap { $0 }.first { !$0.isEmpty } ?? "unknown"
+        return LedgerContext(now: now, actor: actor, seed: seed)
+    }
+
+    /// For commands that record: creates the ledger when missing.
+    func openForWriting() throws -> Ledger {
+        let context = try context()
+        return Ledger(database: try LedgerDatabase.open(at: path, mode: .createIfMissing), context: context)
+    }
+
+    /// For commands that only read: a missing ledger is an error and nothing is created.
+    func openForReading() throws -> Ledger {
+        let context = try context()
+        return Ledger(database: try LedgerDatabase.open(at: path, mode: .mustExist), context: context)
+    }
+}
+
+/// `-a/--app APP`, optional.
+struct AppOption: ParsableArguments {
+    @Option(name: [.customShort("a"), .long], help: "The app (lets ADDON be an attachment such as REDIS_URL or REDIS).")
+    var app: String?
+}
+
+/// `-a/--app APP`, required.
+struct RequiredAppOption: ParsableArguments {
+    @Option(name: [.customShort("a"), .long], help: "The app.")
+    var app: String
+}
+
+/// The add-on argument with its optional app.
+struct AddonArguments: ParsableArguments {
+    @Argument(help: "The add-on's name, or with -a an attachment (REDIS_URL or REDIS).")
+    var addon: String
+
+    @OptionGroup var app: AppOption
+
+    var selector: AddonSelector { AddonSelector(addon, app: app.app) }
+}
+
+/// One output family for lists: table by default, or `--json`, `--ndjson`, `--csv`.
+struct ListFormatOptions: ParsableArguments {
+    @Flag(name: [.customShort("j"), .long], help: "Print a JSON array.") var json = false
+    @Flag(help: "Print one JSON object per line.") var ndjson = false
+    @Flag(name: [.customShort("c"), .long], help: "Print CSV (RFC 4180) with a header row.") var csv = false
+
+    func validate() throws {
+        if [json, ndjson, csv].filter({ $0 }).count > 1 {
+            throw ValidationError("choose one of --json, --ndjson and --csv")
+        }
+    }
+
+    /// Prints `items` in the chosen format; `table` gives headers and cells for table and CSV.
+    func print<Item>(_ items: [Item], json toJSON: (Item) -> JSONValue, headers: [String], cells: (Item) -> [String],
+                     csvCells: ((Item) -> [String])? = nil, empty: String? = nil) {
+        if json {
+            Console.output(JSONValue.array(items.map(toJSON)).prettyText)
+        } else if ndjson {
+            for item in items { Console.output(toJSON(item).compactText) }
+        } else if csv {
+            var text = TextFormat.csvRow(headers)
+            for item in items { text += TextFormat.csvRow(csvCells?(item) ?? cells(item)) }
+            Swift.print(text, terminator: "")
+        } else if items.isEmpty, let empty {
+            Console.error(empty)
+        } else {
+            Console.output(TextFormat.table(headers: headers, rows: items.map(cells)))
+        }
+    }
+}
+
+/// `--json` for commands that print one object.
+struct JSONOption: ParsableArguments {
+    @Flag(name: [.customShort("j"), .long], help: "Print JSON.") var json = false
+}

@@ -1,0 +1,38 @@
+import Foundation
+
+/// Text renderings shared by the commands. Every function returns the text; printing is the CLI's.
+public enum TextFormat {
+    /// `key:   value` lines, values aligned one column after the longest `key:`.
+    public static func keyValueBlock(_ fields: [(String, String)]) -> String {
+        let width = (fields.map(\.0.count).max() ?? 0) + 1
+        return fields.map { key, value in
+            let label = key + ":"
+            return label + String(repeating: " ", count: width - label.count + 1) + value
+        }.joined(separator: "\n")
+    }
+
+    /// Heroku's CLI table: a header, a `─` rule under each column, one space before and
+    /// between columns, trailing blanks trimmed.
+    public static func table(headers: [String], rows: [[String]]) -> String {
+        var widths = headers.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+        }
+        func line(_ cells: [String]) -> String {
+            let padded = cells.enumerated().map { index, cell in cell + String(repeating: " ", count: widths[index] - cell.count) }
+            var text = " " + padded.joined(separator: " ")
+            while text.last == " " { text.removeLast() }
+            return text
+        }
+        let rule = " " + widths.map { String(repeating: "─", count: $0) }.joined(separator: " ")
+        return ([line(headers), rule] + rows.map(line)).joined(separator: "\n")
+    }
+
+    /// RFC 4180: fields with commas, quotes or line breaks are quoted, quotes doubled; CRLF rows.
+    public static func csvRow(_ fields: [String]) -> String {
+        fields.map { field in
+            guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+            return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }.joined(separator: ",") + "\r\n"
+    }
+}

@@ -1,0 +1,52 @@
+/// Every way a ledger command can refuse. Each case maps to one exit code and prints as
+/// `Error: <message>` with an optional hint line that names the fix.
+public enum LedgerError: Error, Equatable, Sendable {
+    /// The caller typed something malformed (exit 64).
+    case invalidInput(String, hint: String?)
+    /// Something named does not exist (exit 1).
+    case notFound(String, hint: String?)
+    /// A rule of the domain forbids it in the current state (exit 1).
+    case refused(String, hint: String?)
+    /// The file is not a ledger we can use (exit 1).
+    case unusableDatabase(String, hint: String?)
+    /// `audit:verify` found an alteration (exit 3).
+    case verificationFailed(String)
+    /// A manual run on an app outside maintenance mode without `--confirm APP` (exit 1).
+    case unconfirmedRun(app: String)
+
+    /// A line printed before the error, as Heroku's CLI warns before refusing a manual run.
+    public var warning: String? {
+        if case .unconfirmedRun = self { return "Application is not in maintenance mode." }
+        return nil
+    }
+
+    public var message: String {
+        switch self {
+        case .invalidInput(let message, _), .notFound(let message, _), .refused(let message, _),
+             .unusableDatabase(let message, _), .verificationFailed(let message):
+            message
+        case .unconfirmedRun(let app):
+            "To proceed, put the application into maintenance mode or re-run the command with --confirm \(app)"
+        }
+    }
+
+    public var hint: String? {
+        switch self {
+        case .invalidInput(_, let hint), .notFound(_, let hint), .refused(_, let hint), .unusableDatabase(_, let hint):
+            hint
+        case .verificationFailed, .unconfirmedRun:
+            nil
+        }
+    }
+
+    public static let usageExitCode: Int32 = 64
+    public static let verificationExitCode: Int32 = 3
+
+    public var exitCode: Int32 {
+        switch self {
+        case .invalidInput: Self.usageExitCode
+        case .notFound, .refused, .unusableDatabase, .unconfirmedRun: 1
+        case .verificationFailed: Self.verificationExitCode
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import GRDB
+
+/// The tables whose every row is described by the audit trail.
+public enum LedgerTable: String, CaseIterable, Sendable {
+    case apps, addons, attachments, windows, maintenances
+    case maintenanceStatusChanges = "maintenance_status_changes"
+}
+
+/// One command's changes inside its transaction. Rows are written through `insert` and
+/// `update`, which capture each row's full image afterwards; the images become the payload of
+/// the command's single trail entry, which is what lets `audit:verify` compare tables and trail.
+public final class Mutation {
+    let db: Database
+    public let context: LedgerContext
+    var random: SplitMix64
+    private var action = ""
+    private var subject = ""
+    private var details: [(String, JSONValue)] = []
+    private var changes: [JSONValue] = []
+
+    init(db: Database, context: LedgerContext) throws {
+        self.db = db
+        self.context = context
+        // Seeded runs stay reproducible command after command: mix in the trail length.
+        if let seed = context.seed {
+            let length = try UInt64(Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM audit_trail") ?? 0)
+            random = SplitMix64(seed: seed &+ length &* 0x9E37_79B9_7F4A_7C15)
+        } else {
+            var system = SystemRandomNumberGenerator()
+            random = SplitMix64(seed: system.next())
+        }
+    }
+
+    /// Names the trail entry: the command and what it acted on (`addon:redis-lively-12345`).
+    func describe(action: String, subject: String, details: [(String, JSONValue)] = []) {
+        self.action = action
+        self.subject = subject
+        self.details = details
+    }
+
+    @discardableResult
+    func insert(_ table: LedgerTable, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws -> Int64 {
+        let columns = values.map(\.key)
+        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+        try db.execute(sql: "INSERT INTO \(table.rawValue) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))",
+                       arguments: StatementArguments(values.map(\.value)))
+        let id = db.lastInsertedRowID
+        try capture(table, id: id, operation: "insert")
+        return id
+    }
+
+    func update(_ table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws {
+        let assignments = values.map { "\($0.key) = ?" }.joined(separator: ", ")
+        try db.execute(sql: "UPDATE \(table.rawValue) SET \(assignments) WHERE id = ?",
+                       arguments: StatementArguments(values.map(\.value) + [id]))
+        try capture(table, id: id, operation: "update")
+    }
+
+    private func capture(_ table: LedgerTable, id: Int64, operation: String) throws {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \(table.rawValue) WHERE id = ?", arguments: [id]) else {
+            preconditionFailure("row \(table.rawValue) \(id) vanished inside its own transaction")
+        }
+        changes.append(.object([("op", .string(operation)), ("table", .string(table.rawValue)), ("row", RowImage.json(row))]))
+    }
+
+    func appendTrailEntry() throws {
+        guard !changes.isEmpty else { return }
+        precondition(!action.isEmpty && !subject.isEmpty, "a mutation must describe itself before it commits")
+        let head = try TrailEntry.head(db)
+        let payload = JSONValue.object([("changes", .array(changes))] + details).compactText
+        let entry = TrailEntry(seq: (head?.seq ?? 0) + 1, recordedAt: context.now.storageText, actor: context.actor,
+                               action: action, subject: subject, payload: payload,
+                               prevHash: head?.hash ?? TrailEntry.genesisHash)
+        try entry.insert(db)
+    }
+}
+
+/// A row as canonical JSON: columns in table order, SQLite's own types.
+enum RowImage {
+    static func json(_ row: Row) -> JSONValue {
+        .object(row.columnNames.map { column in (column, value(row[column] as DatabaseValue)) })
+    }
+
+    private static func value(_ value: DatabaseValue) -> JSONValue {
+        switch value.storage {
+        case .null: .null
+        case .int64(let number): .int(number)
+        case .double(let number): .double(number)
+        case .string(let text): .string(text)
+        case .blob(let data): .string(data.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined())
+        }
+    }
+}
+
+/// A small, fast, seedable generator (SplitMix64) for names, uuids and default windows.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A version-4 UUID in lowercase text.
+    mutating func uuid() -> String {
+        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &self) }
+        bytes[6] = (bytes[6] & 0x0F) | 0x40
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let hex = bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }
+        return [hex[0..<4], hex[4..<6], hex[6..<8], hex[8..<10], hex[10..<16]].map { $0.joined() }.joined(separator: "-")
+    }
+}

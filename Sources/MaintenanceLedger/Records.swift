@@ -1,0 +1,173 @@
+import GRDB
+
+extension Timestamp: DatabaseValueConvertible {
+    public var databaseValue: DatabaseValue { storageText.databaseValue }
+
+    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> Timestamp? {
+        String.fromDatabaseValue(dbValue).flatMap(Timestamp.init(iso:))
+    }
+}
+
+public struct AppRecord: FetchableRecord, Sendable {
+    public let id: Int64
+    public let uuid: String
+    public let name: String
+    public let maintenanceMode: Bool
+
+    public init(row: Row) {
+        id = row["id"]
+        uuid = row["uuid"]
+        name = row["name"]
+        maintenanceMode = row["maintenance_mode"]
+    }
+
+    static func named(_ name: String, _ db: Database) throws -> AppRecord {
+        guard let app = try AppRecord.fetchOne(db, sql: "SELECT * FROM apps WHERE name = ?", arguments: [name]) else {
+            throw LedgerError.notFound("Couldn't find that app: \(name)", hint: "Create it with `maintledger apps:create \(name)`.")
+        }
+        return app
+    }
+
+    static func withID(_ id: Int64, _ db: Database) throws -> AppRecord {
+        try AppRecord.fetchOne(db, sql: "SELECT * FROM apps WHERE id = ?", arguments: [id])!
+    }
+}
+
+public struct AddonRecord: FetchableRecord, Sendable {
+    public let id: Int64
+    public let uuid: String
+    public let name: String
+    public let plan: Plan
+    public let description: String?
+    public let appID: Int64
+    public let serverCreatedAt: Timestamp
+    public let deprovisionedAt: Timestamp?
+
+    public init(row: Row) {
+        id = row["id"]
+        uuid = row["uuid"]
+        name = row["name"]
+        let service = Service(rawValue: row["service"])!
+        // The schema only holds plans that parsed when they were recorded.
+        plan = (try? Plan.parse(row["plan"], service: service).get()) ?? Plan(service: service, tier: row["plan"], size: nil)
+        description = row["description"]
+        appID = row["app_id"]
+        serverCreatedAt = row["server_created_at"]
+        deprovisionedAt = row["deprovisioned_at"]
+    }
+
+    public var service: Service { plan.service }
+    public var isLive: Bool { deprovisionedAt == nil }
+
+    static func withID(_ id: Int64, _ db: Database) throws -> AddonRecord {
+        try AddonRecord.fetchOne(db, sql: "SELECT * FROM addons WHERE id = ?", arguments: [id])!
+    }
+
+    /// The window in force now, or nil on plans without one.
+    func currentWindow(_ db: Database) throws -> WindowRecord? {
+        try WindowRecord.fetchOne(db, sql: "SELECT * FROM windows WHERE addon_id = ? ORDER BY id DESC LIMIT 1", arguments: [id])
+    }
+
+    /// Names of its live attachments, in the order they were made.
+    func attachmentNames(_ db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: """
+            SELECT name FROM attachments WHERE addon_id = ? AND detached_at IS NULL ORDER BY id
+            """, arguments: [id])
+    }
+
+    /// The maintenance still under way (pending through running), if any.
+    func openMaintenance(_ db: Database) throws -> MaintenanceRecord? {
+        try MaintenanceRecord.fetchOne(db, sql: """
+            SELECT * FROM maintenances
+            WHERE addon_id = ? AND status IN ('pending', 'preparing', 'ready', 'running')
+            """, arguments: [id])
+    }
+
+    /// The newest maintenance, open or not.
+    func latestMaintenance(_ db: Database) throws -> MaintenanceRecord? {
+        try MaintenanceRecord.fetchOne(db, sql: """
+            SELECT * FROM maintenances WHERE addon_id = ? ORDER BY created_at DESC, id DESC LIMIT 1
+            """, arguments: [id])
+    }
+}
+
+public struct WindowRecord: FetchableRecord, Sendable {
+    public let id: Int64
+    public let window: WeeklyWindow
+    public let source: String
+    public let setAt: Timestamp
+    public let setBy: String
+
+    public init(row: Row) {
+        id = row["id"]
+        window = WeeklyWindow(dayOfWeek: row["day_of_week"], startMinute: row["start_minute"])
+        source = row["source"]
+        setAt = row["set_at"]
+        setBy = row["set_by"]
+    }
+}
+
+public enum MaintenanceStatus: String, Sendable, CaseIterable {
+    case pending, preparing, ready, running, completed, failed, cancelled
+
+    public var isOpen: Bool { [.pending, .preparing, .ready, .running].contains(self) }
+}
+
+public enum MaintenanceReason: String, Sendable, CaseIterable {
+    case routineMaintenance = "routine_maintenance"
+    case customerRequest = "customer_request"
+    case hardwareIssue = "hardware_issue"
+}
+
+public enum MaintenanceMethod: String, Sendable, CaseIterable {
+    case failover, changeover
+    case rollingRestart = "rolling_restart"
+}
+
+public struct MaintenanceRecord: FetchableRecord, Sendable {
+    public let id: Int64
+    public let uuid: String
+    public let addonID: Int64
+    public let status: MaintenanceStatus
+    public let reason: MaintenanceReason
+    public let method: MaintenanceMethod
+    public let requiredBy: Timestamp
+    public let scheduledFor: Timestamp?
+    public let previouslyScheduledFor: Timestamp?
+    public let window: String?
+    public let outsideWindow: Bool
+    public let startedAt: Timestamp?
+    public let completedAt: Timestamp?
+    public let durationSeconds: Int64?
+    public let serverCreatedAt: Timestamp
+    public let customerRequested: Bool
+    public let emergency: Bool
+    public let createdAt: Timestamp
+
+    public init(row: Row) {
+        id = row["id"]
+        uuid = row["uuid"]
+        addonID = row["addon_id"]
+        status = MaintenanceStatus(rawValue: row["status"])!
+        reason = MaintenanceReason(rawValue: row["reason"])!
+        method = MaintenanceMethod(rawValue: row["method"])!
+        requiredBy = row["required_by"]
+        scheduledFor = row["scheduled_for"]
+        previouslyScheduledFor = row["previously_scheduled_for"]
+        window = row["window"]
+        outsideWindow = row["outside_window"]
+        startedAt = row["started_at"]
+        completedAt = row["completed_at"]
+        durationSeconds = row["duration_seconds"]
+        serverCreatedAt = row["server_created_at"]
+        customerRequested = row["customer_requested"]
+        emergency = row["emergency"]
+        createdAt = row["created_at"]
+    }
+
+    /// When its status last changed: no later change may be recorded before it.
+    func lastChangeAt(_ db: Database) throws -> Timestamp {
+        try Timestamp.fetchOne(db, sql: "SELECT max(changed_at) FROM maintenance_status_changes WHERE maintenance_id = ?",
+                               arguments: [id]) ?? createdAt
+    }
+}

@@ -1,0 +1,3 @@
+import MaintLedgerCLI
+
+MaintLedger.runAndExit()
