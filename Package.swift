@@ -33,6 +33,9 @@ let package = Package(
         ),
         .executableTarget(name: "maintledger", dependencies: ["MaintLedgerCLI"]),
         .testTarget(name: "MaintenanceLedgerTests", dependencies: ["MaintenanceLedger"]),
-        .testTarget(name: "MaintLedgerCLITests", dependencies: ["MaintenanceLedger"]),
+        // Runs the built `maintledger` binary; depending on it makes `swift test` build it first.
+        .testTarget(name: "MaintLedgerCLITests", dependencies: [
+            "maintledger", "MaintenanceLedger", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
     ]
 )

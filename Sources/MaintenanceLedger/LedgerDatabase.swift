@@ -38,15 +38,18 @@ public final class LedgerDatabase {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
-        let queue: DatabaseQueue
         do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
+            let ledger = LedgerDatabase(path: path, queue: try DatabaseQueue(path: path, configuration: configuration))
+            try ledger.prepareSchema(mode: mode)
+            return ledger
+        } catch let error as LedgerError {
+            throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw LedgerError.unusableDatabase("\(path) is not a SQLite database",
+                                               hint: "Point --db at a ledger file, or at a new path to start one.")
         } catch {
-            throw LedgerError.unusableDatabase("cannot open \(path): \(Self.describe(error))", hint: nil)
+            throw LedgerError.unusableDatabase("cannot use \(path): \(Self.describe(error))", hint: nil)
         }
-        let ledger = LedgerDatabase(path: path, queue: queue)
-        try ledger.prepareSchema(mode: mode)
-        return ledger
     }
 
     private static func createEmptyFile(at path: String) throws {
@@ -65,35 +68,26 @@ public final class LedgerDatabase {
     /// Refuses foreign files before anything is written to them, then migrates.
     private func prepareSchema(mode: OpenMode) throws {
         let migrator = Self.migrator()
-        do {
-            try queue.writeWithoutTransaction { db in
-                let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
-                let objectCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
-                if applicationID != Self.applicationID {
-                    guard objectCount == 0 else {
-                        throw LedgerError.unusableDatabase("\(path) is not a maintledger ledger",
-                                                           hint: "Point --db at a ledger file, or at a new path to start one.")
-                    }
-                    guard mode == .createIfMissing else {
-                        throw LedgerError.notFound("\(path) holds no ledger yet",
-                                                   hint: "Record something first, for example `maintledger apps:create APP`.")
-                    }
+        try queue.writeWithoutTransaction { db in
+            let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+            let objectCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+            if applicationID != Self.applicationID {
+                guard objectCount == 0 else {
+                    throw LedgerError.unusableDatabase("\(path) is not a maintledger ledger",
+                                                       hint: "Point --db at a ledger file, or at a new path to start one.")
                 }
-                if try migrator.hasBeenSuperseded(db) {
-                    throw LedgerError.unusableDatabase("\(path) was written by a newer maintledger (schema \(try migrator.appliedIdentifiers(db).sorted().last ?? "?"))",
-                                                       hint: "Upgrade maintledger to read this ledger.")
+                guard mode == .createIfMissing else {
+                    throw LedgerError.notFound("\(path) holds no ledger yet",
+                                               hint: "Record something first, for example `maintledger apps:create APP`.")
                 }
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
             }
-            try migrator.migrate(queue)
-        } catch let error as LedgerError {
-            throw error
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
-            throw LedgerError.unusableDatabase("\(path) is not a SQLite database",
-                                               hint: "Point --db at a ledger file, or at a new path to start one.")
-        } catch {
-            throw LedgerError.unusableDatabase("cannot use \(path): \(Self.describe(error))", hint: nil)
+            if try migrator.hasBeenSuperseded(db) {
+                throw LedgerError.unusableDatabase("\(path) was written by a newer maintledger (schema \(try migrator.appliedIdentifiers(db).sorted().last ?? "?"))",
+                                                   hint: "Upgrade maintledger to read this ledger.")
+            }
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
         }
+        try migrator.migrate(queue)
     }
 
     static func migrator() -> DatabaseMigrator {
