@@ -1,0 +1,61 @@
+import Foundation
+import GRDB
+import Testing
+@testable import MaintenanceLedger
+
+/// A ledger in a temp folder, opened through the library, with a settable clock.
+final class LedgerFixture {
+    let folder: URL
+    let path: String
+    let database: LedgerDatabase
+    var now: Timestamp
+
+    init(now: String = "2023-01-02T10:00:00Z") throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("maintledger-lib-\(UUID().uuidString)")
+        path = folder.appendingPathComponent("nested/ledger.sqlite").path
+        database = try LedgerDatabase.open(at: path, mode: .createIfMissing)
+        self.now = Timestamp(iso: now)!
+    }
+
+    deinit { try? FileManager.default.removeItem(at: folder) }
+
+    /// The command layer at the fixture's clock, acting as `actor`.
+    func ledger(at time: String? = nil, actor: String = "alice") -> Ledger {
+        if let time { now = Timestamp(iso: time)! }
+        return Ledger(database: database, context: LedgerContext(now: now, actor: actor, seed: 7))
+    }
+
+    /// An app with one premium Key-Value Store add-on whose window is Fridays 18:00.
+    @discardableResult
+    func premiumRedis(app: String = "example-app", addon: String = "redis-lively-12345", plan: String = "premium-0") throws -> AddonSelector {
+        let ledger = ledger()
+        if try database.read({ db in try Int.fetchOne(db, sql: "SELECT count(*) FROM apps WHERE name = ?", arguments: [app]) }) == 0 {
+            try ledger.createApp(named: app)
+        }
+        _ = try ledger.createAddon(servicePlan: "heroku-redis:\(plan)", app: app, name: addon)
+        if (try? Plan.parse(plan, service: .redis).get())?.hasWindows == true {
+            _ = try ledger.updateWindow(AddonSelector(addon, app: nil), day: "friday", time: "18:00")
+        }
+        return AddonSelector(addon, app: nil)
+    }
+
+    func count(_ table: String) throws -> Int {
+        try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)")! }
+    }
+
+    /// Every table's rows and the trail, as text: equal snapshots mean nothing changed.
+    func snapshot() throws -> String {
+        try database.read { db in
+            try (LedgerTable.allCases.map(\.rawValue) + ["audit_trail"]).map { table in
+                try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY rowid").map(\.description).joined(separator: "\n")
+            }.joined(separator: "\n--\n")
+        }
+    }
+
+    /// Expects `body` to throw exactly `expected` and to leave every table and the trail as they were.
+    func expectRefusal(_ expected: LedgerError, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) throws {
+        let before = try snapshot()
+        #expect(throws: expected, sourceLocation: sourceLocation, performing: body)
+        #expect(try snapshot() == before, "a refusal changed the ledger", sourceLocation: sourceLocation)
+    }
+}
