@@ -138,7 +138,7 @@ func waitAndReport(_ ledger: Ledger, _ selector: AddonSelector, name: String, ti
     case .finished(let status):
         throw LedgerError.refused("the maintenance of \(name) ended \(status.rawValue)", hint: nil)
     case .timedOut:
-        throw LedgerError.refused("the maintenance of \(name) was still running after \(timeout ?? 0) seconds", hint: nil)
+        throw LedgerError.refused("the maintenance of \(name) was still running after \(timeout.map { $0.formatted() } ?? "0") seconds", hint: nil)
     }
 }
 
@@ -162,7 +162,9 @@ struct DataMaintenancesSchedule: ParsableCommand {
     func run() throws {
         let target: Ledger.ScheduleTarget = week.flatMap(Timestamp.init(iso:)).map { .week($0) } ?? .weeks(weeks ?? 2)
         let result = try ledger.openForWriting().scheduleMaintenance(self.target.selector, to: target)
-        if let previous = result.previous {
+        if result.previous == result.scheduledFor {
+            Console.output("Maintenance for \(result.addonName) is already scheduled for \(result.scheduledFor.listText)")
+        } else if let previous = result.previous {
             Console.output("Scheduled maintenance for \(result.addonName) changed from \(previous.listText) to \(result.scheduledFor.listText)")
         } else {
             Console.output("Maintenance for \(result.addonName) scheduled for \(result.scheduledFor.listText)")

@@ -19,10 +19,11 @@ struct PlatformRequire: ParsableCommand {
     @OptionGroup var ledger: LedgerOptions
 
     func run() throws {
-        let maintenance = try ledger.openForWriting().requireMaintenance(
+        let view = try ledger.openForWriting().requireMaintenance(
             target.selector, requiredBy: requiredBy, reason: reason, method: method, emergency: emergency, at: at)
+        let maintenance = view.maintenance!
         let schedule = maintenance.scheduledFor.map { "scheduled for \($0.listText)" } ?? "left to the platform to schedule"
-        Console.error("Requiring maintenance of \(target.addon) by \(requiredBy.listText)... done, \(schedule)"
+        Console.error("Requiring maintenance of \(view.addon.name) by \(requiredBy.listText)... done, \(schedule)"
                       + (maintenance.outsideWindow ? " (outside its window)" : ""))
         Console.output(maintenance.uuid)
     }
@@ -35,8 +36,8 @@ struct StatusChangeOptions: ParsableArguments {
     @OptionGroup var ledger: LedgerOptions
 
     func perform(_ change: StatusChange, serverCreatedAt: Timestamp? = nil) throws {
-        let maintenance = try ledger.openForWriting().changeStatus(target.selector, change, at: at, serverCreatedAt: serverCreatedAt)
-        Console.error("Marking the maintenance of \(target.addon) \(maintenance.status.rawValue)... done")
+        let view = try ledger.openForWriting().changeStatus(target.selector, change, at: at, serverCreatedAt: serverCreatedAt)
+        Console.error("Marking the maintenance of \(view.addon.name) \(view.status)... done")
     }
 }
 

@@ -54,7 +54,7 @@ extension Ledger {
 
     /// `platform:maintenances:require`: a new pending maintenance, scheduled into the window.
     public func requireMaintenance(_ selector: AddonSelector, requiredBy: Timestamp, reason: MaintenanceReason = .routineMaintenance,
-                                   method: MaintenanceMethod? = nil, emergency: Bool = false, at: Timestamp? = nil) throws -> MaintenanceRecord {
+                                   method: MaintenanceMethod? = nil, emergency: Bool = false, at: Timestamp? = nil) throws -> MaintenanceView {
         let time = try validateEventTime(at)
         guard requiredBy > time else {
             throw LedgerError.invalidInput("--required-by \(requiredBy.isoText) is not after \(time.isoText)",
@@ -81,13 +81,13 @@ extension Ledger {
                 "emergency": emergency, "created_at": time,
             ])
             try insertStatusChange(maintenanceID: id, from: nil, to: .pending, at: time, mutation)
-            return try MaintenanceRecord.fetchOne(db, sql: "SELECT * FROM maintenances WHERE id = ?", arguments: [id])!
+            return try MaintenanceView.load(addon: addon, maintenanceID: id, db)
         }
     }
 
     /// `platform:maintenances:prepare|ready|start|complete|fail|cancel`.
     public func changeStatus(_ selector: AddonSelector, _ change: StatusChange, at: Timestamp? = nil,
-                             serverCreatedAt: Timestamp? = nil) throws -> MaintenanceRecord {
+                             serverCreatedAt: Timestamp? = nil) throws -> MaintenanceView {
         try database.record(context) { mutation in
             let db = mutation.db
             let (addon, _) = try selector.resolveLive(db)
@@ -112,7 +112,7 @@ extension Ledger {
             if let serverCreatedAt {
                 try mutation.update(.addons, id: addon.id, ["server_created_at": serverCreatedAt])
             }
-            return try MaintenanceRecord.fetchOne(db, sql: "SELECT * FROM maintenances WHERE id = ?", arguments: [open.id])!
+            return try MaintenanceView.load(addon: addon, maintenanceID: open.id, db)
         }
     }
 
@@ -175,8 +175,7 @@ extension Ledger {
                 ])
                 try insertStatusChange(maintenanceID: id, from: nil, to: .running, at: context.now, mutation)
             }
-            let record = try MaintenanceRecord.fetchOne(db, sql: "SELECT * FROM maintenances WHERE id = ?", arguments: [id])!
-            return try MaintenanceView.load(addon: addon, maintenance: record, db)
+            return try MaintenanceView.load(addon: addon, maintenanceID: id, db)
         }
     }
 
@@ -258,6 +257,9 @@ extension Ledger {
                 scheduledFor = window.start(onOrAfter: base.adding(weeks: Int64(weeks)))
             case .week(let day):
                 scheduledFor = window.start(onOrAfter: day)
+            }
+            guard scheduledFor != open.scheduledFor else {
+                return Rescheduling(addonName: addon.name, previous: open.scheduledFor, scheduledFor: scheduledFor)
             }
             guard scheduledFor >= context.now else {
                 throw LedgerError.refused("\(scheduledFor.listText) is in the past", hint: "Choose a later week.")

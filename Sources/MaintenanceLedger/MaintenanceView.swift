@@ -14,6 +14,11 @@ public struct MaintenanceView: Sendable {
                         addonWindow: try addon.currentWindow(db)?.window, maintenance: maintenance)
     }
 
+    static func load(addon: AddonRecord, maintenanceID: Int64, _ db: Database) throws -> MaintenanceView {
+        let maintenance = try MaintenanceRecord.fetchOne(db, sql: "SELECT * FROM maintenances WHERE id = ?", arguments: [maintenanceID])
+        return try load(addon: addon, maintenance: maintenance, db)
+    }
+
     public var status: String { maintenance?.status.rawValue ?? "none" }
 
     /// The nested shape of `--json`, keys in alphabetical order.

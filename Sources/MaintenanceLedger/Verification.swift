@@ -9,15 +9,17 @@ public struct VerificationReport: Sendable, Equatable {
 extension Ledger {
     static let trailTriggers = ["audit_trail_append_only_update", "audit_trail_append_only_delete", "audit_trail_chained"]
 
-    /// Checks, in order: SQLite's integrity and foreign keys, the trail's protecting triggers,
-    /// the hash chain entry by entry, and that every row of every ledger table equals the image
-    /// its last trail entry recorded (and that no recorded row is gone).
+    /// Checks, in order: SQLite's integrity and foreign keys, the hash chain entry by entry,
+    /// that every row of every ledger table equals the image its last trail entry recorded (and
+    /// that no recorded row is gone), and last the triggers that protect the trail, so that an
+    /// edit made after dropping one is reported by the sequence number it contradicts.
     /// Throws `LedgerError.verificationFailed` at the first problem.
     public func verify() throws -> VerificationReport {
         try database.read { db in
             try Self.checkSQLiteIntegrity(db)
             let head = try Self.checkChain(db)
-            try Self.checkTablesAgreeWithTrail(db)
+            try Self.checkTablesAgreeWithTrail(db, head: head)
+            try Self.checkTrailTriggers(db)
             return head
         }
     }
@@ -25,14 +27,17 @@ extension Ledger {
     private static func checkSQLiteIntegrity(_ db: Database) throws {
         let integrity = try String.fetchAll(db, sql: "PRAGMA integrity_check")
         guard integrity == ["ok"] else {
-            throw LedgerError.verificationFailed("SQLite integrity check: \(integrity.prefix(3).joined(separator: "; "))")
+            throw LedgerError.verificationFailed("verification failed: SQLite integrity check: \(integrity.prefix(3).joined(separator: "; "))")
         }
         if let violation = try Row.fetchOne(db, sql: "PRAGMA foreign_key_check") {
-            throw LedgerError.verificationFailed("foreign key check: \(violation[0] as String? ?? "?") row \(violation[1] as Int64? ?? 0) refers to a missing \(violation[2] as String? ?? "?") row")
+            throw LedgerError.verificationFailed("verification failed: foreign key check: \(violation[0] as String? ?? "?") row \(violation[1] as Int64? ?? 0) refers to a missing \(violation[2] as String? ?? "?") row")
         }
+    }
+
+    private static func checkTrailTriggers(_ db: Database) throws {
         let triggers = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger'"))
         if let missing = trailTriggers.first(where: { !triggers.contains($0) }) {
-            throw LedgerError.verificationFailed("the trigger \(missing) that protects the trail is missing")
+            throw LedgerError.verificationFailed("verification failed: the trigger \(missing) that protects the trail is missing")
         }
     }
 
@@ -42,13 +47,13 @@ extension Ledger {
         let cursor = try TrailEntry.fetchCursor(db, sql: "SELECT * FROM audit_trail ORDER BY seq")
         while let entry = try cursor.next() {
             guard entry.seq == expectedSeq else {
-                throw LedgerError.verificationFailed("at seq \(expectedSeq): entry is missing (next is seq \(entry.seq))")
+                throw LedgerError.verificationFailed("verification failed at seq \(expectedSeq): entry is missing (next is seq \(entry.seq))")
             }
             guard entry.prevHash == previousHash else {
-                throw LedgerError.verificationFailed("at seq \(entry.seq): prev_hash does not match the hash of seq \(entry.seq - 1)")
+                throw LedgerError.verificationFailed("verification failed at seq \(entry.seq): prev_hash does not match the hash of seq \(entry.seq - 1)")
             }
             guard entry.computedHash == entry.hash else {
-                throw LedgerError.verificationFailed("at seq \(entry.seq): hash does not match the entry's content (the entry was altered)")
+                throw LedgerError.verificationFailed("verification failed at seq \(entry.seq): hash does not match the entry's content (the entry was altered)")
             }
             previousHash = entry.hash
             expectedSeq += 1
@@ -56,7 +61,7 @@ extension Ledger {
         return VerificationReport(entryCount: expectedSeq - 1, headHash: previousHash)
     }
 
-    private static func checkTablesAgreeWithTrail(_ db: Database) throws {
+    private static func checkTablesAgreeWithTrail(_ db: Database, head: VerificationReport) throws {
         // The last image the trail holds of every row, keyed "table:id".
         var images: [String: (seq: Int64, image: String)] = [:]
         let cursor = try Row.fetchCursor(db, sql: """
@@ -79,15 +84,15 @@ extension Ledger {
                 let id: Int64 = row["id"]
                 let key = "\(table.rawValue):\(id)"
                 guard let recorded = images.removeValue(forKey: key) else {
-                    throw LedgerError.verificationFailed("\(table.rawValue) row \(id) appears in no trail entry (it was added outside maintledger)")
+                    throw LedgerError.verificationFailed("verification failed: \(table.rawValue) row \(id) appears in no trail entry, which ends at seq \(head.entryCount) (the row was added outside maintledger, or entries after it were removed)")
                 }
                 if RowImage.json(row).compactText != recorded.image {
-                    note(recorded.seq, "at seq \(recorded.seq): \(table.rawValue) row \(id) differs from what the trail recorded")
+                    note(recorded.seq, "verification failed at seq \(recorded.seq): \(table.rawValue) row \(id) differs from what the trail recorded")
                 }
             }
         }
         for (key, recorded) in images {
-            note(recorded.seq, "at seq \(recorded.seq): \(key.replacingOccurrences(of: ":", with: " row ")) recorded by the trail is gone")
+            note(recorded.seq, "verification failed at seq \(recorded.seq): \(key.replacingOccurrences(of: ":", with: " row ")) recorded by the trail is gone")
         }
         if let firstMismatch { throw LedgerError.verificationFailed(firstMismatch.message) }
     }
