@@ -21,6 +21,7 @@ public struct MaintLedger: ParsableCommand {
             DataMaintenancesWindowUpdate.self, DataMaintenancesRun.self, DataMaintenancesSchedule.self, DataMaintenancesWait.self,
             PlatformRequire.self, PlatformPrepare.self, PlatformReady.self, PlatformStart.self, PlatformComplete.self,
             PlatformFail.self, PlatformCancel.self,
+            PlatformTick.self, NoticesList.self, Simulate.self, DemoCommand.self,
             AuditTrail.self, AuditVerify.self,
         ]
     )

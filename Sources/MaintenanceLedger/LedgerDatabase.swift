@@ -109,27 +109,57 @@ public final class LedgerDatabase {
 
     // MARK: Access
 
-    /// Runs a query in a read transaction (one consistent snapshot).
+    /// The connection of the batch under way, if any: its commands share one transaction.
+    private var batchConnection: Database?
+
+    /// Runs a query in a read transaction (one consistent snapshot), or inside the batch under way.
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try queue.read { db in try body(db) }
+        if let batchConnection { return try body(batchConnection) }
+        return try queue.read { db in try body(db) }
     }
 
-    /// Runs a mutation in one `BEGIN IMMEDIATE` transaction and appends its trail entry there
-    /// too. A mutation that changed no row appends nothing. Any throw rolls everything back.
+    /// Runs a mutation in one `BEGIN IMMEDIATE` transaction (a savepoint inside a batch) and
+    /// appends its trail entry there too. A mutation that changed no row appends nothing. Any
+    /// throw rolls back everything the mutation did.
     public func record<T>(_ context: LedgerContext, _ body: (Mutation) throws -> T) throws -> T {
+        func perform(_ db: Database) throws -> T {
+            let mutation = try Mutation(db: db, context: context)
+            let result = try body(mutation)
+            try mutation.appendTrailEntry()
+            return result
+        }
+        if let batchConnection {
+            var result: T?
+            try batchConnection.inSavepoint {
+                result = try perform(batchConnection)
+                return .commit
+            }
+            return result!
+        }
+        return try inImmediateTransaction(perform)
+    }
+
+    /// Runs many commands in one transaction: each keeps its own trail entry and rules, and a
+    /// refused command rolls back only itself. Used by the engine and the simulator.
+    public func batch<T>(_ body: () throws -> T) throws -> T {
+        precondition(batchConnection == nil, "batches do not nest")
+        return try inImmediateTransaction { db in
+            batchConnection = db
+            defer { batchConnection = nil }
+            return try body()
+        }
+    }
+
+    private func inImmediateTransaction<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try queue.writeWithoutTransaction { db in
                 var result: T?
                 try db.inTransaction(.immediate) {
-                    let mutation = try Mutation(db: db, context: context)
-                    result = try body(mutation)
-                    try mutation.appendTrailEntry()
+                    result = try body(db)
                     return .commit
                 }
                 return result!
             }
-        } catch let error as LedgerError {
-            throw error
         } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
             throw LedgerError.refused("the ledger stayed locked by another writer for 10 s", hint: "Try again.")
         }

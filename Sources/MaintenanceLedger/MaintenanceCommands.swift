@@ -61,28 +61,50 @@ extension Ledger {
                                            hint: "A maintenance is required by a time still ahead.")
         }
         return try database.record(context) { mutation in
-            let db = mutation.db
-            let (addon, _) = try selector.resolveLive(db)
-            if let open = try addon.openMaintenance(db) {
-                throw LedgerError.refused("\(addon.name) already has a \(open.status.rawValue) maintenance (required by \(open.requiredBy.listText))",
-                                          hint: "Complete, fail or cancel it first; an add-on has one open maintenance at a time.")
-            }
-            let window = try addon.currentWindow(db)?.window
+            let (addon, _) = try selector.resolveLive(mutation.db)
+            let window = try addon.currentWindow(mutation.db)?.window
             let slot = emergency
                 ? MaintenanceSlot(emergencyAt: time, window: window)
                 : MaintenanceSlot(window: window, from: time, requiredBy: requiredBy)
-            mutation.describe(action: "platform:maintenances:require", subject: "addon:\(addon.name)")
-            let id = try mutation.insert(.maintenances, [
-                "uuid": mutation.random.uuid(), "addon_id": addon.id, "status": MaintenanceStatus.pending.rawValue,
-                "reason": reason.rawValue, "method": (method ?? addon.service.defaultMethod).rawValue,
-                "required_by": requiredBy, "scheduled_for": slot.scheduledFor, "previously_scheduled_for": nil,
-                "window": window?.text, "outside_window": slot.outsideWindow, "started_at": nil, "completed_at": nil,
-                "duration_seconds": nil, "server_created_at": addon.serverCreatedAt, "customer_requested": false,
-                "emergency": emergency, "created_at": time,
-            ])
-            try insertStatusChange(maintenanceID: id, from: nil, to: .pending, at: time, mutation)
-            return try MaintenanceView.load(addon: addon, maintenanceID: id, db)
+            let id = try insertPendingMaintenance(addon, slot: slot, requiredBy: requiredBy, reason: reason, method: method,
+                                                  emergency: emergency, at: time, mutation)
+            return try MaintenanceView.load(addon: addon, maintenanceID: id, mutation.db)
         }
+    }
+
+    /// Records a new pending maintenance with its first status and, once it has a time, its notice.
+    func insertPendingMaintenance(_ addon: AddonRecord, slot: MaintenanceSlot, requiredBy: Timestamp, reason: MaintenanceReason,
+                                  method: MaintenanceMethod?, emergency: Bool, at time: Timestamp, _ mutation: Mutation) throws -> Int64 {
+        if let open = try addon.openMaintenance(mutation.db) {
+            throw LedgerError.refused("\(addon.name) already has a \(open.status.rawValue) maintenance (required by \(open.requiredBy.listText))",
+                                      hint: "Complete, fail or cancel it first; an add-on has one open maintenance at a time.")
+        }
+        let window = try addon.currentWindow(mutation.db)?.window
+        mutation.describe(action: "platform:maintenances:require", subject: "addon:\(addon.name)")
+        let id = try mutation.insert(.maintenances, [
+            "uuid": mutation.random.uuid(), "addon_id": addon.id, "status": MaintenanceStatus.pending.rawValue,
+            "reason": reason.rawValue, "method": (method ?? addon.service.defaultMethod).rawValue,
+            "required_by": requiredBy, "scheduled_for": slot.scheduledFor, "previously_scheduled_for": nil,
+            "window": window?.text, "outside_window": slot.outsideWindow, "started_at": nil, "completed_at": nil,
+            "duration_seconds": nil, "server_created_at": addon.serverCreatedAt, "customer_requested": false,
+            "emergency": emergency, "created_at": time,
+        ])
+        try insertStatusChange(maintenanceID: id, from: nil, to: .pending, at: time, mutation)
+        if slot.scheduledFor != nil { try recordNotice(maintenanceID: id, kind: "scheduled", mutation) }
+        return id
+    }
+
+    /// The upcoming-maintenance notice for the maintenance as it now stands.
+    func recordNotice(maintenanceID: Int64, kind: String, _ mutation: Mutation) throws {
+        let db = mutation.db
+        let maintenance = try MaintenanceRecord.fetchOne(db, sql: "SELECT * FROM maintenances WHERE id = ?", arguments: [maintenanceID])!
+        let addon = try AddonRecord.withID(maintenance.addonID, db)
+        let attachments = JSONValue.array(try addon.attachmentNames(db).map(JSONValue.string)).compactText
+        try mutation.insert(.notices, [
+            "maintenance_id": maintenanceID, "kind": kind, "app": try AppRecord.withID(addon.appID, db).name,
+            "addon": addon.name, "attachments": attachments, "window": maintenance.window,
+            "scheduled_for": maintenance.scheduledFor, "required_by": maintenance.requiredBy, "created_at": context.now,
+        ])
     }
 
     /// `platform:maintenances:prepare|ready|start|complete|fail|cancel`.
@@ -215,6 +237,7 @@ extension Ledger {
                 "scheduled_for": slot.scheduledFor, "previously_scheduled_for": open.scheduledFor,
                 "window": window.text, "outside_window": slot.outsideWindow,
             ])
+            try recordNotice(maintenanceID: open.id, kind: open.scheduledFor == nil ? "scheduled" : "rescheduled", mutation)
             return WindowInfo(window: window, previousWindow: previous,
                                 previouslyScheduledAt: open.scheduledFor, scheduledAt: slot.scheduledFor)
         }
@@ -273,6 +296,7 @@ extension Ledger {
                 "scheduled_for": scheduledFor, "previously_scheduled_for": open.scheduledFor,
                 "window": window.text, "outside_window": false,
             ])
+            try recordNotice(maintenanceID: open.id, kind: open.scheduledFor == nil ? "scheduled" : "rescheduled", mutation)
             return Rescheduling(addonName: addon.name, previous: open.scheduledFor, scheduledFor: scheduledFor)
         }
     }

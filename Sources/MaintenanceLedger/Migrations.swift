@@ -7,5 +7,6 @@
 enum Migrations {
     static let all: [(identifier: String, sql: [UInt8])] = [
         ("0001_ledger_core", PackageResources._001_ledger_core_sql),
+        ("0002_engine_and_notices", PackageResources._002_engine_and_notices_sql),
     ]
 }

@@ -4,6 +4,8 @@ import GRDB
 public enum LedgerTable: String, CaseIterable, Sendable {
     case apps, addons, attachments, windows, maintenances
     case maintenanceStatusChanges = "maintenance_status_changes"
+    case notices
+    case engineTicks = "engine_ticks"
 }
 
 /// One command's changes inside its transaction. Rows are written through `insert` and
@@ -42,8 +44,8 @@ public final class Mutation {
     func insert(_ table: LedgerTable, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws -> Int64 {
         let columns = values.map(\.key)
         let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-        try db.execute(sql: "INSERT INTO \(table.rawValue) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))",
-                       arguments: StatementArguments(values.map(\.value)))
+        try db.cachedStatement(sql: "INSERT INTO \(table.rawValue) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))")
+            .execute(arguments: StatementArguments(values.map(\.value)))
         let id = db.lastInsertedRowID
         try capture(table, id: id, operation: "insert")
         return id
@@ -51,13 +53,13 @@ public final class Mutation {
 
     func update(_ table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws {
         let assignments = values.map { "\($0.key) = ?" }.joined(separator: ", ")
-        try db.execute(sql: "UPDATE \(table.rawValue) SET \(assignments) WHERE id = ?",
-                       arguments: StatementArguments(values.map(\.value) + [id]))
+        try db.cachedStatement(sql: "UPDATE \(table.rawValue) SET \(assignments) WHERE id = ?")
+            .execute(arguments: StatementArguments(values.map(\.value) + [id]))
         try capture(table, id: id, operation: "update")
     }
 
     private func capture(_ table: LedgerTable, id: Int64, operation: String) throws {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \(table.rawValue) WHERE id = ?", arguments: [id]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM \(table.rawValue) WHERE id = ?"), arguments: [id]) else {
             preconditionFailure("row \(table.rawValue) \(id) vanished inside its own transaction")
         }
         changes.append(.object([("op", .string(operation)), ("table", .string(table.rawValue)), ("row", RowImage.json(row))]))

@@ -41,6 +41,7 @@ public struct AddonRecord: FetchableRecord, Sendable {
     public let description: String?
     public let appID: Int64
     public let serverCreatedAt: Timestamp
+    public let provisionedAt: Timestamp
     public let deprovisionedAt: Timestamp?
 
     public init(row: Row) {
@@ -53,6 +54,7 @@ public struct AddonRecord: FetchableRecord, Sendable {
         description = row["description"]
         appID = row["app_id"]
         serverCreatedAt = row["server_created_at"]
+        provisionedAt = row["provisioned_at"]
         deprovisionedAt = row["deprovisioned_at"]
     }
 
@@ -81,6 +83,12 @@ public struct AddonRecord: FetchableRecord, Sendable {
             SELECT * FROM maintenances
             WHERE addon_id = ? AND status IN ('pending', 'preparing', 'ready', 'running')
             """, arguments: [id])
+    }
+
+    /// When its last maintenance completed, if one ever did.
+    func lastCompletion(_ db: Database) throws -> Timestamp? {
+        try Timestamp.fetchOne(db, sql: "SELECT max(completed_at) FROM maintenances WHERE addon_id = ? AND status = 'completed'",
+                               arguments: [id])
     }
 
     /// The newest maintenance, open or not.
