@@ -119,9 +119,10 @@ BEGIN
     SELECT RAISE(ABORT, 'audit_trail is append-only');
 END;
 
--- Entries come in order, each chained to the one before.
+-- Entries come in order, each chained to the one before. (ORDER BY … LIMIT 1 reads the last
+-- entry through the primary key; coalesce(max(seq)) would scan the whole trail.)
 CREATE TRIGGER audit_trail_chained BEFORE INSERT ON audit_trail
-WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM audit_trail)
+WHEN NEW.seq IS NOT coalesce((SELECT seq FROM audit_trail ORDER BY seq DESC LIMIT 1), 0) + 1
   OR NEW.prev_hash IS NOT coalesce((SELECT hash FROM audit_trail ORDER BY seq DESC LIMIT 1),
                                    '0000000000000000000000000000000000000000000000000000000000000000')
 BEGIN

@@ -55,14 +55,14 @@ public struct TrailEntry: Sendable, FetchableRecord {
     }
 
     func insert(_ db: Database) throws {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO audit_trail (seq, recorded_at, actor, action, subject, payload, prev_hash, hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [seq, recordedAt, actor, action, subject, payload, prevHash, hash])
+            """).execute(arguments: [seq, recordedAt, actor, action, subject, payload, prevHash, hash])
     }
 
     static func head(_ db: Database) throws -> TrailEntry? {
-        try TrailEntry.fetchOne(db, sql: "SELECT * FROM audit_trail ORDER BY seq DESC LIMIT 1")
+        try TrailEntry.fetchOne(db.cachedStatement(sql: "SELECT * FROM audit_trail ORDER BY seq DESC LIMIT 1"))
     }
 
     /// The entry as `audit:trail --json` prints it, the payload as the object it is.

@@ -15,10 +15,10 @@ public enum Demo {
         guard FileManager.default.fileExists(atPath: path) else { return }
         let database = try LedgerDatabase.open(at: path, mode: .createIfMissing)
         let foreignEntries = try database.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_trail WHERE actor NOT IN (?, ?)", arguments: [actor, MaintenanceEngine.actor])!
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM audit_trail WHERE actor NOT IN (?, ?)"), arguments: [actor, MaintenanceEngine.actor])!
         }
-        let entries = try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_trail")! }
-        let firstActor = try database.read { db in try String.fetchOne(db, sql: "SELECT actor FROM audit_trail WHERE seq = 1") }
+        let entries = try database.read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM audit_trail"))! }
+        let firstActor = try database.read { db in try String.fetchOne(db.cachedStatement(sql: "SELECT actor FROM audit_trail WHERE seq = 1")) }
         guard foreignEntries == 0, entries == 0 || firstActor == actor else {
             throw LedgerError.refused("\(path) holds data that is not the demo's; the demo leaves it alone",
                                       hint: "Run the demo on another file: `maintledger demo --db /tmp/maintledger-demo.sqlite`.")
@@ -37,12 +37,12 @@ public enum Demo {
     public static func guide(_ ledger: Ledger, dbFlag: String) throws -> String {
         let info = try ledger.maintenanceInfo(AddonSelector("REDIS_URL", app: "example-app"))
         let (apps, addons, maintenances, entries, busiestApp) = try ledger.database.read { db in
-            (try Int.fetchOne(db, sql: "SELECT count(*) FROM apps")!, try Int.fetchOne(db, sql: "SELECT count(*) FROM addons")!,
-             try Int.fetchOne(db, sql: "SELECT count(*) FROM maintenances")!, try Int64.fetchOne(db, sql: "SELECT count(*) FROM audit_trail")!,
-             try String.fetchOne(db, sql: """
+            (try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM apps"))!, try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM addons"))!,
+             try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM maintenances"))!, try Int64.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM audit_trail"))!,
+             try String.fetchOne(db.cachedStatement(sql: """
                 SELECT apps.name FROM apps JOIN attachments ON attachments.app_id = apps.id AND attachments.detached_at IS NULL
                 WHERE apps.name <> 'example-app' GROUP BY apps.id ORDER BY count(*) DESC, apps.id LIMIT 1
-                """)!)
+                """))!)
         }
         let notices = try ledger.notices(sinceSeq: 0).count
         let commands = [

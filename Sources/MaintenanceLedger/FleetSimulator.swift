@@ -54,6 +54,8 @@ public final class FleetSimulator {
         public var engine = TickSummary()
     }
 
+    static let daysPerTransaction = 30
+
     let database: LedgerDatabase
     let settings: Settings
     let now: Timestamp
@@ -70,7 +72,7 @@ public final class FleetSimulator {
     /// Runs the simulation; `progress` hears (days done, days in all) after each day.
     /// Refuses a ledger that already holds anything, and a run that would end after now.
     public func run(scripted: [ScriptedAction] = [], progress: (Int, Int) -> Void = { _, _ in }) throws -> Summary {
-        let entries = try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_trail")! }
+        let entries = try database.read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM audit_trail"))! }
         guard entries == 0 else {
             throw LedgerError.refused("\(database.path) already holds \(entries) trail entries; a simulation builds a fleet from nothing",
                                       hint: "Point --db at a new file.")
@@ -87,20 +89,24 @@ public final class FleetSimulator {
         actions.sort { $0.time < $1.time }
         var next = actions.startIndex
         let context = ActionContext(database: database, seed: settings.engine.seed)
-        for day in 1...settings.days {
-            let dayEnd = settings.start.adding(days: Int64(day))
+        // The engine ticks daily; a transaction holds a month of days (one sync each).
+        for firstDay in stride(from: 1, through: settings.days, by: Self.daysPerTransaction) {
+            let lastDay = min(settings.days, firstDay + Self.daysPerTransaction - 1)
             try database.batch {
-                while next < actions.endIndex, actions[next].time < dayEnd {
-                    let action = actions[next]
-                    next += 1
-                    add(try engine.advance(until: action.time))
-                    try perform(action, context)
-                    if let addonID = action.addonID { try engine.refresh(addonID: addonID) } else { try refreshAll(engine) }
+                for day in firstDay...lastDay {
+                    let dayEnd = settings.start.adding(days: Int64(day))
+                    while next < actions.endIndex, actions[next].time < dayEnd {
+                        let action = actions[next]
+                        next += 1
+                        add(try engine.advance(until: action.time))
+                        try perform(action, context)
+                        if let addonID = action.addonID { try engine.refresh(addonID: addonID) } else { try refreshAll(engine) }
+                    }
+                    add(try engine.advance(until: dayEnd))
+                    try engine.recordTick(until: dayEnd)
                 }
-                add(try engine.advance(until: dayEnd))
-                try engine.recordTick(until: dayEnd)
             }
-            progress(day, settings.days)
+            progress(lastDay, settings.days)
         }
         return summary
     }
@@ -126,7 +132,7 @@ public final class FleetSimulator {
     }
 
     private func refreshAll(_ engine: MaintenanceEngine) throws {
-        let ids = try database.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM addons WHERE deprovisioned_at IS NULL") }
+        let ids = try database.read { db in try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM addons WHERE deprovisioned_at IS NULL")) }
         for id in ids { try engine.refresh(addonID: id) }
     }
 
@@ -161,7 +167,7 @@ public final class FleetSimulator {
                 // Servers were created up to 90 days before the simulation, so deadlines spread out.
                 let serverCreatedAt = settings.start.adding(milliseconds: -Int64.random(in: 0..<90 * Timestamp.millisecondsPerDay, using: &random))
                 let created = try ledger.createAddon(servicePlan: plan, app: app, serverCreatedAt: serverCreatedAt)
-                let id = try database.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM addons WHERE name = ?", arguments: [created.name])! }
+                let id = try database.read { db in try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM addons WHERE name = ?"), arguments: [created.name])! }
                 fleet.addons.append(FleetAddon(id: id, name: created.name, app: app, hasWindows: created.window != nil))
             }
         }

@@ -5,7 +5,7 @@ extension Ledger {
     public func createApp(named name: String) throws {
         try Self.validateName(name, kind: "App", maxLength: 30)
         try database.record(context) { mutation in
-            guard try AppRecord.fetchOne(mutation.db, sql: "SELECT * FROM apps WHERE name = ?", arguments: [name]) == nil else {
+            guard try AppRecord.fetchOne(mutation.db.cachedStatement(sql: "SELECT * FROM apps WHERE name = ?"), arguments: [name]) == nil else {
                 throw LedgerError.refused("Name \(name) is already taken", hint: nil)
             }
             mutation.describe(action: "apps:create", subject: "app:\(name)")
@@ -43,7 +43,7 @@ extension Ledger {
             let db = mutation.db
             let app = try AppRecord.named(appName, db)
             let addonName = try name ?? Self.generateAddonName(for: plan.service, &mutation.random, db)
-            if try Bool.fetchOne(db, sql: "SELECT count(*) > 0 FROM addons WHERE name = ?", arguments: [addonName]) == true {
+            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT count(*) > 0 FROM addons WHERE name = ?"), arguments: [addonName]) == true {
                 throw LedgerError.refused("Name \(addonName) is already taken", hint: "Leave out --name to get a generated one.")
             }
             let attachment = try requestedAttachment ?? AttachmentName.defaultName(for: plan.service, onApp: app.id, db)
@@ -88,16 +88,16 @@ extension Ledger {
     private static func generateAddonName(for service: Service, _ random: inout SplitMix64, _ db: Database) throws -> String {
         while true {
             let name = "\(service.namePrefix)-\(adjectives.randomElement(using: &random)!)-\(Int.random(in: 10000...99999, using: &random))"
-            if try Bool.fetchOne(db, sql: "SELECT count(*) = 0 FROM addons WHERE name = ?", arguments: [name]) == true {
+            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT count(*) = 0 FROM addons WHERE name = ?"), arguments: [name]) == true {
                 return name
             }
         }
     }
 
     private static func ensureAttachmentFree(_ name: String, on app: AppRecord, _ db: Database) throws {
-        let taken = try Bool.fetchOne(db, sql: """
+        let taken = try Bool.fetchOne(db.cachedStatement(sql: """
             SELECT count(*) > 0 FROM attachments WHERE app_id = ? AND name = ? AND detached_at IS NULL
-            """, arguments: [app.id, name]) ?? false
+            """), arguments: [app.id, name]) ?? false
         if taken {
             throw LedgerError.refused("\(name) is already attached to \(app.name)", hint: "Choose another name with --as NAME.")
         }
@@ -131,9 +131,9 @@ extension Ledger {
             let db = mutation.db
             let app = try AppRecord.named(appName, db)
             let name = AttachmentName.normalize(attachmentName)
-            guard let row = try Row.fetchOne(db, sql: """
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT id, addon_id FROM attachments WHERE app_id = ? AND name = ? AND detached_at IS NULL
-                """, arguments: [app.id, name]) else {
+                """), arguments: [app.id, name]) else {
                 throw LedgerError.notFound("Couldn't find attachment \(name) on \(app.name)",
                                            hint: "Run `maintledger addons -a \(app.name)` to list its attachments.")
             }
@@ -169,7 +169,7 @@ extension Ledger {
                 try recordStatusChange(open, to: .cancelled, at: context.now, mutation)
             }
             mutation.describe(action: "addons:destroy", subject: "addon:\(addon.name)")
-            let attachmentIDs = try Int64.fetchAll(db, sql: "SELECT id FROM attachments WHERE addon_id = ? AND detached_at IS NULL",
+            let attachmentIDs = try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM attachments WHERE addon_id = ? AND detached_at IS NULL"),
                                                    arguments: [addon.id])
             for id in attachmentIDs { try mutation.update(.attachments, id: id, ["detached_at": context.now]) }
             try mutation.update(.addons, id: addon.id, ["deprovisioned_at": context.now])

@@ -24,7 +24,7 @@ public struct AddonSelector: Sendable {
     /// The add-on, and the app it is seen through: the `-a` app, else its owning app.
     func resolve(_ db: Database) throws -> (addon: AddonRecord, app: AppRecord) {
         guard let appName = app else {
-            guard let addon = try AddonRecord.fetchOne(db, sql: "SELECT * FROM addons WHERE name = ?", arguments: [name]) else {
+            guard let addon = try AddonRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM addons WHERE name = ?"), arguments: [name]) else {
                 throw LedgerError.notFound("Couldn't find that add-on: \(name)",
                                            hint: "If \(name) is an attachment, name its app with -a APP.")
             }
@@ -32,14 +32,14 @@ public struct AddonSelector: Sendable {
         }
         let app = try AppRecord.named(appName, db)
         let attachment = AttachmentName.normalize(name)
-        if let addon = try AddonRecord.fetchOne(db, sql: """
+        if let addon = try AddonRecord.fetchOne(db.cachedStatement(sql: """
             SELECT addons.* FROM attachments JOIN addons ON addons.id = attachments.addon_id
             WHERE attachments.app_id = ? AND attachments.name = ? AND attachments.detached_at IS NULL
-            """, arguments: [app.id, attachment]) {
+            """), arguments: [app.id, attachment]) {
             return (addon, app)
         }
-        if let addon = try AddonRecord.fetchOne(db, sql: "SELECT * FROM addons WHERE name = ?", arguments: [name]) {
-            let attached = try Bool.fetchOne(db, sql: "SELECT count(*) > 0 FROM attachments WHERE app_id = ? AND addon_id = ?",
+        if let addon = try AddonRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM addons WHERE name = ?"), arguments: [name]) {
+            let attached = try Bool.fetchOne(db.cachedStatement(sql: "SELECT count(*) > 0 FROM attachments WHERE app_id = ? AND addon_id = ?"),
                                              arguments: [app.id, addon.id]) ?? false
             guard addon.appID == app.id || attached else {
                 throw LedgerError.notFound("\(name) is not attached to \(app.name)", hint: "Leave out -a, or name the app it is attached to.")
@@ -85,7 +85,7 @@ enum AttachmentName {
 
     /// `REDIS_URL` if the app has none; else the first free `HEROKU_REDIS_<COLOR>_URL`.
     static func defaultName(for service: Service, onApp appID: Int64, _ db: Database) throws -> String {
-        let taken = Set(try String.fetchAll(db, sql: "SELECT name FROM attachments WHERE app_id = ? AND detached_at IS NULL",
+        let taken = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT name FROM attachments WHERE app_id = ? AND detached_at IS NULL"),
                                             arguments: [appID]))
         let candidates = [service.defaultAttachmentName] + colors.map { "\(service.coloredAttachmentStem)_\($0)_URL" }
         guard let free = candidates.first(where: { !taken.contains($0) }) else {

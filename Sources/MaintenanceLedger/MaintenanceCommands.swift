@@ -97,7 +97,7 @@ extension Ledger {
     /// The upcoming-maintenance notice for the maintenance as it now stands.
     func recordNotice(maintenanceID: Int64, kind: String, _ mutation: Mutation) throws {
         let db = mutation.db
-        let maintenance = try MaintenanceRecord.fetchOne(db, sql: "SELECT * FROM maintenances WHERE id = ?", arguments: [maintenanceID])!
+        let maintenance = try MaintenanceRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM maintenances WHERE id = ?"), arguments: [maintenanceID])!
         let addon = try AddonRecord.withID(maintenance.addonID, db)
         let attachments = JSONValue.array(try addon.attachmentNames(db).map(JSONValue.string)).compactText
         try mutation.insert(.notices, [
@@ -111,31 +111,45 @@ extension Ledger {
     public func changeStatus(_ selector: AddonSelector, _ change: StatusChange, at: Timestamp? = nil,
                              serverCreatedAt: Timestamp? = nil) throws -> MaintenanceView {
         try database.record(context) { mutation in
-            let db = mutation.db
-            let (addon, _) = try selector.resolveLive(db)
-            guard let open = try addon.openMaintenance(db) else {
-                let latest = try addon.latestMaintenance(db)
-                throw LedgerError.refused("\(addon.name) has no open maintenance to \(change.rawValue)" + (latest.map { " (the latest is \($0.status.rawValue))" } ?? ""),
-                                          hint: "Record one with `maintledger platform:maintenances:require \(addon.name) --required-by TIME`.")
-            }
-            guard change.allowedFrom.contains(open.status) else {
-                throw LedgerError.refused("cannot \(change.rawValue) the maintenance of \(addon.name): it is \(open.status.rawValue)",
-                                          hint: "\(change.rawValue) applies to a maintenance that is \(change.allowedFrom.map(\.rawValue).joined(separator: " or ")).")
-            }
-            let time = try validateEventTime(at, notBefore: try open.lastChangeAt(db), what: "its last status change")
-            if let serverCreatedAt {
-                guard change == .complete else {
-                    throw LedgerError.invalidInput("--server-created-at goes with complete only", hint: nil)
-                }
-                _ = try validateEventTime(serverCreatedAt, flag: "--server-created-at")
-            }
-            mutation.describe(action: "platform:maintenances:\(change.rawValue)", subject: "addon:\(addon.name)")
-            try recordStatusChange(open, to: change.target, at: time, mutation)
-            if let serverCreatedAt {
-                try mutation.update(.addons, id: addon.id, ["server_created_at": serverCreatedAt])
-            }
-            return try MaintenanceView.load(addon: addon, maintenanceID: open.id, db)
+            let (addon, _) = try selector.resolveLive(mutation.db)
+            let id = try applyStatusChange(to: addon, change, at: at, serverCreatedAt: serverCreatedAt, mutation)
+            return try MaintenanceView.load(addon: addon, maintenanceID: id, mutation.db)
         }
+    }
+
+    /// The engine's way to the same rules, by add-on id, without building a view.
+    func changeStatus(addonID: Int64, _ change: StatusChange) throws {
+        try database.record(context) { mutation in
+            _ = try applyStatusChange(to: try AddonRecord.withID(addonID, mutation.db), change, at: nil, serverCreatedAt: nil, mutation)
+        }
+    }
+
+    /// Checks the change against the lifecycle and the clock, records it, and returns the maintenance's id.
+    private func applyStatusChange(to addon: AddonRecord, _ change: StatusChange, at: Timestamp?, serverCreatedAt: Timestamp?,
+                                   _ mutation: Mutation) throws -> Int64 {
+        let db = mutation.db
+        guard let open = try addon.openMaintenance(db) else {
+            let latest = try addon.latestMaintenance(db)
+            throw LedgerError.refused("\(addon.name) has no open maintenance to \(change.rawValue)" + (latest.map { " (the latest is \($0.status.rawValue))" } ?? ""),
+                                      hint: "Record one with `maintledger platform:maintenances:require \(addon.name) --required-by TIME`.")
+        }
+        guard change.allowedFrom.contains(open.status) else {
+            throw LedgerError.refused("cannot \(change.rawValue) the maintenance of \(addon.name): it is \(open.status.rawValue)",
+                                      hint: "\(change.rawValue) applies to a maintenance that is \(change.allowedFrom.map(\.rawValue).joined(separator: " or ")).")
+        }
+        let time = try validateEventTime(at, notBefore: try open.lastChangeAt(db), what: "its last status change")
+        if let serverCreatedAt {
+            guard change == .complete else {
+                throw LedgerError.invalidInput("--server-created-at goes with complete only", hint: nil)
+            }
+            _ = try validateEventTime(serverCreatedAt, flag: "--server-created-at")
+        }
+        mutation.describe(action: "platform:maintenances:\(change.rawValue)", subject: "addon:\(addon.name)")
+        try recordStatusChange(open, to: change.target, at: time, mutation)
+        if let serverCreatedAt {
+            try mutation.update(.addons, id: addon.id, ["server_created_at": serverCreatedAt])
+        }
+        return open.id
     }
 
     /// Moves a maintenance to `status`, with the times that status implies.

@@ -46,13 +46,13 @@ public final class MaintenanceEngine {
     public init(database: LedgerDatabase, settings: EngineSettings) throws {
         self.database = database
         self.settings = settings
-        let ids = try database.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM addons WHERE deprovisioned_at IS NULL") }
+        let ids = try database.read { db in try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM addons WHERE deprovisioned_at IS NULL")) }
         for id in ids { try refresh(addonID: id) }
     }
 
     /// How far the engine has processed, if it ever ticked.
     public func lastTick() throws -> Timestamp? {
-        try database.read { db in try Timestamp.fetchOne(db, sql: "SELECT max(ticked_until) FROM engine_ticks") }
+        try database.read { db in try Timestamp.fetchOne(db.cachedStatement(sql: "SELECT max(ticked_until) FROM engine_ticks")) }
     }
 
     /// `platform:tick`: takes every step due up to `until`, in time order, in one transaction,
@@ -174,18 +174,14 @@ public final class MaintenanceEngine {
             try ledger.assignPlatformTime(addonID: step.addonID, settings: settings)
             summary.scheduled += 1
         case .change(let change):
-            _ = try ledger.changeStatus(AddonSelector(try addonName(step.addonID), app: nil), change, at: step.time)
+            try ledger.changeStatus(addonID: step.addonID, change)
             if change == .start { summary.started += 1 } else { summary.otherSteps += 1 }
         case .finish:
             let open = try database.read { db in try AddonRecord.withID(step.addonID, db).openMaintenance(db)! }
             let fails = Dice(settings.seed, open.uuid).unit("outcome") < settings.failureRate
-            _ = try ledger.changeStatus(AddonSelector(try addonName(step.addonID), app: nil), fails ? .fail : .complete, at: step.time)
+            try ledger.changeStatus(addonID: step.addonID, fails ? .fail : .complete)
             if fails { summary.failed += 1 } else { summary.completed += 1 }
         }
-    }
-
-    private func addonName(_ id: Int64) throws -> String {
-        try database.read { db in try AddonRecord.withID(id, db).name }
     }
 }
 

@@ -15,7 +15,7 @@ public struct MaintenanceView: Sendable {
     }
 
     static func load(addon: AddonRecord, maintenanceID: Int64, _ db: Database) throws -> MaintenanceView {
-        let maintenance = try MaintenanceRecord.fetchOne(db, sql: "SELECT * FROM maintenances WHERE id = ?", arguments: [maintenanceID])
+        let maintenance = try MaintenanceRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM maintenances WHERE id = ?"), arguments: [maintenanceID])
         return try load(addon: addon, maintenance: maintenance, db)
     }
 

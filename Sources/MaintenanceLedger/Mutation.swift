@@ -25,7 +25,7 @@ public final class Mutation {
         self.context = context
         // Seeded runs stay reproducible command after command: mix in the trail length.
         if let seed = context.seed {
-            let length = try UInt64(Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM audit_trail") ?? 0)
+            let length = try UInt64(Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM audit_trail ORDER BY seq DESC LIMIT 1")) ?? 0)
             random = SplitMix64(seed: seed &+ length &* 0x9E37_79B9_7F4A_7C15)
         } else {
             var system = SystemRandomNumberGenerator()

@@ -44,12 +44,12 @@ extension Ledger {
     /// `notices [--since-seq N]`: notices after N, oldest first.
     public func notices(sinceSeq: Int64) throws -> [Notice] {
         try database.read { db in
-            try Notice.fetchAll(db, sql: """
+            try Notice.fetchAll(db.cachedStatement(sql: """
                 SELECT notices.*, maintenances.uuid AS maintenance_uuid,
                        (SELECT group_concat(value, ', ') FROM json_each(notices.attachments)) AS attachment_list
                 FROM notices JOIN maintenances ON maintenances.id = notices.maintenance_id
                 WHERE notices.id > ? ORDER BY notices.id
-                """, arguments: [sinceSeq])
+                """), arguments: [sinceSeq])
         }
     }
 }

@@ -15,11 +15,11 @@ extension Ledger {
     public func appMaintenances(app appName: String) throws -> [MaintenanceView] {
         try database.read { db in
             let app = try AppRecord.named(appName, db)
-            let addons = try AddonRecord.fetchAll(db, sql: """
+            let addons = try AddonRecord.fetchAll(db.cachedStatement(sql: """
                 SELECT DISTINCT addons.* FROM attachments JOIN addons ON addons.id = attachments.addon_id
                 WHERE attachments.app_id = ? AND attachments.detached_at IS NULL AND addons.deprovisioned_at IS NULL
                 ORDER BY addons.name
-                """, arguments: [app.id])
+                """), arguments: [app.id])
             return try addons.map { addon in
                 try MaintenanceView.load(addon: addon, maintenance: try addon.openMaintenance(db) ?? addon.latestMaintenance(db), db)
             }
@@ -30,9 +30,9 @@ extension Ledger {
     public func maintenanceHistory(_ selector: AddonSelector, limit: Int?) throws -> (addon: AddonRecord, maintenances: [MaintenanceView]) {
         try database.read { db in
             let (addon, _) = try selector.resolve(db)
-            let records = try MaintenanceRecord.fetchAll(db, sql: """
+            let records = try MaintenanceRecord.fetchAll(db.cachedStatement(sql: """
                 SELECT * FROM maintenances WHERE addon_id = ? ORDER BY created_at DESC, id DESC LIMIT ?
-                """, arguments: [addon.id, limit ?? -1])
+                """), arguments: [addon.id, limit ?? -1])
             let context = try MaintenanceView.load(addon: addon, maintenance: nil, db)
             return (addon, records.map {
                 MaintenanceView(addon: addon, app: context.app, attachments: context.attachments, addonWindow: context.addonWindow, maintenance: $0)
@@ -62,7 +62,7 @@ extension Ledger {
         try database.read { db in
             let (addon, _) = try selector.resolve(db)
             try Self.requireCustomerControls(addon, command: "show a maintenance window")
-            let windows = try WindowRecord.fetchAll(db, sql: "SELECT * FROM windows WHERE addon_id = ? ORDER BY id DESC LIMIT 2",
+            let windows = try WindowRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM windows WHERE addon_id = ? ORDER BY id DESC LIMIT 2"),
                                                     arguments: [addon.id])
             let open = try addon.openMaintenance(db)
             return WindowInfo(window: windows.first?.window, previousWindow: windows.dropFirst().first?.window,
@@ -107,10 +107,10 @@ extension Ledger {
             if !includeDestroyed { conditions.append("deprovisioned_at IS NULL") }
             if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
             return try AddonRecord.fetchAll(db, sql: sql + " ORDER BY name", arguments: arguments).map { addon in
-                let attachments = try String.fetchAll(db, sql: """
+                let attachments = try String.fetchAll(db.cachedStatement(sql: """
                     SELECT apps.name || '::' || attachments.name FROM attachments JOIN apps ON apps.id = attachments.app_id
                     WHERE attachments.addon_id = ? AND attachments.detached_at IS NULL ORDER BY attachments.id
-                    """, arguments: [addon.id])
+                    """), arguments: [addon.id])
                 return AddonSummary(view: try MaintenanceView.load(addon: addon, maintenance: nil, db), attachments: attachments)
             }
         }
@@ -144,7 +144,7 @@ extension Ledger {
     /// `audit:trail [--since-seq N]`: entries after N, in order, handed out one at a time.
     public func trail(sinceSeq: Int64, _ body: (TrailEntry) throws -> Void) throws {
         try database.read { db in
-            let cursor = try TrailEntry.fetchCursor(db, sql: "SELECT * FROM audit_trail WHERE seq > ? ORDER BY seq", arguments: [sinceSeq])
+            let cursor = try TrailEntry.fetchCursor(db.cachedStatement(sql: "SELECT * FROM audit_trail WHERE seq > ? ORDER BY seq"), arguments: [sinceSeq])
             while let entry = try cursor.next() { try body(entry) }
         }
     }
@@ -161,7 +161,7 @@ extension Ledger {
         guard let running = try runningMaintenance(selector) else { return .nothingRunning }
         while true {
             let current = try database.read { db in
-                try MaintenanceRecord.fetchOne(db, sql: "SELECT * FROM maintenances WHERE id = ?", arguments: [running.id])!
+                try MaintenanceRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM maintenances WHERE id = ?"), arguments: [running.id])!
             }
             if current.status != .running { return .finished(current.status) }
             if let deadline, Date() >= deadline { return .timedOut }

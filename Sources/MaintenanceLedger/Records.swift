@@ -22,14 +22,14 @@ public struct AppRecord: FetchableRecord, Sendable {
     }
 
     static func named(_ name: String, _ db: Database) throws -> AppRecord {
-        guard let app = try AppRecord.fetchOne(db, sql: "SELECT * FROM apps WHERE name = ?", arguments: [name]) else {
+        guard let app = try AppRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM apps WHERE name = ?"), arguments: [name]) else {
             throw LedgerError.notFound("Couldn't find that app: \(name)", hint: "Create it with `maintledger apps:create \(name)`.")
         }
         return app
     }
 
     static func withID(_ id: Int64, _ db: Database) throws -> AppRecord {
-        try AppRecord.fetchOne(db, sql: "SELECT * FROM apps WHERE id = ?", arguments: [id])!
+        try AppRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM apps WHERE id = ?"), arguments: [id])!
     }
 }
 
@@ -62,40 +62,40 @@ public struct AddonRecord: FetchableRecord, Sendable {
     public var isLive: Bool { deprovisionedAt == nil }
 
     static func withID(_ id: Int64, _ db: Database) throws -> AddonRecord {
-        try AddonRecord.fetchOne(db, sql: "SELECT * FROM addons WHERE id = ?", arguments: [id])!
+        try AddonRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM addons WHERE id = ?"), arguments: [id])!
     }
 
     /// The window in force now, or nil on plans without one.
     func currentWindow(_ db: Database) throws -> WindowRecord? {
-        try WindowRecord.fetchOne(db, sql: "SELECT * FROM windows WHERE addon_id = ? ORDER BY id DESC LIMIT 1", arguments: [id])
+        try WindowRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM windows WHERE addon_id = ? ORDER BY id DESC LIMIT 1"), arguments: [id])
     }
 
     /// Names of its live attachments, in the order they were made.
     func attachmentNames(_ db: Database) throws -> [String] {
-        try String.fetchAll(db, sql: """
+        try String.fetchAll(db.cachedStatement(sql: """
             SELECT name FROM attachments WHERE addon_id = ? AND detached_at IS NULL ORDER BY id
-            """, arguments: [id])
+            """), arguments: [id])
     }
 
     /// The maintenance still under way (pending through running), if any.
     func openMaintenance(_ db: Database) throws -> MaintenanceRecord? {
-        try MaintenanceRecord.fetchOne(db, sql: """
+        try MaintenanceRecord.fetchOne(db.cachedStatement(sql: """
             SELECT * FROM maintenances
             WHERE addon_id = ? AND status IN ('pending', 'preparing', 'ready', 'running')
-            """, arguments: [id])
+            """), arguments: [id])
     }
 
     /// When its last maintenance completed, if one ever did.
     func lastCompletion(_ db: Database) throws -> Timestamp? {
-        try Timestamp.fetchOne(db, sql: "SELECT max(completed_at) FROM maintenances WHERE addon_id = ? AND status = 'completed'",
+        try Timestamp.fetchOne(db.cachedStatement(sql: "SELECT max(completed_at) FROM maintenances WHERE addon_id = ? AND status = 'completed'"),
                                arguments: [id])
     }
 
     /// The newest maintenance, open or not.
     func latestMaintenance(_ db: Database) throws -> MaintenanceRecord? {
-        try MaintenanceRecord.fetchOne(db, sql: """
+        try MaintenanceRecord.fetchOne(db.cachedStatement(sql: """
             SELECT * FROM maintenances WHERE addon_id = ? ORDER BY created_at DESC, id DESC LIMIT 1
-            """, arguments: [id])
+            """), arguments: [id])
     }
 }
 
@@ -175,7 +175,7 @@ public struct MaintenanceRecord: FetchableRecord, Sendable {
 
     /// When its status last changed: no later change may be recorded before it.
     func lastChangeAt(_ db: Database) throws -> Timestamp {
-        try Timestamp.fetchOne(db, sql: "SELECT max(changed_at) FROM maintenance_status_changes WHERE maintenance_id = ?",
+        try Timestamp.fetchOne(db.cachedStatement(sql: "SELECT max(changed_at) FROM maintenance_status_changes WHERE maintenance_id = ?"),
                                arguments: [id]) ?? createdAt
     }
 }

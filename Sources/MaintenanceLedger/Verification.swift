@@ -25,17 +25,17 @@ extension Ledger {
     }
 
     private static func checkSQLiteIntegrity(_ db: Database) throws {
-        let integrity = try String.fetchAll(db, sql: "PRAGMA integrity_check")
+        let integrity = try String.fetchAll(db.cachedStatement(sql: "PRAGMA integrity_check"))
         guard integrity == ["ok"] else {
             throw LedgerError.verificationFailed("verification failed: SQLite integrity check: \(integrity.prefix(3).joined(separator: "; "))")
         }
-        if let violation = try Row.fetchOne(db, sql: "PRAGMA foreign_key_check") {
+        if let violation = try Row.fetchOne(db.cachedStatement(sql: "PRAGMA foreign_key_check")) {
             throw LedgerError.verificationFailed("verification failed: foreign key check: \(violation[0] as String? ?? "?") row \(violation[1] as Int64? ?? 0) refers to a missing \(violation[2] as String? ?? "?") row")
         }
     }
 
     private static func checkTrailTriggers(_ db: Database) throws {
-        let triggers = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+        let triggers = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT name FROM sqlite_master WHERE type = 'trigger'")))
         if let missing = trailTriggers.first(where: { !triggers.contains($0) }) {
             throw LedgerError.verificationFailed("verification failed: the trigger \(missing) that protects the trail is missing")
         }
@@ -44,7 +44,7 @@ extension Ledger {
     private static func checkChain(_ db: Database) throws -> VerificationReport {
         var expectedSeq: Int64 = 1
         var previousHash = TrailEntry.genesisHash
-        let cursor = try TrailEntry.fetchCursor(db, sql: "SELECT * FROM audit_trail ORDER BY seq")
+        let cursor = try TrailEntry.fetchCursor(db.cachedStatement(sql: "SELECT * FROM audit_trail ORDER BY seq"))
         while let entry = try cursor.next() {
             guard entry.seq == expectedSeq else {
                 throw LedgerError.verificationFailed("verification failed at seq \(expectedSeq): entry is missing (next is seq \(entry.seq))")
@@ -64,12 +64,12 @@ extension Ledger {
     private static func checkTablesAgreeWithTrail(_ db: Database, head: VerificationReport) throws {
         // The last image the trail holds of every row, keyed "table:id".
         var images: [String: (seq: Int64, image: String)] = [:]
-        let cursor = try Row.fetchCursor(db, sql: """
+        let cursor = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT audit_trail.seq, change.value ->> '$.table' AS tbl, change.value -> '$.row' ->> '$.id' AS id,
                    change.value -> '$.row' AS image
             FROM audit_trail, json_each(audit_trail.payload, '$.changes') AS change
             ORDER BY audit_trail.seq
-            """)
+            """))
         while let row = try cursor.next() {
             let key = "\(row["tbl"] as String? ?? "?"):\(row["id"] as Int64? ?? 0)"
             images[key] = (row["seq"], row["image"])
@@ -79,7 +79,7 @@ extension Ledger {
             if firstMismatch == nil || seq < firstMismatch!.seq { firstMismatch = (seq, message) }
         }
         for table in LedgerTable.allCases {
-            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM \(table.rawValue) ORDER BY id")
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT * FROM \(table.rawValue) ORDER BY id"))
             while let row = try rows.next() {
                 let id: Int64 = row["id"]
                 let key = "\(table.rawValue):\(id)"
