@@ -62,8 +62,8 @@ struct AddonsDetach: ParsableCommand {
     @OptionGroup var ledger: LedgerOptions
 
     func run() throws {
-        let addon = try ledger.openForWriting().detachAttachment(attachment, from: app.app)
-        Console.error("Detaching \(attachment) of \(addon) from ⬢ \(app.app)... done")
+        let detached = try ledger.openForWriting().detachAttachment(attachment, from: app.app)
+        Console.error("Detaching \(detached.attachment) of \(detached.addon) from ⬢ \(app.app)... done")
     }
 }
 

@@ -34,13 +34,17 @@ public struct MaintLedger: ParsableCommand {
         do {
             var command = try parseAsRoot(arguments)
             try command.run()
+            // Closing the connection folds the WAL back into the ledger file.
+            LedgerOptions.openedForWriting = nil
             Foundation.exit(0)
         } catch let error as LedgerError {
+            LedgerOptions.discardUnusedLedger()
             if let warning = error.warning { Console.error("Warning: \(warning)") }
             Console.error("Error: \(error.message)")
             if let hint = error.hint { Console.error(hint) }
             Foundation.exit(error.exitCode)
         } catch {
+            LedgerOptions.discardUnusedLedger()
             exit(withError: error)
         }
     }
@@ -97,10 +101,22 @@ struct LedgerOptions: ParsableArguments {
         return LedgerContext(now: now, actor: actor, seed: seed)
     }
 
+    /// The ledger a recording command opened, to take back if the command fails. One command
+    /// runs per process, on its main thread.
+    nonisolated(unsafe) static var openedForWriting: LedgerDatabase?
+
+    /// After a failed command: a ledger it created and left empty goes away again.
+    static func discardUnusedLedger() {
+        openedForWriting?.removeIfCreatedAndEmpty()
+        openedForWriting = nil
+    }
+
     /// For commands that record: creates the ledger when missing.
     func openForWriting() throws -> Ledger {
         let context = try context()
-        return Ledger(database: try LedgerDatabase.open(at: path, mode: .createIfMissing), context: context)
+        let database = try LedgerDatabase.open(at: path, mode: .createIfMissing)
+        Self.openedForWriting = database
+        return Ledger(database: database, context: context)
     }
 
     /// For commands that only read: a missing ledger is an error and nothing is created.

@@ -138,7 +138,7 @@ func waitAndReport(_ ledger: Ledger, _ selector: AddonSelector, name: String, ti
     case .finished(let status):
         throw LedgerError.refused("the maintenance of \(name) ended \(status.rawValue)", hint: nil)
     case .timedOut:
-        throw LedgerError.refused("the maintenance of \(name) was still running after \(timeout.map { $0.formatted() } ?? "0") seconds", hint: nil)
+        throw LedgerError.refused("the maintenance of \(name) was still running after the --timeout of \(timeout.map { $0.formatted() } ?? "0") s", hint: nil)
     }
 }
 
@@ -148,7 +148,7 @@ struct DataMaintenancesSchedule: ParsableCommand {
         abstract: "Move the pending maintenance by whole weeks, staying on its window and before its required-by time.")
 
     @OptionGroup var target: AddonArguments
-    @Option(help: "Weeks to move it (may be negative; default 2).") var weeks: Int?
+    @Option(parsing: .unconditional, help: "Weeks to move it (may be negative, as --weeks -1; default 2).") var weeks: Int?
     @Option(help: ArgumentHelp("Move it to the window in the week starting that day.", valueName: "yyyy-mm-dd")) var week: String?
     @OptionGroup var ledger: LedgerOptions
 

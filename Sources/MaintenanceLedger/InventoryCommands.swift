@@ -114,6 +114,10 @@ extension Ledger {
         let requested = try requestedName.map(AttachmentName.validate)
         return try database.record(context) { mutation in
             let db = mutation.db
+            guard try AddonRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM addons WHERE name = ?"), arguments: [addonName]) != nil else {
+                throw LedgerError.notFound("Couldn't find that add-on: \(addonName)",
+                                           hint: "addons:attach takes the add-on's own name; `maintledger addons` lists them.")
+            }
             let (addon, _) = try AddonSelector(addonName, app: nil).resolveLive(db)
             let app = try AppRecord.named(appName, db)
             let name = try requested ?? AttachmentName.defaultName(for: addon.service, onApp: app.id, db)
@@ -125,8 +129,9 @@ extension Ledger {
         }
     }
 
-    /// `addons:detach ATTACHMENT -a APP`; the attachment is kept as history. Returns the add-on's name.
-    public func detachAttachment(_ attachmentName: String, from appName: String) throws -> String {
+    /// `addons:detach ATTACHMENT -a APP`; the attachment is kept as history. Returns the add-on's
+    /// and the attachment's names.
+    public func detachAttachment(_ attachmentName: String, from appName: String) throws -> (addon: String, attachment: String) {
         try database.record(context) { mutation in
             let db = mutation.db
             let app = try AppRecord.named(appName, db)
@@ -144,7 +149,7 @@ extension Ledger {
             }
             mutation.describe(action: "addons:detach", subject: "addon:\(addon.name)")
             try mutation.update(.attachments, id: row["id"], ["detached_at": context.now])
-            return addon.name
+            return (addon.name, name)
         }
     }
 
@@ -166,7 +171,8 @@ extension Ledger {
                 guard open.status != .running else {
                     throw LedgerError.refused("a maintenance of \(addon.name) is running", hint: "Wait for it to complete or fail first.")
                 }
-                try recordStatusChange(open, to: .cancelled, at: context.now, mutation)
+                let time = try validateEventTime(nil, notBefore: try open.lastChangeAt(db), what: "the last status change of its maintenance")
+                try recordStatusChange(open, to: .cancelled, at: time, mutation)
             }
             mutation.describe(action: "addons:destroy", subject: "addon:\(addon.name)")
             let attachmentIDs = try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM attachments WHERE addon_id = ? AND detached_at IS NULL"),

@@ -101,7 +101,7 @@ extension Ledger {
     func validateEventTime(_ at: Timestamp?, flag: String = "--at", notBefore: Timestamp? = nil, what: String = "") throws -> Timestamp {
         let time = at ?? context.now
         guard time <= context.now else {
-            throw LedgerError.invalidInput("\(flag) \(time.isoText) is in the future (now is \(context.now.isoText))",
+            throw LedgerError.refused("\(flag) \(time.isoText) is in the future (now is \(context.now.isoText))",
                                            hint: "Record events once they have happened.")
         }
         if let notBefore, time < notBefore {

@@ -1,5 +1,8 @@
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The ledger file: opening, validating and migrating it, and the two ways in: `read` for
 /// queries and `record` for mutations, which always append to the audit trail in the same
@@ -10,6 +13,11 @@ public final class LedgerDatabase {
 
     public let path: String
     let queue: DatabaseQueue
+    /// What `open` created (the file, then the folders it needed, deepest first), so that a
+    /// command refused on a new ledger can leave the disk as it found it.
+    private var created: [String] = []
+    /// The file's inode when opened: a write checks it still is the file at `path`.
+    private var fileIdentity: FileIdentity?
 
     private init(path: String, queue: DatabaseQueue) {
         self.path = path
@@ -24,13 +32,13 @@ public final class LedgerDatabase {
     }
 
     public static func open(at path: String, mode: OpenMode) throws -> LedgerDatabase {
-        let fileManager = FileManager.default
-        if !fileManager.fileExists(atPath: path) {
+        var created: [String] = []
+        if !FileManager.default.fileExists(atPath: path) {
             guard mode == .createIfMissing else {
                 throw LedgerError.notFound("no ledger at \(path)",
                                            hint: "Record something first (for example `maintledger apps:create APP`), or point --db or MAINTLEDGER_DB at an existing ledger.")
             }
-            try createEmptyFile(at: path)
+            created = try createEmptyFile(at: path)
         }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
@@ -40,6 +48,8 @@ public final class LedgerDatabase {
         }
         do {
             let ledger = LedgerDatabase(path: path, queue: try DatabaseQueue(path: path, configuration: configuration))
+            ledger.created = created
+            ledger.fileIdentity = FileIdentity(path: path)
             try ledger.prepareSchema(mode: mode)
             return ledger
         } catch let error as LedgerError {
@@ -52,53 +62,104 @@ public final class LedgerDatabase {
         }
     }
 
-    private static func createEmptyFile(at path: String) throws {
+    /// Creates the file and any missing folders; returns what it created, file first.
+    private static func createEmptyFile(at path: String) throws -> [String] {
         let url = URL(fileURLWithPath: path)
+        var missingFolders: [String] = []
+        var folder = url.deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: folder.path) {
+            missingFolders.append(folder.path)
+            folder.deleteLastPathComponent()
+        }
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         } catch {
             throw LedgerError.unusableDatabase("cannot create the folder for \(path): \(Self.describe(error))", hint: nil)
         }
-        // The ledger names customers and who did what: readable by its owner only.
-        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-            throw LedgerError.unusableDatabase("cannot create \(path)", hint: "Check that the folder is writable.")
+        // The ledger names customers and who did what: readable by its owner only. O_EXCL, so
+        // that of two processes creating it at once, one creates and the other just opens it.
+        let descriptor = Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        if descriptor < 0 {
+            guard errno == EEXIST else {
+                throw LedgerError.unusableDatabase("cannot create \(path): \(String(cString: strerror(errno)))",
+                                                   hint: "Check that the folder is writable.")
+            }
+            return []
         }
+        fchmod(descriptor, 0o600) // whatever the umask
+        close(descriptor)
+        return [path] + missingFolders
     }
 
-    /// Refuses foreign files before anything is written to them, then migrates.
-    private func prepareSchema(mode: OpenMode) throws {
-        let migrator = Self.migrator()
-        try queue.writeWithoutTransaction { db in
-            let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
-            let objectCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
-            if applicationID != Self.applicationID {
-                guard objectCount == 0 else {
-                    throw LedgerError.unusableDatabase("\(path) is not a maintledger ledger",
-                                                       hint: "Point --db at a ledger file, or at a new path to start one.")
-                }
-                guard mode == .createIfMissing else {
-                    throw LedgerError.notFound("\(path) holds no ledger yet",
-                                               hint: "Record something first, for example `maintledger apps:create APP`.")
-                }
+    /// Removes the ledger this process created if nothing was recorded in it: a refused first
+    /// command leaves no file and no folders behind.
+    public func removeIfCreatedAndEmpty() {
+        guard let file = created.first else { return }
+        // Checked and removed under the write lock; a writer that opened the file meanwhile
+        // notices it is gone (see `ensureStillAtPath`) instead of writing to a deleted file.
+        try? queue.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                guard try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_trail") == 0 else { return .rollback }
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) }
+                for folder in created.dropFirst() { try? FileManager.default.removeItem(atPath: folder) }
+                return .rollback
             }
-            if try migrator.hasBeenSuperseded(db) {
-                throw LedgerError.unusableDatabase("\(path) was written by a newer maintledger (schema \(try migrator.appliedIdentifiers(db).sorted().last ?? "?"))",
-                                                   hint: "Upgrade maintledger to read this ledger.")
+        }
+        try? queue.close()
+    }
+
+    /// Refuses foreign files before anything is written to them, then migrates. Both steps hold
+    /// the write lock, so processes opening a new ledger at once agree on what they found.
+    private func prepareSchema(mode: OpenMode) throws {
+        try queue.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                try validate(db, mode: mode)
+                return .commit
             }
             try db.execute(sql: "PRAGMA journal_mode = WAL")
-        }
-        try migrator.migrate(queue)
-    }
-
-    static func migrator() -> DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        for migration in Migrations.all {
-            let sql = String(decoding: migration.sql, as: UTF8.self)
-            migrator.registerMigration(migration.identifier) { db in
-                try db.execute(sql: sql)
+            try db.inTransaction(.immediate) {
+                try validate(db, mode: mode)
+                try Self.migrate(db)
+                return .commit
             }
         }
-        return migrator
+    }
+
+    /// A ledger carries our application id; an empty file may become one; anything else is foreign.
+    private func validate(_ db: Database, mode: OpenMode) throws {
+        let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+        let objectCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+        if applicationID != Self.applicationID {
+            guard objectCount == 0 else {
+                throw LedgerError.unusableDatabase("\(path) is not a maintledger ledger",
+                                                   hint: "Point --db at a ledger file, or at a new path to start one.")
+            }
+            guard mode == .createIfMissing else {
+                throw LedgerError.notFound("\(path) holds no ledger yet",
+                                           hint: "Record something first, for example `maintledger apps:create APP`.")
+            }
+            return
+        }
+        let known = Set(Migrations.all.map(\.identifier))
+        if let newer = try Self.appliedMigrations(db).filter({ !known.contains($0) }).max() {
+            throw LedgerError.unusableDatabase("\(path) was written by a newer maintledger (schema \(newer))",
+                                               hint: "Upgrade maintledger to read this ledger.")
+        }
+    }
+
+    static func appliedMigrations(_ db: Database) throws -> [String] {
+        guard try db.tableExists("schema_migrations") else { return [] }
+        return try String.fetchAll(db, sql: "SELECT identifier FROM schema_migrations")
+    }
+
+    /// Applies, in order, the embedded migrations this file lacks (inside the caller's transaction).
+    static func migrate(_ db: Database) throws {
+        try db.execute(sql: "CREATE TABLE IF NOT EXISTS schema_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+        let applied = Set(try appliedMigrations(db))
+        for migration in Migrations.all where !applied.contains(migration.identifier) {
+            try db.execute(sql: String(decoding: migration.sql, as: UTF8.self))
+            try db.execute(sql: "INSERT INTO schema_migrations (identifier) VALUES (?)", arguments: [migration.identifier])
+        }
     }
 
     static func describe(_ error: any Error) -> String {
@@ -123,6 +184,7 @@ public final class LedgerDatabase {
     /// throw rolls back everything the mutation did.
     public func record<T>(_ context: LedgerContext, _ body: (Mutation) throws -> T) throws -> T {
         func perform(_ db: Database) throws -> T {
+            try ensureStillAtPath()
             let mutation = try Mutation(db: db, context: context)
             let result = try body(mutation)
             try mutation.appendTrailEntry()
@@ -147,6 +209,12 @@ public final class LedgerDatabase {
             batchConnection = db
             defer { batchConnection = nil }
             return try body()
+        }
+    }
+
+    private func ensureStillAtPath() throws {
+        guard FileIdentity(path: path) == fileIdentity else {
+            throw LedgerError.refused("\(path) was removed or replaced while this command ran; nothing was recorded", hint: "Try again.")
         }
     }
 
@@ -177,5 +245,20 @@ public struct LedgerContext: Sendable {
         self.now = now
         self.actor = actor
         self.seed = seed
+    }
+}
+
+/// Which file a path names (device and inode).
+private struct FileIdentity: Equatable {
+    let device: UInt64
+    let inode: UInt64
+
+    init?(path: String) {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let device = (attributes[.systemNumber] as? NSNumber)?.uint64Value,
+              let inode = (attributes[.systemFileNumber] as? NSNumber)?.uint64Value
+        else { return nil }
+        self.device = device
+        self.inode = inode
     }
 }

@@ -57,12 +57,15 @@ extension Ledger {
                                    method: MaintenanceMethod? = nil, emergency: Bool = false, at: Timestamp? = nil) throws -> MaintenanceView {
         let time = try validateEventTime(at)
         guard requiredBy > time else {
-            throw LedgerError.invalidInput("--required-by \(requiredBy.isoText) is not after \(time.isoText)",
+            throw LedgerError.refused("--required-by \(requiredBy.isoText) is not after \(time.isoText)",
                                            hint: "A maintenance is required by a time still ahead.")
         }
         return try database.record(context) { mutation in
             let (addon, _) = try selector.resolveLive(mutation.db)
-            let window = try addon.currentWindow(mutation.db)?.window
+            guard time >= addon.provisionedAt else {
+                throw LedgerError.refused("--at \(time.isoText) is before \(addon.name) was provisioned (\(addon.provisionedAt.isoText))", hint: nil)
+            }
+            let window = try addon.window(at: time, mutation.db)?.window
             let slot = emergency
                 ? MaintenanceSlot(emergencyAt: time, window: window)
                 : MaintenanceSlot(window: window, from: time, requiredBy: requiredBy)
@@ -79,7 +82,7 @@ extension Ledger {
             throw LedgerError.refused("\(addon.name) already has a \(open.status.rawValue) maintenance (required by \(open.requiredBy.listText))",
                                       hint: "Complete, fail or cancel it first; an add-on has one open maintenance at a time.")
         }
-        let window = try addon.currentWindow(mutation.db)?.window
+        let window = try addon.window(at: time, mutation.db)?.window
         mutation.describe(action: "platform:maintenances:require", subject: "addon:\(addon.name)")
         let id = try mutation.insert(.maintenances, [
             "uuid": mutation.random.uuid(), "addon_id": addon.id, "status": MaintenanceStatus.pending.rawValue,
@@ -135,7 +138,7 @@ extension Ledger {
         }
         guard change.allowedFrom.contains(open.status) else {
             throw LedgerError.refused("cannot \(change.rawValue) the maintenance of \(addon.name): it is \(open.status.rawValue)",
-                                      hint: "\(change.rawValue) applies to a maintenance that is \(change.allowedFrom.map(\.rawValue).joined(separator: " or ")).")
+                                      hint: "\(change.rawValue) applies to a maintenance that is \(Self.listing(change.allowedFrom.map(\.rawValue))).")
         }
         let time = try validateEventTime(at, notBefore: try open.lastChangeAt(db), what: "its last status change")
         if let serverCreatedAt {
@@ -218,9 +221,17 @@ extension Ledger {
     /// Windows and manual runs exist on Premium, Private and Shield (and Postgres Standard) plans only.
     static func requireCustomerControls(_ addon: AddonRecord, command: String) throws {
         guard addon.plan.hasWindows else {
+            let hint = addon.service == .kafka
+                ? "Kafka plans have no maintenance windows; the platform schedules their maintenance."
+                : "Windows and manual runs exist on Premium, Private and Shield plans (and Postgres Standard)."
             throw LedgerError.refused("cannot \(command) on \(addon.name): its \(addon.service.rawValue):\(addon.plan.name) plan has no maintenance window",
-                                      hint: "Windows and manual runs exist on Premium, Private and Shield plans (and Postgres Standard).")
+                                      hint: hint)
         }
+    }
+
+    /// `a`, `a or b`, `a, b or c`.
+    static func listing(_ items: [String]) -> String {
+        items.count < 2 ? items.joined() : items.dropLast().joined(separator: ", ") + " or " + items.last!
     }
 
     /// `data:maintenances:window:update ADDON DAY TIME`: records the new window (the old one is
@@ -239,6 +250,14 @@ extension Ledger {
             let (addon, _) = try selector.resolveLive(db)
             try Self.requireCustomerControls(addon, command: "set a maintenance window")
             let previous = try addon.currentWindow(db)?.window
+            guard previous != window else {
+                // Setting the window it already has changes nothing and records nothing.
+                let open = try addon.openMaintenance(db)
+                let earlier = try WindowRecord.fetchAll(db, sql: "SELECT * FROM windows WHERE addon_id = ? ORDER BY id DESC LIMIT 2",
+                                                        arguments: [addon.id]).dropFirst().first?.window
+                return WindowInfo(window: window, previousWindow: earlier, previouslyScheduledAt: open?.previouslyScheduledFor,
+                                  scheduledAt: open?.scheduledFor)
+            }
             mutation.describe(action: "data:maintenances:window:update", subject: "addon:\(addon.name)")
             try recordWindow(window, source: "customer", addonID: addon.id, mutation)
             guard let open = try addon.openMaintenance(db), open.status == .pending, !open.emergency else {

@@ -59,7 +59,7 @@ public final class MaintenanceEngine {
     /// and records the tick. A tick to the time of the last one changes nothing.
     public func tick(until: Timestamp, now: Timestamp) throws -> TickSummary {
         guard until <= now else {
-            throw LedgerError.invalidInput("--until \(until.isoText) is in the future (now is \(now.isoText))",
+            throw LedgerError.refused("--until \(until.isoText) is in the future (now is \(now.isoText))",
                                            hint: "The engine records what has happened; tick up to now at the latest.")
         }
         if let last = try lastTick() {

@@ -80,7 +80,7 @@ public struct MaintenanceView: Sendable {
         case .string(let text): text
         case .int(let number): String(number)
         case .bool(let flag): String(flag)
-        case .array(let items): items.compactMap(text).joined(separator: ", ")
+        case .array(let items): items.isEmpty ? nil : items.compactMap(text).joined(separator: ", ")
         default: value.compactText
         }
     }

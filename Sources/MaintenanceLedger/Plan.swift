@@ -75,7 +75,7 @@ public struct Plan: Hashable, Sendable {
         }
         let known = service.tiers.joined(separator: ", ")
         guard service.tiers.contains(tier) else {
-            return .failure(.invalidInput("unknown plan '\(text)' for \(service.rawValue)", hint: "Plans are TIER-SIZE (premium-0) with TIER one of: \(known)."))
+            return .failure(.invalidInput("unknown plan '\(text)' for \(service.rawValue)", hint: "Plans are written TIER-SIZE, like premium-0 (or just mini), with TIER one of: \(known)."))
         }
         if let size, size.isEmpty || !size.allSatisfy(\.isASCIIDigit) {
             return .failure(.invalidInput("plan '\(text)' has no numeric size", hint: "Write the plan as \(tier)-0."))

@@ -70,6 +70,13 @@ public struct AddonRecord: FetchableRecord, Sendable {
         try WindowRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM windows WHERE addon_id = ? ORDER BY id DESC LIMIT 1"), arguments: [id])
     }
 
+    /// The window in force at `time` (the newest set by then).
+    func window(at time: Timestamp, _ db: Database) throws -> WindowRecord? {
+        try WindowRecord.fetchOne(db.cachedStatement(sql: """
+            SELECT * FROM windows WHERE addon_id = ? AND set_at <= ? ORDER BY id DESC LIMIT 1
+            """), arguments: [id, time])
+    }
+
     /// Names of its live attachments, in the order they were made.
     func attachmentNames(_ db: Database) throws -> [String] {
         try String.fetchAll(db.cachedStatement(sql: """

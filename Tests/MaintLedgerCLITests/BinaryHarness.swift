@@ -61,7 +61,8 @@ final class LedgerSandbox {
         let queue = try DatabaseQueue(path: dbPath)
         return try queue.read { db in
             var counts: [String: Int] = [:]
-            for table in ["apps", "addons", "attachments", "windows", "maintenances", "maintenance_status_changes", "audit_trail"] {
+            for table in ["apps", "addons", "attachments", "windows", "maintenances", "maintenance_status_changes", "notices",
+                          "engine_ticks", "audit_trail"] {
                 counts[table] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)")
             }
             counts["content"] = try String.fetchAll(db, sql: "SELECT hash FROM audit_trail ORDER BY seq").joined().hashValue

@@ -39,7 +39,7 @@ import Testing
         let required = try sandbox.run(["platform:maintenances:require", "REDIS_URL", "-a", "example-app",
                                         "--required-by", "2023-05-03T08:54:02.518Z"], now: "2023-04-24T09:00:00Z")
         #expect(required.exitCode == 0 && required.stdout.count == 37, "\(required)")
-        #expect(required.stderr == "Requiring maintenance of REDIS_URL by 2023-05-03 08:54:02 +0000... done, scheduled for 2023-04-28 18:00:00 +0000\n")
+        #expect(required.stderr == "Requiring maintenance of redis-lively-12345 by 2023-05-03 08:54:02 +0000... done, scheduled for 2023-04-28 18:00:00 +0000\n")
         #expect(try sandbox.run(["platform:maintenances:start", "redis-lively-12345"], now: "2023-04-28T18:01:14.191Z").exitCode == 0)
         #expect(try sandbox.run(["platform:maintenances:complete", "redis-lively-12345"], now: "2023-04-28T18:04:21.141Z").exitCode == 0)
         sandbox.now = "2023-04-28T18:10:00Z"

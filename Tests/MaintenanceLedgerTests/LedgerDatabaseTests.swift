@@ -50,7 +50,7 @@ import Testing
         let fixture = try LedgerFixture()
         let path = fixture.path
         try DatabaseQueue(path: path).write { db in
-            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('9999_from_the_future')")
+            try db.execute(sql: "INSERT INTO schema_migrations (identifier) VALUES ('9999_from_the_future')")
         }
         #expect(throws: LedgerError.unusableDatabase("\(path) was written by a newer maintledger (schema 9999_from_the_future)",
                                                      hint: "Upgrade maintledger to read this ledger.")) {

@@ -1,0 +1,286 @@
+import Foundation
+import GRDB
+import Testing
+
+/// The audit trail as listed, its chain, writers racing each other, and tampering.
+@Suite struct AuditTrailTests {
+    // MARK: listing
+
+    @Test func trailJSONParsesBackAsAChainFromSeqOne() throws {
+        let sandbox = try Fixture.seedExample()
+        let entries = try sandbox.trailEntries()
+        #expect(entries.map { $0["seq"] as? Int } == Array(1...6))
+        #expect(entries.map { $0["action"] as? String } == [
+            "apps:create", "addons:create", "data:maintenances:window:update", "platform:maintenances:require",
+            "platform:maintenances:start", "platform:maintenances:complete",
+        ])
+        #expect(entries.map { $0["subject"] as? String } == ["app:example-app"] + Array(repeating: "addon:redis-lively-12345", count: 5))
+        #expect(entries.allSatisfy { $0["actor"] as? String == "alice" })
+        #expect(entries.map { $0["recorded_at"] as? String }.last == "2023-04-28T18:04:21.141Z")
+        var previous = String(repeating: "0", count: 64)
+        for entry in entries {
+            #expect(entry["prev_hash"] as? String == previous)
+            let hash = try #require(entry["hash"] as? String)
+            #expect(try /[0-9a-f]{64}/.wholeMatch(in: hash) != nil)
+            previous = hash
+            let payload = try #require(entry["payload"] as? [String: Any], "the payload is an object, not a string")
+            #expect((payload["changes"] as? [Any])?.isEmpty == false)
+        }
+        let verdict = try sandbox.run(["audit:verify"])
+        #expect(verdict == RunResult(stdout: "ok: 6 entries verified, head \(previous)\n", stderr: "", exitCode: 0))
+    }
+
+    @Test func ndjsonHoldsTheSameEntriesOnePerLine() throws {
+        let sandbox = try Fixture.seedExample()
+        let json = try sandbox.trailEntries()
+        let ndjson = try sandbox.ok(["audit:trail", "--ndjson"]).stdout
+        let lines = ndjson.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 7 && lines.last == "", "one line per entry, newline-terminated")
+        for (line, entry) in zip(lines, json) {
+            let parsed = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? NSDictionary)
+            #expect(parsed == entry as NSDictionary)
+        }
+        let since = try sandbox.ok(["audit:trail", "--ndjson", "--since-seq", "4"]).stdout
+        #expect(since.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["seq"] as? Int
+        } == [5, 6])
+        #expect(try sandbox.ok(["audit:trail", "--json", "--since-seq", "6"]).stdout == "[]\n")
+    }
+
+    @Test func trailTableAndCSVShowTheSameEntries() throws {
+        let sandbox = try Fixture.seedExample()
+        let json = try sandbox.trailEntries()
+        let csv = try sandbox.ok(["audit:trail", "--csv"]).stdout
+        let rows = csv.components(separatedBy: "\r\n")
+        #expect(rows.first == "Seq,Recorded at,Actor,Action,Subject,Hash")
+        #expect(rows[1] == "1,2022-12-26T08:30:37.872Z,alice,apps:create,app:example-app,\(json[0]["hash"] as! String)")
+        #expect(rows.count == 8 && rows.last == "")
+        let table = try sandbox.ok(["audit:trail"]).stdout.split(separator: "\n")
+        #expect(table.count == 8)
+        #expect(table[0].split(separator: " ") == ["Seq", "Recorded", "at", "Actor", "Action", "Subject", "Hash"])
+        #expect(table[7].split(separator: " ") == ["6", "2023-04-28T18:04:21.141Z", "alice", "platform:maintenances:complete",
+                                                    "addon:redis-lively-12345", Substring((json[5]["hash"] as! String).prefix(12))])
+    }
+
+    @Test func theActorComesFromTheEnvironment() throws {
+        let sandbox = try LedgerSandbox()
+        sandbox.actor = "bob"
+        try sandbox.ok(["apps:create", "example-app"])
+        try sandbox.ok(["apps:create", "other-app"], environment: ["MAINTLEDGER_ACTOR": "", "USER": "carol"])
+        try sandbox.ok(["apps:create", "third-app"], environment: ["MAINTLEDGER_ACTOR": ""])
+        #expect(try sandbox.trailEntries().map { $0["actor"] as? String } == ["bob", "carol", "unknown"])
+    }
+
+    @Test func refusalsAndReadsAppendNothing() throws {
+        let sandbox = try Fixture.seedExample()
+        let before = try sandbox.ok(["audit:trail", "--json"]).stdout
+        try sandbox.run(["data:maintenances:info", "REDIS_URL", "-a", "example-app"])
+        try sandbox.run(["data:maintenances:run", "REDIS_URL", "-a", "example-app"])
+        try sandbox.run(["apps:create", "example-app"])
+        try sandbox.run(["audit:verify"])
+        #expect(try sandbox.ok(["audit:trail", "--json"]).stdout == before)
+    }
+
+    // MARK: concurrency
+
+    @Test func sixWritersCreatingAppsAtOnceAllSucceed() throws {
+        let sandbox = try LedgerSandbox()
+        try sandbox.ok(["apps:create", "first-app"]) // the ledger exists before the race (see the report)
+        let names = (1...6).map { "racing-app-\($0)" }
+        let writers = try names.map { try sandbox.start(["apps:create", $0]) }
+        for (writer, name) in zip(writers, names) {
+            #expect(try writer.finish() == RunResult(stdout: "", stderr: "Creating ⬢ \(name)... done\n", exitCode: 0))
+        }
+        let entries = try sandbox.trailEntries()
+        #expect(entries.map { $0["seq"] as? Int } == Array(1...7))
+        #expect(Set(entries.dropFirst().compactMap { $0["subject"] as? String }) == Set(names.map { "app:\($0)" }))
+        #expect(try sandbox.expectVerifies() == 7)
+    }
+
+    @Test func sixWritersCreatingANewLedgerAtOnceAllSucceed() throws {
+        let sandbox = try LedgerSandbox()
+        for round in 1...3 {
+            let path = sandbox.folder.appendingPathComponent("round-\(round)/ledger.sqlite").path
+            let writers = try (1...6).map { try sandbox.start(["apps:create", "racing-app-\($0)", "--db", path], useDB: false) }
+            for writer in writers { #expect(try writer.finish().exitCode == 0) }
+            let verdict = try sandbox.run(["audit:verify", "--db", path], useDB: false)
+            #expect(verdict.exitCode == 0 && verdict.stdout.hasPrefix("ok: 6 entries verified"), "\(verdict)")
+        }
+    }
+
+    @Test func sixWritersMovingDifferentMaintenancesAtOnceAllSucceed() throws {
+        let sandbox = try Fixture.exampleApp()
+        let addons = (1...6).map { "redis-racer-1000\($0)" }
+        for addon in addons {
+            try sandbox.ok(["addons:create", "heroku-redis:premium-0", "-a", "example-app", "--name", addon, "--as", addon.replacingOccurrences(of: "-", with: "_")])
+        }
+        func race(_ command: (String) -> [String]) throws {
+            let writers = try addons.map { try sandbox.start(command($0)) }
+            for writer in writers { #expect(try writer.finish().exitCode == 0) }
+        }
+        try race { ["platform:maintenances:require", $0, "--required-by", Fixture.requiredBy] }
+        try race { ["platform:maintenances:start", $0] }
+        try race { ["platform:maintenances:complete", $0] }
+        for addon in addons {
+            #expect(try sandbox.infoJSON(addon)["status"] as? String == "completed")
+        }
+        let entries = try sandbox.trailEntries()
+        for action in ["require", "start", "complete"] {
+            #expect(Set(entries.filter { $0["action"] as? String == "platform:maintenances:\(action)" }.compactMap { $0["subject"] as? String })
+                    == Set(addons.map { "addon:\($0)" }))
+        }
+        #expect(try sandbox.expectVerifies() == 3 + 6 + 18)
+    }
+
+    // MARK: tampering
+
+    static let triggerSQL = """
+        CREATE TRIGGER audit_trail_append_only_update BEFORE UPDATE ON audit_trail
+        BEGIN SELECT RAISE(ABORT, 'audit_trail is append-only'); END;
+        CREATE TRIGGER audit_trail_append_only_delete BEFORE DELETE ON audit_trail
+        BEGIN SELECT RAISE(ABORT, 'audit_trail is append-only'); END;
+        """
+
+    /// Alters the seed ledger with the trail's triggers out of the way, then puts them back,
+    /// as a careful attacker would.
+    static func tamperedSeed(_ sql: String) throws -> LedgerSandbox {
+        try tamper(try Fixture.seedExample(), sql)
+    }
+
+    static func tamper(_ sandbox: LedgerSandbox, _ sql: String) throws -> LedgerSandbox {
+        try sandbox.tamper("DROP TRIGGER audit_trail_append_only_update; DROP TRIGGER audit_trail_append_only_delete;\n" + sql + "\n" + triggerSQL)
+        return sandbox
+    }
+
+    static func verificationFailure(_ message: String) -> RunResult {
+        RunResult(stdout: "", stderr: "Error: \(message)\n", exitCode: 3)
+    }
+
+    @Test func anEditedTrailPayloadIsNamedBySeq() throws {
+        let sandbox = try Self.tamperedSeed("""
+            UPDATE audit_trail SET payload = replace(payload, '"day_of_week":5', '"day_of_week":4') WHERE seq = 3;
+            UPDATE windows SET day_of_week = 4 WHERE id = 2;
+            """)
+        #expect(try sandbox.run(["audit:verify"])
+                == Self.verificationFailure("verification failed at seq 3: hash does not match the entry's content (the entry was altered)"))
+    }
+
+    /// The issue's example: a row changed with sqlite3 after dropping a trigger (left dropped).
+    @Test func anEditedPayloadWithTheTriggerStillDroppedIsNamedBySeq() throws {
+        let sandbox = try Fixture.seedExample()
+        try sandbox.tamper("""
+            DROP TRIGGER audit_trail_append_only_update;
+            UPDATE audit_trail SET payload = replace(payload, '"duration_seconds":186', '"duration_seconds":100') WHERE seq = 6;
+            """)
+        #expect(try sandbox.run(["audit:verify"])
+                == Self.verificationFailure("verification failed at seq 6: hash does not match the entry's content (the entry was altered)"))
+    }
+
+    @Test func anEditedTrailActorIsNamedBySeq() throws {
+        let sandbox = try Self.tamperedSeed("UPDATE audit_trail SET actor = 'mallory' WHERE seq = 5;")
+        #expect(try sandbox.run(["audit:verify"])
+                == Self.verificationFailure("verification failed at seq 5: hash does not match the entry's content (the entry was altered)"))
+    }
+
+    /// SHA-256 in hex, by /usr/bin/sha256sum (the test target has no crypto library).
+    static func sha256(_ text: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data.prefix(64), as: UTF8.self)
+    }
+
+    @Test func anAlteredEntryWithARecomputedHashBreaksTheNextLink() throws {
+        let sandbox = try Fixture.seedExample()
+        let entry = try #require(try DatabaseQueue(path: sandbox.dbPath).read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM audit_trail WHERE seq = 5")
+        })
+        func hash(actor: String) throws -> String {
+            let fields = [entry["recorded_at"], actor, entry["action"], entry["subject"]].map { "\"\($0 as String)\"" }
+            return try Self.sha256(entry["prev_hash"] + "[5," + fields.joined(separator: ",") + "," + entry["payload"] + "]")
+        }
+        // The recipe reproduces the stored hash, so the forged one is what maintledger would compute.
+        #expect(try hash(actor: "alice") == entry["hash"])
+        let forged = try hash(actor: "mallory")
+        _ = try Self.tamper(sandbox, "UPDATE audit_trail SET actor = 'mallory', hash = '\(forged)' WHERE seq = 5;")
+        #expect(try sandbox.run(["audit:verify"])
+                == Self.verificationFailure("verification failed at seq 6: prev_hash does not match the hash of seq 5"))
+    }
+
+    @Test func aChangedMaintenanceRowIsNamedByTheSeqThatLastRecordedIt() throws {
+        let sandbox = try Fixture.seedExample()
+        try sandbox.tamper("UPDATE maintenances SET completed_at = '2023-04-28T18:03:00.000Z', duration_seconds = 105")
+        #expect(try sandbox.run(["audit:verify"]) == Self.verificationFailure("verification failed at seq 6: maintenances row 1 differs from what the trail recorded"))
+    }
+
+    @Test func aChangedWindowRowIsNamedByTheSeqThatRecordedIt() throws {
+        let sandbox = try Fixture.seedExample()
+        try sandbox.tamper("UPDATE windows SET start_minute = 1110 WHERE id = 2")
+        #expect(try sandbox.run(["audit:verify"]) == Self.verificationFailure("verification failed at seq 3: windows row 2 differs from what the trail recorded"))
+    }
+
+    @Test func aDeletedTrailEntryIsDetected() throws {
+        let sandbox = try Self.tamperedSeed("DELETE FROM audit_trail WHERE seq = 4;")
+        #expect(try sandbox.run(["audit:verify"]) == Self.verificationFailure("verification failed at seq 4: entry is missing (next is seq 5)"))
+    }
+
+    @Test func aDeletedLastTrailEntryIsDetectedThroughTheRowsItRecorded() throws {
+        let sandbox = try Self.tamperedSeed("DELETE FROM audit_trail WHERE seq = 6;")
+        let result = try sandbox.run(["audit:verify"])
+        #expect(result.exitCode == 3 && result.stdout.isEmpty, "\(result)")
+        #expect(result.stderr.hasPrefix("Error: "), "\(result)")
+    }
+
+    @Test func aDeletedTableRowIsNamedByTheSeqThatRecordedIt() throws {
+        let sandbox = try Fixture.seedExample()
+        try sandbox.tamper("DELETE FROM maintenance_status_changes WHERE id = 3")
+        #expect(try sandbox.run(["audit:verify"])
+                == Self.verificationFailure("verification failed at seq 6: maintenance_status_changes row 3 recorded by the trail is gone"))
+    }
+
+    @Test func aRowInsertedOutsideMaintledgerIsDetected() throws {
+        let sandbox = try Fixture.seedExample()
+        try sandbox.tamper("""
+            INSERT INTO apps (uuid, name, maintenance_mode, created_at)
+            VALUES ('00000000-0000-4000-8000-000000000000', 'evil-app', 0, '2023-01-01T00:00:00.000Z')
+            """)
+        #expect(try sandbox.run(["audit:verify"])
+                == Self.verificationFailure("verification failed: apps row 2 appears in no trail entry, which ends at seq 6 (the row was added outside maintledger, or entries after it were removed)"))
+    }
+
+    @Test(arguments: ["audit_trail_append_only_update", "audit_trail_append_only_delete", "audit_trail_chained"])
+    func aDroppedTrailTriggerIsDetected(trigger: String) throws {
+        let sandbox = try Fixture.seedExample()
+        try sandbox.tamper("DROP TRIGGER \(trigger)")
+        #expect(try sandbox.run(["audit:verify"])
+                == Self.verificationFailure("verification failed: the trigger \(trigger) that protects the trail is missing"))
+    }
+
+    @Test func theTriggersRefuseUpdatesDeletesAndOutOfChainInserts() throws {
+        let sandbox = try Fixture.seedExample()
+        let attempts = [
+            ("UPDATE audit_trail SET actor = 'mallory' WHERE seq = 2", "audit_trail is append-only"),
+            ("DELETE FROM audit_trail WHERE seq = 6", "audit_trail is append-only"),
+            ("DELETE FROM audit_trail", "audit_trail is append-only"),
+            ("""
+             INSERT INTO audit_trail (seq, recorded_at, actor, action, subject, payload, prev_hash, hash)
+             VALUES (9, '2023-05-01T00:00:00.000Z', 'mallory', 'x', 'y', '{}', '\(String(repeating: "0", count: 64))', '\(String(repeating: "b", count: 64))')
+             """, "audit_trail entries must extend the chain"),
+        ]
+        for (sql, message) in attempts {
+            #expect {
+                try sandbox.tamper(sql)
+            } throws: { error in
+                (error as? DatabaseError)?.message == message
+            }
+        }
+        try sandbox.expectVerifies()
+    }
+}
