@@ -61,8 +61,9 @@ public struct TrailEntry: Sendable, FetchableRecord {
             """).execute(arguments: [seq, recordedAt, actor, action, subject, payload, prevHash, hash])
     }
 
-    static func head(_ db: Database) throws -> TrailEntry? {
-        try TrailEntry.fetchOne(db.cachedStatement(sql: "SELECT * FROM audit_trail ORDER BY seq DESC LIMIT 1"))
+    /// The last entry's sequence number and hash (what the next entry chains to).
+    static func head(_ db: Database) throws -> (seq: Int64, hash: String)? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_trail ORDER BY seq DESC LIMIT 1")).map { ($0[0], $0[1]) }
     }
 
     /// The entry as `audit:trail --json` prints it, the payload as the object it is.

@@ -185,7 +185,7 @@ public final class LedgerDatabase {
     public func record<T>(_ context: LedgerContext, _ body: (Mutation) throws -> T) throws -> T {
         func perform(_ db: Database) throws -> T {
             try ensureStillAtPath()
-            let mutation = try Mutation(db: db, context: context)
+            let mutation = Mutation(db: db, context: context)
             let result = try body(mutation)
             try mutation.appendTrailEntry()
             return result
@@ -254,11 +254,9 @@ private struct FileIdentity: Equatable {
     let inode: UInt64
 
     init?(path: String) {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let device = (attributes[.systemNumber] as? NSNumber)?.uint64Value,
-              let inode = (attributes[.systemFileNumber] as? NSNumber)?.uint64Value
-        else { return nil }
-        self.device = device
-        self.inode = inode
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        device = UInt64(status.st_dev)
+        inode = UInt64(status.st_ino)
     }
 }

@@ -14,30 +14,29 @@ public enum LedgerTable: String, CaseIterable, Sendable {
 public final class Mutation {
     let db: Database
     public let context: LedgerContext
-    var random: SplitMix64
+    /// Names, uuids and default windows come from here. Seeded runs stay reproducible command
+    /// after command: the seed is mixed with the trail's length (read only when needed).
+    lazy var random: SplitMix64 = {
+        guard let seed = context.seed else {
+            var system = SystemRandomNumberGenerator()
+            return SplitMix64(seed: system.next())
+        }
+        let length = (try? Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM audit_trail ORDER BY seq DESC LIMIT 1"))) ?? nil
+        return SplitMix64(seed: seed &+ UInt64(length ?? 0) &* 0x9E37_79B9_7F4A_7C15)
+    }()
     private var action = ""
     private var subject = ""
-    private var details: [(String, JSONValue)] = []
     private var changes: [JSONValue] = []
 
-    init(db: Database, context: LedgerContext) throws {
+    init(db: Database, context: LedgerContext) {
         self.db = db
         self.context = context
-        // Seeded runs stay reproducible command after command: mix in the trail length.
-        if let seed = context.seed {
-            let length = try UInt64(Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM audit_trail ORDER BY seq DESC LIMIT 1")) ?? 0)
-            random = SplitMix64(seed: seed &+ length &* 0x9E37_79B9_7F4A_7C15)
-        } else {
-            var system = SystemRandomNumberGenerator()
-            random = SplitMix64(seed: system.next())
-        }
     }
 
     /// Names the trail entry: the command and what it acted on (`addon:redis-lively-12345`).
-    func describe(action: String, subject: String, details: [(String, JSONValue)] = []) {
+    func describe(action: String, subject: String) {
         self.action = action
         self.subject = subject
-        self.details = details
     }
 
     @discardableResult
@@ -69,7 +68,7 @@ public final class Mutation {
         guard !changes.isEmpty else { return }
         precondition(!action.isEmpty && !subject.isEmpty, "a mutation must describe itself before it commits")
         let head = try TrailEntry.head(db)
-        let payload = JSONValue.object([("changes", .array(changes))] + details).compactText
+        let payload = JSONValue.object([("changes", .array(changes))]).compactText
         let entry = TrailEntry(seq: (head?.seq ?? 0) + 1, recordedAt: context.now.storageText, actor: context.actor,
                                action: action, subject: subject, payload: payload,
                                prevHash: head?.hash ?? TrailEntry.genesisHash)

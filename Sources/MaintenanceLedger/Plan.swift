@@ -84,7 +84,17 @@ public struct Plan: Hashable, Sendable {
             let example = tier == "mini" ? "mini" : "\(tier)-0"
             return .failure(.invalidInput("plan '\(text)' is not written like '\(example)'", hint: nil))
         }
-        return .success(Plan(service: service, tier: tier, size: size))
+        return .success(Plan(stored: lower, service: service))
+    }
+
+    /// A plan read back from the ledger, where only valid plans are written.
+    init(stored name: String, service: Service) {
+        self.service = service
+        if let dash = name.lastIndex(of: "-") {
+            (tier, size) = (String(name[..<dash]), String(name[name.index(after: dash)...]))
+        } else {
+            (tier, size) = (name, nil)
+        }
     }
 
     /// `premium-0`, as stored and typed.

@@ -48,9 +48,8 @@ public struct AddonRecord: FetchableRecord, Sendable {
         id = row["id"]
         uuid = row["uuid"]
         name = row["name"]
-        let service = Service(rawValue: row["service"])!
         // The schema only holds plans that parsed when they were recorded.
-        plan = (try? Plan.parse(row["plan"], service: service).get()) ?? Plan(service: service, tier: row["plan"], size: nil)
+        plan = Plan(stored: row["plan"], service: Service(rawValue: row["service"])!)
         description = row["description"]
         appID = row["app_id"]
         serverCreatedAt = row["server_created_at"]
