@@ -64,12 +64,19 @@ show 2023-05-09T12:10:00Z data:maintenances:history REDIS_URL -a example-app --a
 show 2023-05-09T12:10:00Z data:maintenances:history REDIS_URL -a example-app -n 2 --csv
 show 2023-05-09T12:10:00Z data:maintenances -a example-app -x
 
+echo '## Engine'
+show 2023-08-01T00:00:00Z platform:tick --seed 1
+show 2023-08-01T00:00:00Z platform:tick --seed 1
+show 2023-08-01T00:00:00Z notices --since-seq 1
+show 2023-08-01T00:00:00Z data:maintenances -a example-app -x
+show 2023-08-01T00:00:00Z platform:tick --until 2023-07-01T00:00:00Z
+
 echo '## Audit'
-show 2023-05-09T12:10:00Z audit:trail --since-seq 14
-show 2023-05-09T12:10:00Z audit:trail --since-seq 18 --ndjson
-show 2023-05-09T12:10:00Z audit:verify
+show 2023-08-01T00:00:00Z audit:trail --since-seq 30
+show 2023-08-01T00:00:00Z audit:trail --since-seq 32 --ndjson
+show 2023-08-01T00:00:00Z audit:verify
 sqlite3 "$MAINTLEDGER_DB" "DROP TRIGGER audit_trail_append_only_update; UPDATE maintenances SET completed_at = '2023-04-28T18:03:00.000Z' WHERE id = 1;"
 echo '$ sqlite3 ledger.sqlite "DROP TRIGGER audit_trail_append_only_update; UPDATE maintenances SET completed_at = ... WHERE id = 1;"'
 echo
-show 2023-05-09T12:10:00Z audit:verify
-show 2023-05-09T12:10:00Z addons:destroy redis-lively-12345 -a example-app --confirm example-app
+show 2023-08-01T00:00:00Z audit:verify
+show 2023-08-01T00:00:00Z addons:destroy redis-lively-12345 -a example-app --confirm example-app

@@ -70,6 +70,6 @@ struct DemoCommand: ParsableCommand {
         let clock = Date()
         let summary = try Demo.build(database: opened.database, now: opened.context.now, progress: ProgressBar("demo").update)
         Console.error(describe(summary, days: Demo.days, seconds: Date().timeIntervalSince(clock)))
-        Console.output(try Demo.guide(opened, dbFlag: ledger.db.map { " --db \($0)" } ?? ""))
+        Console.output(try Demo.guide(opened, program: CommandLine.arguments[0], dbFlag: ledger.db.map { " --db \($0)" } ?? ""))
     }
 }

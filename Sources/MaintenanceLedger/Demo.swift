@@ -33,8 +33,9 @@ public enum Demo {
         return try FleetSimulator(database: database, settings: settings, now: now).run(scripted: seedStory, progress: progress)
     }
 
-    /// The example's info block, then commands to try next (each with `dbFlag` when one was given).
-    public static func guide(_ ledger: Ledger, dbFlag: String) throws -> String {
+    /// The example's info block, then commands to try next, spelled with `program` (how the
+    /// demo was invoked) and `dbFlag` (when one was given) so that they work as printed.
+    public static func guide(_ ledger: Ledger, program: String, dbFlag: String) throws -> String {
         let info = try ledger.maintenanceInfo(AddonSelector("REDIS_URL", app: "example-app"))
         let (apps, addons, maintenances, entries, busiestApp) = try ledger.database.read { db in
             (try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM apps"))!, try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM addons"))!,
@@ -58,7 +59,7 @@ public enum Demo {
         return TextFormat.keyValueBlock(info.infoFields) + "\n\n"
             + "Demo ledger: \(apps) apps, \(addons) add-ons, \(maintenances) maintenances, \(entries) trail entries.\n"
             + "The block above is the Heroku article's example-app. Try next:\n"
-            + commands.map { "  maintledger \($0)\(dbFlag)" }.joined(separator: "\n")
+            + commands.map { "  \(program) \($0)\(dbFlag)" }.joined(separator: "\n")
     }
 
     private static func time(_ text: String) -> Timestamp { Timestamp(iso: text)! }
