@@ -53,6 +53,7 @@ struct NoticesList: ParsableCommand {
                      cells: { [String($0.seq), $0.kind, $0.app, $0.addon, $0.attachmentList, $0.window ?? "-",
                                $0.scheduledFor.listText, $0.requiredBy.listText] },
                      csvCells: { [String($0.seq), $0.kind, $0.app, $0.addon, $0.attachmentList, $0.window ?? "",
-                                  $0.scheduledFor.isoText, $0.requiredBy.isoText] })
+                                  $0.scheduledFor.isoText, $0.requiredBy.isoText] },
+                     empty: "No notices" + (sinceSeq > 0 ? " after seq \(sinceSeq)" : ""))
     }
 }

@@ -78,7 +78,7 @@ public final class FleetSimulator {
                                       hint: "Point --db at a new file.")
         }
         guard settings.end <= now else {
-            throw LedgerError.invalidInput("the simulation would end at \(settings.end.isoText), after now (\(now.isoText))",
+            throw LedgerError.refused("the simulation would end at \(settings.end.isoText), after now (\(now.isoText))",
                                            hint: "Start earlier, or simulate fewer days.")
         }
         let fleet = try database.batch { try provisionFleet() }

@@ -1,8 +1,9 @@
 import GRDB
 
-/// Where a maintenance lands: the first window start after `from` that lies before
-/// `requiredBy`; if none fits, the latest moment a 4-hour slot still ends by `requiredBy`,
-/// flagged as outside the window. Plans without windows leave the time to the platform.
+/// Where a maintenance lands: the first window after `from` that lies before `requiredBy`
+/// (the whole 4-hour window, so that work started at its start can finish in time); if none
+/// fits, the latest moment a 4-hour slot still ends by `requiredBy`, flagged as outside the
+/// window. Plans without windows leave the time to the platform.
 struct MaintenanceSlot: Equatable {
     let scheduledFor: Timestamp?
     let outsideWindow: Bool
@@ -13,7 +14,7 @@ struct MaintenanceSlot: Equatable {
             return
         }
         let start = window.start(onOrAfter: from)
-        if start < requiredBy {
+        if window.fits(startingAt: start, before: requiredBy) {
             (scheduledFor, outsideWindow) = (start, false)
         } else {
             let latest = requiredBy.adding(minutes: -Int64(WeeklyWindow.lengthMinutes))

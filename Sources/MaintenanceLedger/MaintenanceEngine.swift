@@ -122,7 +122,7 @@ public final class MaintenanceEngine {
         guard addon.isLive else { return nil }
         if let open = try addon.openMaintenance(db) {
             let last = try open.lastChangeAt(db)
-            let dice = Dice(settings.seed, open.uuid)
+            let dice = Dice(settings.seed, Self.diceSubject(addon, open))
             switch open.status {
             case .pending:
                 guard let scheduledFor = open.scheduledFor else { return Step(time: last, addonID: addonID, action: .assignTime) }
@@ -147,7 +147,15 @@ public final class MaintenanceEngine {
             due = latest.status == .completed ? max(due, ended) : ended
         }
         due = max(due, addon.provisionedAt)
-        return Step(time: due, addonID: addonID, action: .require(requiredBy: max(deadline, due.adding(days: noticeDays))))
+        // The cadence's deadline while it is still ahead; an overdue add-on gets two weeks.
+        let requiredBy = deadline > due ? deadline : due.adding(days: noticeDays)
+        return Step(time: due, addonID: addonID, action: .require(requiredBy: requiredBy))
+    }
+
+    /// What a maintenance's durations and outcome are drawn from: its add-on and the time it was
+    /// required, both fixed by the history itself (not by how ticks were cut, as uuids are).
+    static func diceSubject(_ addon: AddonRecord, _ maintenance: MaintenanceRecord) -> String {
+        "\(addon.uuid)@\(maintenance.createdAt.storageText)"
     }
 
     /// A failover mostly takes 2–10 minutes (log-normal around its median) with a long tail.
@@ -178,7 +186,8 @@ public final class MaintenanceEngine {
             if change == .start { summary.started += 1 } else { summary.otherSteps += 1 }
         case .finish:
             let open = try database.read { db in try AddonRecord.withID(step.addonID, db).openMaintenance(db)! }
-            let fails = Dice(settings.seed, open.uuid).unit("outcome") < settings.failureRate
+            let addon = try database.read { db in try AddonRecord.withID(step.addonID, db) }
+            let fails = Dice(settings.seed, Self.diceSubject(addon, open)).unit("outcome") < settings.failureRate
             try ledger.changeStatus(addonID: step.addonID, fails ? .fail : .complete)
             if fails { summary.failed += 1 } else { summary.completed += 1 }
         }
@@ -214,8 +223,9 @@ extension Ledger {
         let earliest = time.adding(days: MaintenanceEngine.leadDays)
         if let window = try addon.currentWindow(db)?.window {
             let start = window.start(onOrAfter: earliest)
-            return start < requiredBy ? MaintenanceSlot(at: start, outsideWindow: false)
-                                      : MaintenanceSlot(window: window, from: time, requiredBy: requiredBy)
+            // A week's notice when the deadline allows it; else the first window that still fits.
+            return window.fits(startingAt: start, before: requiredBy) ? MaintenanceSlot(at: start, outsideWindow: false)
+                                                                      : MaintenanceSlot(window: window, from: time, requiredBy: requiredBy)
         }
         // No window: some hour of the day a week out, but still ending before the deadline.
         let offset = Dice(settings.seed, "\(addon.uuid)@\(time.storageText)").milliseconds("hour", 0...(Timestamp.millisecondsPerDay - 1))

@@ -38,6 +38,11 @@ public struct WeeklyWindow: Hashable, Sendable {
         return candidate
     }
 
+    /// Whether the occurrence starting at `start` ends by `deadline`.
+    public func fits(startingAt start: Timestamp, before deadline: Timestamp) -> Bool {
+        start.adding(minutes: Int64(Self.lengthMinutes)) <= deadline
+    }
+
     /// Whether `time` falls inside an occurrence of this window.
     public func contains(_ time: Timestamp) -> Bool {
         // The only start that can hold `time` is the first one after `time - length`.
