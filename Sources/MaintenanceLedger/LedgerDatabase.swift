@@ -1,8 +1,5 @@
 import Foundation
 import GRDB
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The ledger file: opening, validating and migrating it, and the two ways in: `read` for
 /// queries and `record` for mutations, which always append to the audit trail in the same
@@ -78,17 +75,15 @@ public final class LedgerDatabase {
         }
         // The ledger names customers and who did what: readable by its owner only. O_EXCL, so
         // that of two processes creating it at once, one creates and the other just opens it.
-        let descriptor = Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
-        if descriptor < 0 {
-            guard errno == EEXIST else {
-                throw LedgerError.unusableDatabase("cannot create \(path): \(String(cString: strerror(errno)))",
-                                                   hint: "Check that the folder is writable.")
-            }
+        switch createExclusively(path) {
+        case 0:
+            return [path] + missingFolders
+        case EEXIST:
             return []
+        case let error:
+            throw LedgerError.unusableDatabase("cannot create \(path): \(String(cString: strerror(error)))",
+                                               hint: "Check that the folder is writable.")
         }
-        fchmod(descriptor, 0o600) // whatever the umask
-        close(descriptor)
-        return [path] + missingFolders
     }
 
     /// Removes the ledger this process created if nothing was recorded in it: a refused first
@@ -259,4 +254,13 @@ private struct FileIdentity: Equatable {
         device = UInt64(status.st_dev)
         inode = UInt64(status.st_ino)
     }
+}
+
+/// Creates an empty file readable by its owner only, failing with EEXIST if it exists; 0 on success.
+private func createExclusively(_ path: String) -> Int32 {
+    let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+    guard descriptor >= 0 else { return errno }
+    fchmod(descriptor, 0o600) // whatever the umask
+    close(descriptor)
+    return 0
 }
