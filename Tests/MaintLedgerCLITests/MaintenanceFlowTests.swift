@@ -383,22 +383,19 @@ import Testing
         #expect(result.stderr == "Error: the maintenance of redis-lively-12345 was still running after the --timeout of 1 s\n", "\(result)")
     }
 
-    @Test func waitReturnsWhenAnotherProcessCompletesTheMaintenance() throws {
+    /// The waiter reports how another process ended the maintenance: completed is success,
+    /// failed is an error.
+    @Test(arguments: [
+        ("complete", RunResult(stdout: "", stderr: "Waiting for maintenance on redis-lively-12345... completed\n", exitCode: 0)),
+        ("fail", RunResult(stdout: "", stderr: "Error: the maintenance of redis-lively-12345 ended failed\n", exitCode: 1)),
+    ])
+    func waitReportsHowAnotherProcessEndedTheMaintenance(change: String, expected: RunResult) throws {
         let sandbox = try Fixture.exampleApp()
         try sandbox.ok(["data:maintenances:run", "REDIS_URL", "--confirm", "example-app"] + Self.app)
         let waiter = try sandbox.start(["data:maintenances:wait", "REDIS_URL", "--timeout", "30"] + Self.app)
         Thread.sleep(forTimeInterval: 1)
-        try sandbox.ok(["platform:maintenances:complete", "REDIS_URL"] + Self.app, now: "2023-04-24T09:03:00Z")
-        #expect(try waiter.finish() == RunResult(stdout: "", stderr: "Waiting for maintenance on redis-lively-12345... completed\n", exitCode: 0))
-    }
-
-    @Test func waitFailsWhenTheMaintenanceFails() throws {
-        let sandbox = try Fixture.exampleApp()
-        try sandbox.ok(["data:maintenances:run", "REDIS_URL", "--confirm", "example-app"] + Self.app)
-        let waiter = try sandbox.start(["data:maintenances:wait", "REDIS_URL", "--timeout", "30"] + Self.app)
-        Thread.sleep(forTimeInterval: 1)
-        try sandbox.ok(["platform:maintenances:fail", "REDIS_URL"] + Self.app, now: "2023-04-24T09:03:00Z")
-        #expect(try waiter.finish() == RunResult(stdout: "", stderr: "Error: the maintenance of redis-lively-12345 ended failed\n", exitCode: 1))
+        try sandbox.ok(["platform:maintenances:\(change)", "REDIS_URL"] + Self.app, now: "2023-04-24T09:03:00Z")
+        #expect(try waiter.finish() == expected)
     }
 
     @Test func runWithWaitReturnsOnceTheMaintenanceCompletes() throws {
