@@ -42,6 +42,9 @@ public final class LedgerDatabase {
         configuration.foreignKeysEnabled = true
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // A batch runs each command in a savepoint, whose journal is a temporary file by
+            // default: in memory it saves the syscalls (simulate: system time 0.7–2.8 s → 0.2 s).
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         do {
             let ledger = LedgerDatabase(path: path, queue: try DatabaseQueue(path: path, configuration: configuration))
