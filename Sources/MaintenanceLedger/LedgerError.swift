@@ -39,14 +39,11 @@ public enum LedgerError: Error, Equatable, Sendable {
         }
     }
 
-    public static let usageExitCode: Int32 = 64
-    public static let verificationExitCode: Int32 = 3
-
     public var exitCode: Int32 {
         switch self {
-        case .invalidInput: Self.usageExitCode
+        case .invalidInput: 64 // EX_USAGE, as ArgumentParser's own usage errors
         case .notFound, .refused, .unusableDatabase, .unconfirmedRun: 1
-        case .verificationFailed: Self.verificationExitCode
+        case .verificationFailed: 3
         }
     }
 }

@@ -40,11 +40,6 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         Int((Self.floorDiv(millisecondsSinceEpoch, Self.millisecondsPerDay) + 4) % 7 + 7) % 7
     }
 
-    /// Minutes since midnight UTC.
-    public var minuteOfDay: Int {
-        Int((millisecondsSinceEpoch - startOfDay.millisecondsSinceEpoch) / Self.millisecondsPerMinute)
-    }
-
     // MARK: Formatting
 
     /// Storage form: `2023-04-28T18:04:21.141Z`.
