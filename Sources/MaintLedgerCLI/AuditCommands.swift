@@ -9,12 +9,13 @@ struct AuditTrail: ParsableCommand {
     @OptionGroup var ledger: LedgerOptions
 
     func run() throws {
-        var entries: [TrailEntry] = []
-        try ledger.openForReading().trail(sinceSeq: sinceSeq) { entries.append($0) }
-        format.print(entries, json: \.json,
-                     headers: ["Seq", "Recorded at", "Actor", "Action", "Subject", "Hash"],
-                     cells: { [String($0.seq), $0.recordedAt, $0.actor, $0.action, $0.subject, String($0.hash.prefix(12))] },
-                     csvCells: { [String($0.seq), $0.recordedAt, $0.actor, $0.action, $0.subject, $0.hash] })
+        let writer = format.writer(RecordLayout<TrailEntry>(
+            json: \.json,
+            headers: ["Seq", "Recorded at", "Actor", "Action", "Subject", "Hash"],
+            cells: { [String($0.seq), $0.recordedAt, $0.actor, $0.action, $0.subject, String($0.hash.prefix(12))] },
+            csvCells: { [String($0.seq), $0.recordedAt, $0.actor, $0.action, $0.subject, $0.hash] }))
+        try ledger.openForReading().trail(sinceSeq: sinceSeq) { writer.write($0) }
+        try writer.finish()
     }
 }
 

@@ -160,22 +160,22 @@ struct ListFormatOptions: ParsableArguments {
         }
     }
 
-    /// Prints `items` in the chosen format; `table` gives headers and cells for table and CSV.
-    func print<Item>(_ items: [Item], json toJSON: (Item) -> JSONValue, headers: [String], cells: (Item) -> [String],
-                     csvCells: ((Item) -> [String])? = nil, empty: String? = nil) {
-        if json {
-            Console.output(JSONValue.array(items.map(toJSON)).prettyText)
-        } else if ndjson {
-            for item in items { Console.output(toJSON(item).compactText) }
-        } else if csv {
-            var text = TextFormat.csvRow(headers)
-            for item in items { text += TextFormat.csvRow(csvCells?(item) ?? cells(item)) }
-            Swift.print(text, terminator: "")
-        } else if items.isEmpty, let empty {
+    var format: OutputFormat { json ? .json : ndjson ? .ndjson : csv ? .csv : .table }
+
+    /// A writer to stdout in the chosen format, for items handed over one at a time.
+    func writer<Item>(_ layout: RecordLayout<Item>) -> ListWriter<Item> {
+        ListWriter(format, layout, sink: .standardOutput())
+    }
+
+    /// Prints `items` in the chosen format; an empty table prints `empty` on stderr instead.
+    func print<Item>(_ items: [Item], _ layout: RecordLayout<Item>, empty: String? = nil) throws {
+        if items.isEmpty, format == .table, let empty {
             Console.error(empty)
-        } else {
-            Console.output(TextFormat.table(headers: headers, rows: items.map(cells)))
+            return
         }
+        let writer = writer(layout)
+        for item in items { writer.write(item) }
+        try writer.finish()
     }
 }
 

@@ -19,9 +19,9 @@ struct DataMaintenances: ParsableCommand {
                     open.map { time($0.requiredBy) } ?? missing, open?.scheduledFor.map(time) ?? missing]
                 + (extended ? [view.addon.service.rawValue, view.addon.plan.name] : [])
         }
-        format.print(views, json: \.json, headers: headers,
+        try format.print(views, RecordLayout(json: \.json, headers: headers,
                      cells: { cells($0, missing: "-", time: \.listText) },
-                     csvCells: { cells($0, missing: "", time: \.isoText) },
+                     csvCells: { cells($0, missing: "", time: \.isoText) }),
                      empty: "No maintenances found for app \(app.app)")
     }
 }
@@ -59,10 +59,10 @@ struct DataMaintenancesHistory: ParsableCommand {
             return [m.scheduledFor.map(time) ?? missing, m.startedAt.map(time) ?? missing, m.completedAt.map(time) ?? missing,
                     m.durationSeconds.map(String.init) ?? missing, m.reason.rawValue, m.status.rawValue, m.window ?? missing]
         }
-        format.print(views, json: \.json,
+        try format.print(views, RecordLayout(json: \.json,
                      headers: ["Scheduled for", "Started at", "Completed at", "Duration (seconds)", "Reason", "Status", "Window"],
                      cells: { cells($0, missing: "-", time: \.listText) },
-                     csvCells: { cells($0, missing: "", time: \.isoText) },
+                     csvCells: { cells($0, missing: "", time: \.isoText) }),
                      empty: "\(addon.name) does not have any maintenance history")
     }
 }

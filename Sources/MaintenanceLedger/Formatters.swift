@@ -14,18 +14,28 @@ public enum TextFormat {
     /// Heroku's CLI table: a header, a `─` rule under each column, one space before and
     /// between columns, trailing blanks trimmed.
     public static func table(headers: [String], rows: [[String]]) -> String {
+        table(headers: headers, rows: rows, widths: columnWidths(headers: headers, rows: rows))
+    }
+
+    static func table(headers: [String], rows: [[String]], widths: [Int]) -> String {
+        let rule = " " + widths.map { String(repeating: "─", count: $0) }.joined(separator: " ")
+        return ([tableLine(headers, widths: widths), rule] + rows.map { tableLine($0, widths: widths) }).joined(separator: "\n")
+    }
+
+    static func columnWidths(headers: [String], rows: [[String]]) -> [Int] {
         var widths = headers.map(\.count)
         for row in rows {
             for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
         }
-        func line(_ cells: [String]) -> String {
-            let padded = cells.enumerated().map { index, cell in cell + String(repeating: " ", count: widths[index] - cell.count) }
-            var text = " " + padded.joined(separator: " ")
-            while text.last == " " { text.removeLast() }
-            return text
-        }
-        let rule = " " + widths.map { String(repeating: "─", count: $0) }.joined(separator: " ")
-        return ([line(headers), rule] + rows.map(line)).joined(separator: "\n")
+        return widths
+    }
+
+    /// One table row; a cell wider than its column (past the sized rows) pushes the rest right.
+    static func tableLine(_ cells: [String], widths: [Int]) -> String {
+        let padded = cells.enumerated().map { index, cell in cell + String(repeating: " ", count: max(0, widths[index] - cell.count)) }
+        var text = " " + padded.joined(separator: " ")
+        while text.last == " " { text.removeLast() }
+        return text
     }
 
     /// RFC 4180: fields with commas, quotes or line breaks are quoted, quotes doubled; CRLF rows.

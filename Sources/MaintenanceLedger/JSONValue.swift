@@ -31,9 +31,12 @@ public enum JSONValue: Equatable, Sendable {
     }
 
     /// Two-space indented, as the CLI prints `--json`.
-    public var prettyText: String {
+    public var prettyText: String { prettyText(level: 0) }
+
+    /// Pretty text for a value nested `level` deep (an item of a streamed array).
+    public func prettyText(level: Int) -> String {
         var out = ""
-        write(to: &out, indent: "  ", level: 0)
+        write(to: &out, indent: "  ", level: level)
         return out
     }
 

@@ -1,0 +1,137 @@
+import Foundation
+
+/// The one output family of every listing: a table for people, or JSON, NDJSON, CSV for programs.
+public enum OutputFormat: String, Sendable, CaseIterable {
+    case table, json, ndjson, csv
+}
+
+/// Text out through a 64 KiB buffer to a file descriptor (stdout, or an export's file), so that
+/// millions of rows cost a few thousand `write` calls and memory stays flat.
+public final class ByteSink {
+    private let descriptor: Int32
+    private var buffer: [UInt8] = []
+    private static let capacity = 1 << 16
+
+    public init(descriptor: Int32) {
+        self.descriptor = descriptor
+        buffer.reserveCapacity(Self.capacity)
+    }
+
+    public static func standardOutput() -> ByteSink { ByteSink(descriptor: STDOUT_FILENO) }
+
+    public func write(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            buffer.append(contentsOf: bytes)
+        }
+        if buffer.count >= Self.capacity { flushIgnoringErrors() }
+    }
+
+    /// Writes out what is buffered; throws when the descriptor refuses (a full disk, a closed pipe).
+    public func flush() throws {
+        var offset = 0
+        while offset < buffer.count {
+            let written = buffer.withUnsafeBytes { bytes in
+                Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                let message = String(cString: strerror(errno))
+                buffer.removeAll(keepingCapacity: true)
+                throw LedgerError.refused("cannot write the output: \(message)", hint: nil)
+            }
+            offset += written
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private var failure: LedgerError?
+
+    private func flushIgnoringErrors() {
+        do { try flush() } catch let error as LedgerError { failure = failure ?? error } catch {}
+    }
+
+    /// Flushes, and reports the first write that failed since the sink was made.
+    public func finish() throws {
+        try flush()
+        if let failure { throw failure }
+    }
+}
+
+/// How one kind of item looks in every format: its JSON object (Heroku's shape where one
+/// exists), its table cells, and its CSV cells (full values where the table abbreviates).
+public struct RecordLayout<Item> {
+    public let headers: [String]
+    public let json: (Item) -> JSONValue
+    public let cells: (Item) -> [String]
+    public let csvCells: (Item) -> [String]
+
+    public init(json: @escaping (Item) -> JSONValue, headers: [String], cells: @escaping (Item) -> [String],
+                csvCells: ((Item) -> [String])? = nil) {
+        self.headers = headers
+        self.json = json
+        self.cells = cells
+        self.csvCells = csvCells ?? cells
+    }
+}
+
+/// Writes items one at a time in the chosen format. JSON, NDJSON and CSV stream; a table sizes
+/// its columns on its first `tableSample` rows and streams the rest in those widths.
+public final class ListWriter<Item> {
+    private let format: OutputFormat
+    private let layout: RecordLayout<Item>
+    private let sink: ByteSink
+    private var pendingTableRows: [[String]] = []
+    private var tableWidths: [Int]?
+    public private(set) var count = 0
+    static var tableSample: Int { 1000 }
+
+    public init(_ format: OutputFormat, _ layout: RecordLayout<Item>, sink: ByteSink) {
+        self.format = format
+        self.layout = layout
+        self.sink = sink
+        switch format {
+        case .csv: sink.write(TextFormat.csvRow(layout.headers))
+        case .json: sink.write("[")
+        case .table, .ndjson: break
+        }
+    }
+
+    public func write(_ item: Item) {
+        switch format {
+        case .json:
+            sink.write(count == 0 ? "\n  " : ",\n  ")
+            sink.write(layout.json(item).prettyText(level: 1))
+        case .ndjson:
+            sink.write(layout.json(item).compactText + "\n")
+        case .csv:
+            sink.write(TextFormat.csvRow(layout.csvCells(item)))
+        case .table:
+            let cells = layout.cells(item)
+            if let tableWidths {
+                sink.write(TextFormat.tableLine(cells, widths: tableWidths) + "\n")
+            } else {
+                pendingTableRows.append(cells)
+                if pendingTableRows.count >= Self.tableSample { flushTableHead() }
+            }
+        }
+        count += 1
+    }
+
+    /// Ends the output (closing the JSON array, printing a short table) and flushes it.
+    public func finish() throws {
+        switch format {
+        case .json: sink.write(count == 0 ? "]\n" : "\n]\n")
+        case .table where tableWidths == nil: flushTableHead()
+        case .table, .ndjson, .csv: break
+        }
+        try sink.finish()
+    }
+
+    private func flushTableHead() {
+        let widths = TextFormat.columnWidths(headers: layout.headers, rows: pendingTableRows)
+        sink.write(TextFormat.table(headers: layout.headers, rows: pendingTableRows, widths: widths) + "\n")
+        tableWidths = widths
+        pendingTableRows = []
+    }
+}
