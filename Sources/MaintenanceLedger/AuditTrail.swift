@@ -1,6 +1,16 @@
 import Crypto
 import GRDB
 
+/// The trail's last entry: what the next one chains to.
+struct TrailHead: Equatable {
+    let seq: Int64
+    let hash: String
+
+    static func read(_ db: Database) throws -> TrailHead? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_trail ORDER BY seq DESC LIMIT 1")).map { TrailHead(seq: $0[0], hash: $0[1]) }
+    }
+}
+
 /// One entry of the tamper-evident trail.
 ///
 /// `hash = SHA-256(prev_hash ‖ canonical)` where `prev_hash` is the previous entry's hex hash
@@ -31,14 +41,15 @@ public struct TrailEntry: Sendable, FetchableRecord {
     }
 
     public init(row: Row) {
-        seq = row["seq"]
-        recordedAt = row["recorded_at"]
-        actor = row["actor"]
-        action = row["action"]
-        subject = row["subject"]
-        payload = row["payload"]
-        prevHash = row["prev_hash"]
-        hash = row["hash"]
+        // By position, in table order: verification decodes every entry.
+        seq = row[0]
+        recordedAt = row[1]
+        actor = row[2]
+        action = row[3]
+        subject = row[4]
+        payload = row[5]
+        prevHash = row[6]
+        hash = row[7]
     }
 
     var canonicalContent: String {
@@ -51,7 +62,7 @@ public struct TrailEntry: Sendable, FetchableRecord {
         var hasher = SHA256()
         hasher.update(data: Array(prevHash.utf8))
         hasher.update(data: Array(canonicalContent.utf8))
-        return hasher.finalize().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        return Hex.string(hasher.finalize())
     }
 
     func insert(_ db: Database) throws {
@@ -61,11 +72,6 @@ public struct TrailEntry: Sendable, FetchableRecord {
             """).execute(arguments: [seq, recordedAt, actor, action, subject, payload, prevHash, hash])
     }
 
-    /// The last entry's sequence number and hash (what the next entry chains to).
-    static func head(_ db: Database) throws -> (seq: Int64, hash: String)? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_trail ORDER BY seq DESC LIMIT 1")).map { ($0[0], $0[1]) }
-    }
-
     /// The entry as `audit:trail --json` prints it, the payload as the object it is.
     public var json: JSONValue {
         .object([
@@ -73,5 +79,20 @@ public struct TrailEntry: Sendable, FetchableRecord {
             ("action", .string(action)), ("subject", .string(subject)), ("payload", .raw(payload)),
             ("prev_hash", .string(prevHash)), ("hash", .string(hash)),
         ])
+    }
+}
+
+/// Lowercase hex text of bytes (hashes, blobs).
+enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    static func string<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        var text: [UInt8] = []
+        text.reserveCapacity(64)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }

@@ -70,42 +70,41 @@ extension Ledger {
             let slot = emergency
                 ? MaintenanceSlot(emergencyAt: time, window: window)
                 : MaintenanceSlot(window: window, from: time, requiredBy: requiredBy)
-            let id = try insertPendingMaintenance(addon, slot: slot, requiredBy: requiredBy, reason: reason, method: method,
-                                                  emergency: emergency, at: time, mutation)
-            return try MaintenanceView.load(addon: addon, maintenanceID: id, mutation.db)
+            let maintenance = try insertPendingMaintenance(addon, slot: slot, requiredBy: requiredBy, reason: reason, method: method,
+                                                           emergency: emergency, at: time, mutation)
+            return try MaintenanceView.load(addon: addon, maintenanceID: maintenance.id, mutation.db)
         }
     }
 
     /// Records a new pending maintenance with its first status and, once it has a time, its notice.
     func insertPendingMaintenance(_ addon: AddonRecord, slot: MaintenanceSlot, requiredBy: Timestamp, reason: MaintenanceReason,
-                                  method: MaintenanceMethod?, emergency: Bool, at time: Timestamp, _ mutation: Mutation) throws -> Int64 {
+                                  method: MaintenanceMethod?, emergency: Bool, at time: Timestamp, _ mutation: Mutation) throws -> MaintenanceRecord {
         if let open = try addon.openMaintenance(mutation.db) {
             throw LedgerError.refused("\(addon.name) already has a \(open.status.rawValue) maintenance (required by \(open.requiredBy.listText))",
                                       hint: "Complete, fail or cancel it first; an add-on has one open maintenance at a time.")
         }
         let window = try addon.window(at: time, mutation.db)?.window
         mutation.describe(action: "platform:maintenances:require", subject: "addon:\(addon.name)")
-        let id = try mutation.insert(.maintenances, [
+        let maintenance = MaintenanceRecord(row: try mutation.insertRow(.maintenances, [
             "uuid": mutation.random.uuid(), "addon_id": addon.id, "status": MaintenanceStatus.pending.rawValue,
             "reason": reason.rawValue, "method": (method ?? addon.service.defaultMethod).rawValue,
             "required_by": requiredBy, "scheduled_for": slot.scheduledFor, "previously_scheduled_for": nil,
             "window": window?.text, "outside_window": slot.outsideWindow, "started_at": nil, "completed_at": nil,
             "duration_seconds": nil, "server_created_at": addon.serverCreatedAt, "customer_requested": false,
             "emergency": emergency, "created_at": time,
-        ])
-        try insertStatusChange(maintenanceID: id, from: nil, to: .pending, at: time, mutation)
-        if slot.scheduledFor != nil { try recordNotice(maintenanceID: id, kind: "scheduled", mutation) }
-        return id
+        ]))
+        try insertStatusChange(maintenanceID: maintenance.id, from: nil, to: .pending, at: time, mutation)
+        if slot.scheduledFor != nil { try recordNotice(maintenance, kind: "scheduled", mutation) }
+        return maintenance
     }
 
     /// The upcoming-maintenance notice for the maintenance as it now stands.
-    func recordNotice(maintenanceID: Int64, kind: String, _ mutation: Mutation) throws {
+    func recordNotice(_ maintenance: MaintenanceRecord, kind: String, _ mutation: Mutation) throws {
         let db = mutation.db
-        let maintenance = try MaintenanceRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM maintenances WHERE id = ?"), arguments: [maintenanceID])!
         let addon = try AddonRecord.withID(maintenance.addonID, db)
         let attachments = JSONValue.array(try addon.attachmentNames(db).map(JSONValue.string)).compactText
         try mutation.insert(.notices, [
-            "maintenance_id": maintenanceID, "kind": kind, "app": try AppRecord.withID(addon.appID, db).name,
+            "maintenance_id": maintenance.id, "kind": kind, "app": try AppRecord.withID(addon.appID, db).name,
             "addon": addon.name, "attachments": attachments, "window": maintenance.window,
             "scheduled_for": maintenance.scheduledFor, "required_by": maintenance.requiredBy, "created_at": context.now,
         ])
@@ -116,21 +115,21 @@ extension Ledger {
                              serverCreatedAt: Timestamp? = nil) throws -> MaintenanceView {
         try database.record(context) { mutation in
             let (addon, _) = try selector.resolveLive(mutation.db)
-            let id = try applyStatusChange(to: addon, change, at: at, serverCreatedAt: serverCreatedAt, mutation)
-            return try MaintenanceView.load(addon: addon, maintenanceID: id, mutation.db)
+            let maintenance = try applyStatusChange(to: addon, change, at: at, serverCreatedAt: serverCreatedAt, mutation)
+            return try MaintenanceView.load(addon: addon, maintenanceID: maintenance.id, mutation.db)
         }
     }
 
-    /// The engine's way to the same rules, by add-on id, without building a view.
-    func changeStatus(addonID: Int64, _ change: StatusChange) throws {
+    /// The engine's way to the same rules, by add-on id: the maintenance as changed, no view.
+    func changeStatus(addonID: Int64, _ change: StatusChange) throws -> MaintenanceRecord {
         try database.record(context) { mutation in
-            _ = try applyStatusChange(to: try AddonRecord.withID(addonID, mutation.db), change, at: nil, serverCreatedAt: nil, mutation)
+            try applyStatusChange(to: try AddonRecord.withID(addonID, mutation.db), change, at: nil, serverCreatedAt: nil, mutation)
         }
     }
 
-    /// Checks the change against the lifecycle and the clock, records it, and returns the maintenance's id.
+    /// Checks the change against the lifecycle and the clock, records it, and returns the maintenance as changed.
     private func applyStatusChange(to addon: AddonRecord, _ change: StatusChange, at: Timestamp?, serverCreatedAt: Timestamp?,
-                                   _ mutation: Mutation) throws -> Int64 {
+                                   _ mutation: Mutation) throws -> MaintenanceRecord {
         let db = mutation.db
         guard let open = try addon.openMaintenance(db) else {
             let latest = try addon.latestMaintenance(db)
@@ -149,28 +148,29 @@ extension Ledger {
             _ = try validateEventTime(serverCreatedAt, flag: "--server-created-at")
         }
         mutation.describe(action: "platform:maintenances:\(change.rawValue)", subject: "addon:\(addon.name)")
-        try recordStatusChange(open, to: change.target, at: time, mutation)
+        let changed = try recordStatusChange(open, to: change.target, at: time, mutation)
         if let serverCreatedAt {
             try mutation.update(.addons, id: addon.id, ["server_created_at": serverCreatedAt])
         }
-        return open.id
+        return changed
     }
 
-    /// Moves a maintenance to `status`, with the times that status implies.
+    /// Moves a maintenance to `status`, with the times that status implies; returns it as changed.
+    @discardableResult
     func recordStatusChange(_ maintenance: MaintenanceRecord, to status: MaintenanceStatus, at time: Timestamp,
-                            _ mutation: Mutation) throws {
-        switch status {
+                            _ mutation: Mutation) throws -> MaintenanceRecord {
+        let row = switch status {
         case .running:
             try mutation.update(.maintenances, id: maintenance.id, ["status": status.rawValue, "started_at": time])
         case .completed:
-            let started = maintenance.startedAt!
             try mutation.update(.maintenances, id: maintenance.id, [
-                "status": status.rawValue, "completed_at": time, "duration_seconds": started.milliseconds(until: time) / 1000,
+                "status": status.rawValue, "completed_at": time, "duration_seconds": maintenance.startedAt!.milliseconds(until: time) / 1000,
             ])
         default:
             try mutation.update(.maintenances, id: maintenance.id, ["status": status.rawValue])
         }
         try insertStatusChange(maintenanceID: maintenance.id, from: maintenance.status, to: status, at: time, mutation)
+        return MaintenanceRecord(row: row)
     }
 
     private func insertStatusChange(maintenanceID: Int64, from: MaintenanceStatus?, to: MaintenanceStatus, at time: Timestamp,
@@ -267,11 +267,11 @@ extension Ledger {
                                     previouslyScheduledAt: open?.previouslyScheduledFor, scheduledAt: open?.scheduledFor)
             }
             let slot = MaintenanceSlot(window: window, from: context.now, requiredBy: open.requiredBy)
-            try mutation.update(.maintenances, id: open.id, [
+            let rescheduled = MaintenanceRecord(row: try mutation.update(.maintenances, id: open.id, [
                 "scheduled_for": slot.scheduledFor, "previously_scheduled_for": open.scheduledFor,
                 "window": window.text, "outside_window": slot.outsideWindow,
-            ])
-            try recordNotice(maintenanceID: open.id, kind: open.scheduledFor == nil ? "scheduled" : "rescheduled", mutation)
+            ]))
+            try recordNotice(rescheduled, kind: open.scheduledFor == nil ? "scheduled" : "rescheduled", mutation)
             return WindowInfo(window: window, previousWindow: previous,
                                 previouslyScheduledAt: open.scheduledFor, scheduledAt: slot.scheduledFor)
         }
@@ -326,11 +326,11 @@ extension Ledger {
                                           hint: "Choose an earlier week.")
             }
             mutation.describe(action: "data:maintenances:schedule", subject: "addon:\(addon.name)")
-            try mutation.update(.maintenances, id: open.id, [
+            let rescheduled = MaintenanceRecord(row: try mutation.update(.maintenances, id: open.id, [
                 "scheduled_for": scheduledFor, "previously_scheduled_for": open.scheduledFor,
                 "window": window.text, "outside_window": false,
-            ])
-            try recordNotice(maintenanceID: open.id, kind: open.scheduledFor == nil ? "scheduled" : "rescheduled", mutation)
+            ]))
+            try recordNotice(rescheduled, kind: open.scheduledFor == nil ? "scheduled" : "rescheduled", mutation)
             return Rescheduling(addonName: addon.name, previous: open.scheduledFor, scheduledFor: scheduledFor)
         }
     }

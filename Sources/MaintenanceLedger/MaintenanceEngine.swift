@@ -41,6 +41,7 @@ public final class MaintenanceEngine {
     let database: LedgerDatabase
     public let settings: EngineSettings
     private var agenda = Agenda()
+    private var states: [Int64: AddonState] = [:]
 
     /// Loads the next step of every live add-on.
     public init(database: LedgerDatabase, settings: EngineSettings) throws {
@@ -80,8 +81,9 @@ public final class MaintenanceEngine {
     func advance(until: Timestamp) throws -> TickSummary {
         var summary = TickSummary()
         while let step = agenda.popFirst(notAfter: until) {
-            try take(step, &summary)
-            try refresh(addonID: step.addonID)
+            guard var state = states[step.addonID] else { preconditionFailure("a step for an add-on the engine does not know") }
+            try take(step, &state, &summary)
+            plan(state)
         }
         return summary
     }
@@ -97,9 +99,20 @@ public final class MaintenanceEngine {
         }
     }
 
-    /// Re-reads an add-on's state after anything changed it, and plans its next step.
+    /// Re-reads an add-on's state after something else (a customer) changed it, and plans its next step.
     public func refresh(addonID: Int64) throws {
-        agenda.set(try database.read { db in try Self.nextStep(addonID: addonID, settings: settings, db) }, for: addonID)
+        let state = try database.read { db in try AddonState.load(addonID: addonID, db) }
+        guard state.addon.isLive else {
+            states[addonID] = nil
+            agenda.set(nil, for: addonID)
+            return
+        }
+        plan(state)
+    }
+
+    private func plan(_ state: AddonState) {
+        states[state.addon.id] = state
+        agenda.set(Self.nextStep(state, settings: settings), for: state.addon.id)
     }
 
     // MARK: Planning
@@ -117,39 +130,69 @@ public final class MaintenanceEngine {
         let action: Action
     }
 
-    static func nextStep(addonID: Int64, settings: EngineSettings, _ db: Database) throws -> Step? {
-        let addon = try AddonRecord.withID(addonID, db)
-        guard addon.isLive else { return nil }
-        if let open = try addon.openMaintenance(db) {
-            let last = try open.lastChangeAt(db)
+    /// What the engine knows of a live add-on: enough to plan its next step without reading.
+    /// Loaded once, then kept up to date from what each of its commands returns.
+    struct AddonState {
+        let addon: AddonRecord
+        /// The maintenance under way, and when its status last changed.
+        var open: (maintenance: MaintenanceRecord, changedAt: Timestamp)?
+        /// The newest maintenance when none is open: its status, and when it ended.
+        var latestClosed: (status: MaintenanceStatus, endedAt: Timestamp)?
+        var lastCompletion: Timestamp?
+
+        static func load(addonID: Int64, _ db: Database) throws -> AddonState {
+            let addon = try AddonRecord.withID(addonID, db)
+            var state = AddonState(addon: addon, lastCompletion: try addon.lastCompletion(db))
+            if let open = try addon.openMaintenance(db) {
+                state.open = (open, try open.lastChangeAt(db))
+            } else if let latest = try addon.latestMaintenance(db) {
+                state.latestClosed = (latest.status, try latest.lastChangeAt(db))
+            }
+            return state
+        }
+
+        /// After a command changed the open maintenance at `time`.
+        mutating func record(_ maintenance: MaintenanceRecord, changedAt time: Timestamp) {
+            guard maintenance.status.isOpen else {
+                open = nil
+                latestClosed = (maintenance.status, time)
+                if maintenance.status == .completed { lastCompletion = time }
+                return
+            }
+            open = (maintenance, time)
+        }
+    }
+
+    static func nextStep(_ state: AddonState, settings: EngineSettings) -> Step? {
+        let addon = state.addon
+        if let (open, last) = state.open {
             let dice = Dice(settings.seed, Self.diceSubject(addon, open))
             switch open.status {
             case .pending:
-                guard let scheduledFor = open.scheduledFor else { return Step(time: last, addonID: addonID, action: .assignTime) }
-                return Step(time: max(scheduledFor, last), addonID: addonID, action: .change(.prepare))
+                guard let scheduledFor = open.scheduledFor else { return Step(time: last, addonID: addon.id, action: .assignTime) }
+                return Step(time: max(scheduledFor, last), addonID: addon.id, action: .change(.prepare))
             case .preparing:
-                return Step(time: last.adding(milliseconds: dice.milliseconds("ready", 20_000...60_000)), addonID: addonID, action: .change(.ready))
+                return Step(time: last.adding(milliseconds: dice.milliseconds("ready", 20_000...60_000)), addonID: addon.id, action: .change(.ready))
             case .ready:
-                return Step(time: last.adding(milliseconds: dice.milliseconds("start", 10_000...90_000)), addonID: addonID, action: .change(.start))
+                return Step(time: last.adding(milliseconds: dice.milliseconds("start", 10_000...90_000)), addonID: addon.id, action: .change(.start))
             case .running:
                 let end = open.startedAt!.adding(milliseconds: Self.durationMilliseconds(open.method, dice))
-                return Step(time: max(end, last), addonID: addonID, action: .finish)
+                return Step(time: max(end, last), addonID: addon.id, action: .finish)
             case .completed, .failed, .cancelled:
                 preconditionFailure("an open maintenance is pending through running")
             }
         }
-        let base = try addon.lastCompletion(db) ?? addon.serverCreatedAt
+        let base = state.lastCompletion ?? addon.serverCreatedAt
         let deadline = base.adding(days: cadenceDays)
         var due = deadline.adding(days: -noticeDays)
-        if let latest = try addon.latestMaintenance(db) {
-            let ended = try latest.lastChangeAt(db)
+        if let latest = state.latestClosed {
             // A failed or cancelled maintenance still has to happen: require the next one at once.
-            due = latest.status == .completed ? max(due, ended) : ended
+            due = latest.status == .completed ? max(due, latest.endedAt) : latest.endedAt
         }
         due = max(due, addon.provisionedAt)
         // The cadence's deadline while it is still ahead; an overdue add-on gets two weeks.
         let requiredBy = deadline > due ? deadline : due.adding(days: noticeDays)
-        return Step(time: due, addonID: addonID, action: .require(requiredBy: requiredBy))
+        return Step(time: due, addonID: addon.id, action: .require(requiredBy: requiredBy))
     }
 
     /// What a maintenance's durations and outcome are drawn from: its add-on and the time it was
@@ -172,23 +215,23 @@ public final class MaintenanceEngine {
 
     // MARK: Acting
 
-    private func take(_ step: Step, _ summary: inout TickSummary) throws {
+    private func take(_ step: Step, _ state: inout AddonState, _ summary: inout TickSummary) throws {
         let ledger = Ledger(database: database, context: LedgerContext(now: step.time, actor: Self.actor, seed: settings.seed))
         switch step.action {
         case .require(let requiredBy):
-            try ledger.requireRoutineMaintenance(addonID: step.addonID, requiredBy: requiredBy, settings: settings)
+            let maintenance = try ledger.requireRoutineMaintenance(addonID: step.addonID, requiredBy: requiredBy, settings: settings)
+            state.record(maintenance, changedAt: step.time)
             summary.required += 1
         case .assignTime:
-            try ledger.assignPlatformTime(addonID: step.addonID, settings: settings)
+            let maintenance = try ledger.assignPlatformTime(addonID: step.addonID, settings: settings)
+            state.open?.maintenance = maintenance
             summary.scheduled += 1
         case .change(let change):
-            try ledger.changeStatus(addonID: step.addonID, change)
+            state.record(try ledger.changeStatus(addonID: step.addonID, change), changedAt: step.time)
             if change == .start { summary.started += 1 } else { summary.otherSteps += 1 }
         case .finish:
-            let open = try database.read { db in try AddonRecord.withID(step.addonID, db).openMaintenance(db)! }
-            let addon = try database.read { db in try AddonRecord.withID(step.addonID, db) }
-            let fails = Dice(settings.seed, Self.diceSubject(addon, open)).unit("outcome") < settings.failureRate
-            try ledger.changeStatus(addonID: step.addonID, fails ? .fail : .complete)
+            let fails = Dice(settings.seed, Self.diceSubject(state.addon, state.open!.maintenance)).unit("outcome") < settings.failureRate
+            state.record(try ledger.changeStatus(addonID: step.addonID, fails ? .fail : .complete), changedAt: step.time)
             if fails { summary.failed += 1 } else { summary.completed += 1 }
         }
     }
@@ -197,24 +240,26 @@ public final class MaintenanceEngine {
 extension Ledger {
     /// The engine's routine maintenance: at the first window start at least 7 days ahead that
     /// lies before the deadline; on plans without windows, at a time the platform picks.
-    func requireRoutineMaintenance(addonID: Int64, requiredBy: Timestamp, settings: EngineSettings) throws {
+    func requireRoutineMaintenance(addonID: Int64, requiredBy: Timestamp, settings: EngineSettings) throws -> MaintenanceRecord {
         try database.record(context) { mutation in
             let addon = try AddonRecord.withID(addonID, mutation.db)
             let slot = try Self.platformSlot(for: addon, from: context.now, requiredBy: requiredBy, settings: settings, mutation.db)
-            _ = try insertPendingMaintenance(addon, slot: slot, requiredBy: requiredBy, reason: .routineMaintenance, method: nil,
+            return try insertPendingMaintenance(addon, slot: slot, requiredBy: requiredBy, reason: .routineMaintenance, method: nil,
                                              emergency: false, at: context.now, mutation)
         }
     }
 
     /// Gives a pending maintenance that has no time (plans without windows) one.
-    func assignPlatformTime(addonID: Int64, settings: EngineSettings) throws {
+    func assignPlatformTime(addonID: Int64, settings: EngineSettings) throws -> MaintenanceRecord {
         try database.record(context) { mutation in
             let addon = try AddonRecord.withID(addonID, mutation.db)
             let open = try addon.openMaintenance(mutation.db)!
             let slot = try Self.platformSlot(for: addon, from: context.now, requiredBy: open.requiredBy, settings: settings, mutation.db)
             mutation.describe(action: "platform:maintenances:schedule", subject: "addon:\(addon.name)")
-            try mutation.update(.maintenances, id: open.id, ["scheduled_for": slot.scheduledFor, "outside_window": slot.outsideWindow])
-            try recordNotice(maintenanceID: open.id, kind: "scheduled", mutation)
+            let scheduled = MaintenanceRecord(row: try mutation.update(.maintenances, id: open.id,
+                                                                       ["scheduled_for": slot.scheduledFor, "outside_window": slot.outsideWindow]))
+            try recordNotice(scheduled, kind: "scheduled", mutation)
+            return scheduled
         }
     }
 

@@ -41,45 +41,53 @@ public final class Mutation {
 
     @discardableResult
     func insert(_ table: LedgerTable, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws -> Int64 {
+        try insertRow(table, values)[0]
+    }
+
+    /// Inserts a row and returns it whole, as stored.
+    func insertRow(_ table: LedgerTable, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws -> Row {
         let columns = values.map(\.key)
         let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-        try db.cachedStatement(sql: "INSERT INTO \(table.rawValue) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))")
-            .execute(arguments: StatementArguments(values.map(\.value)))
-        let id = db.lastInsertedRowID
-        try capture(table, id: id, operation: "insert")
-        return id
+        return try capture(table, operation: "insert", statement: db.cachedStatement(sql: """
+            INSERT INTO \(table.rawValue) (\(columns.joined(separator: ", "))) VALUES (\(placeholders)) RETURNING *
+            """), arguments: StatementArguments(values.map(\.value)))
     }
 
-    func update(_ table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws {
+    /// Updates a row and returns it whole, as now stored.
+    @discardableResult
+    func update(_ table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws -> Row {
         let assignments = values.map { "\($0.key) = ?" }.joined(separator: ", ")
-        try db.cachedStatement(sql: "UPDATE \(table.rawValue) SET \(assignments) WHERE id = ?")
-            .execute(arguments: StatementArguments(values.map(\.value) + [id]))
-        try capture(table, id: id, operation: "update")
+        return try capture(table, operation: "update", statement: db.cachedStatement(sql: "UPDATE \(table.rawValue) SET \(assignments) WHERE id = ? RETURNING *"),
+                           arguments: StatementArguments(values.map(\.value) + [id]))
     }
 
-    private func capture(_ table: LedgerTable, id: Int64, operation: String) throws {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM \(table.rawValue) WHERE id = ?"), arguments: [id]) else {
-            preconditionFailure("row \(table.rawValue) \(id) vanished inside its own transaction")
+    /// Writes one row and keeps the full image SQLite returns (defaults and all) for the trail.
+    private func capture(_ table: LedgerTable, operation: String, statement: Statement, arguments: StatementArguments) throws -> Row {
+        guard let row = try Row.fetchOne(statement, arguments: arguments) else {
+            preconditionFailure("\(operation) into \(table.rawValue) wrote no row")
         }
         changes.append(.object([("op", .string(operation)), ("table", .string(table.rawValue)), ("row", RowImage.json(row))]))
+        return row
     }
 
-    func appendTrailEntry() throws {
-        guard !changes.isEmpty else { return }
+    /// Appends the command's trail entry after `head` and returns the new head; nil when the
+    /// command changed nothing.
+    func appendTrailEntry(after head: TrailHead?) throws -> TrailHead? {
+        guard !changes.isEmpty else { return nil }
         precondition(!action.isEmpty && !subject.isEmpty, "a mutation must describe itself before it commits")
-        let head = try TrailEntry.head(db)
         let payload = JSONValue.object([("changes", .array(changes))]).compactText
         let entry = TrailEntry(seq: (head?.seq ?? 0) + 1, recordedAt: context.now.storageText, actor: context.actor,
                                action: action, subject: subject, payload: payload,
                                prevHash: head?.hash ?? TrailEntry.genesisHash)
         try entry.insert(db)
+        return TrailHead(seq: entry.seq, hash: entry.hash)
     }
 }
 
 /// A row as canonical JSON: columns in table order, SQLite's own types.
 enum RowImage {
     static func json(_ row: Row) -> JSONValue {
-        .object(row.columnNames.map { column in (column, value(row[column] as DatabaseValue)) })
+        .object(zip(row.columnNames, row.databaseValues).map { column, value in (column, Self.value(value)) })
     }
 
     private static func value(_ value: DatabaseValue) -> JSONValue {
@@ -88,7 +96,7 @@ enum RowImage {
         case .int64(let number): .int(number)
         case .double(let number): .double(number)
         case .string(let text): .string(text)
-        case .blob(let data): .string(data.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined())
+        case .blob(let data): .string(Hex.string(data))
         }
     }
 }

@@ -8,6 +8,9 @@ extension Timestamp: DatabaseValueConvertible {
     }
 }
 
+// Records decode `SELECT *` rows by position, in table order (a migration may only append
+// columns): name look-ups were a tenth of the engine's time.
+
 public struct AppRecord: FetchableRecord, Sendable {
     public let id: Int64
     public let uuid: String
@@ -15,10 +18,10 @@ public struct AppRecord: FetchableRecord, Sendable {
     public let maintenanceMode: Bool
 
     public init(row: Row) {
-        id = row["id"]
-        uuid = row["uuid"]
-        name = row["name"]
-        maintenanceMode = row["maintenance_mode"]
+        id = row[0]
+        uuid = row[1]
+        name = row[2]
+        maintenanceMode = row[3]
     }
 
     static func named(_ name: String, _ db: Database) throws -> AppRecord {
@@ -45,16 +48,16 @@ public struct AddonRecord: FetchableRecord, Sendable {
     public let deprovisionedAt: Timestamp?
 
     public init(row: Row) {
-        id = row["id"]
-        uuid = row["uuid"]
-        name = row["name"]
+        id = row[0]
+        uuid = row[1]
+        name = row[2]
         // The schema only holds plans that parsed when they were recorded.
-        plan = Plan(stored: row["plan"], service: Service(rawValue: row["service"])!)
-        description = row["description"]
-        appID = row["app_id"]
-        serverCreatedAt = row["server_created_at"]
-        provisionedAt = row["provisioned_at"]
-        deprovisionedAt = row["deprovisioned_at"]
+        plan = Plan(stored: row[4], service: Service(rawValue: row[3])!)
+        description = row[5]
+        appID = row[6]
+        serverCreatedAt = row[7]
+        provisionedAt = row[8]
+        deprovisionedAt = row[9]
     }
 
     public var service: Service { plan.service }
@@ -113,11 +116,11 @@ public struct WindowRecord: FetchableRecord, Sendable {
     public let setBy: String
 
     public init(row: Row) {
-        id = row["id"]
-        window = WeeklyWindow(dayOfWeek: row["day_of_week"], startMinute: row["start_minute"])
-        source = row["source"]
-        setAt = row["set_at"]
-        setBy = row["set_by"]
+        id = row[0]
+        window = WeeklyWindow(dayOfWeek: row[2], startMinute: row[3])
+        source = row[5]
+        setAt = row[6]
+        setBy = row[7]
     }
 }
 
@@ -159,24 +162,24 @@ public struct MaintenanceRecord: FetchableRecord, Sendable {
     public let createdAt: Timestamp
 
     public init(row: Row) {
-        id = row["id"]
-        uuid = row["uuid"]
-        addonID = row["addon_id"]
-        status = MaintenanceStatus(rawValue: row["status"])!
-        reason = MaintenanceReason(rawValue: row["reason"])!
-        method = MaintenanceMethod(rawValue: row["method"])!
-        requiredBy = row["required_by"]
-        scheduledFor = row["scheduled_for"]
-        previouslyScheduledFor = row["previously_scheduled_for"]
-        window = row["window"]
-        outsideWindow = row["outside_window"]
-        startedAt = row["started_at"]
-        completedAt = row["completed_at"]
-        durationSeconds = row["duration_seconds"]
-        serverCreatedAt = row["server_created_at"]
-        customerRequested = row["customer_requested"]
-        emergency = row["emergency"]
-        createdAt = row["created_at"]
+        id = row[0]
+        uuid = row[1]
+        addonID = row[2]
+        status = MaintenanceStatus(rawValue: row[3])!
+        reason = MaintenanceReason(rawValue: row[4])!
+        method = MaintenanceMethod(rawValue: row[5])!
+        requiredBy = row[6]
+        scheduledFor = row[7]
+        previouslyScheduledFor = row[8]
+        window = row[9]
+        outsideWindow = row[10]
+        startedAt = row[11]
+        completedAt = row[12]
+        durationSeconds = row[13]
+        serverCreatedAt = row[14]
+        customerRequested = row[15]
+        emergency = row[16]
+        createdAt = row[17]
     }
 
     /// When its status last changed: no later change may be recorded before it.
