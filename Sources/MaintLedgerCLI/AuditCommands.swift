@@ -9,13 +9,13 @@ struct AuditTrail: ParsableCommand {
     @OptionGroup var ledger: LedgerOptions
 
     func run() throws {
-        let writer = format.writer(RecordLayout<TrailEntry>(
+        try format.stream(RecordLayout<TrailEntry>(
             json: \.json,
             headers: ["Seq", "Recorded at", "Actor", "Action", "Subject", "Hash"],
             cells: { [String($0.seq), $0.recordedAt, $0.actor, $0.action, $0.subject, String($0.hash.prefix(12))] },
-            csvCells: { [String($0.seq), $0.recordedAt, $0.actor, $0.action, $0.subject, $0.hash] }))
-        try ledger.openForReading().trail(sinceSeq: sinceSeq) { writer.write($0) }
-        try writer.finish()
+            csvCells: { [String($0.seq), $0.recordedAt, $0.actor, $0.action, $0.subject, $0.hash] })) { write in
+            try ledger.openForReading().trail(sinceSeq: sinceSeq, write)
+        }
     }
 }
 

@@ -22,7 +22,7 @@ public struct MaintLedger: ParsableCommand {
             PlatformRequire.self, PlatformPrepare.self, PlatformReady.self, PlatformStart.self, PlatformComplete.self,
             PlatformFail.self, PlatformCancel.self,
             PlatformTick.self, NoticesList.self, Simulate.self, DemoCommand.self,
-            AuditTrail.self, AuditVerify.self,
+            History.self, AuditTrail.self, AuditVerify.self,
         ]
     )
 
@@ -169,13 +169,15 @@ struct ListFormatOptions: ParsableArguments {
 
     /// Prints `items` in the chosen format; an empty table prints `empty` on stderr instead.
     func print<Item>(_ items: [Item], _ layout: RecordLayout<Item>, empty: String? = nil) throws {
-        if items.isEmpty, format == .table, let empty {
-            Console.error(empty)
-            return
-        }
+        try stream(layout, empty: empty) { write in items.forEach(write) }
+    }
+
+    /// Prints the items `produce` hands over, as they come.
+    func stream<Item>(_ layout: RecordLayout<Item>, empty: String? = nil, _ produce: ((Item) -> Void) throws -> Void) throws {
         let writer = writer(layout)
-        for item in items { writer.write(item) }
-        try writer.finish()
+        try produce { writer.write($0) }
+        try writer.finish(emptyTable: empty == nil)
+        if writer.count == 0, format == .table, let empty { Console.error(empty) }
     }
 }
 

@@ -30,11 +30,13 @@ struct DataMaintenancesInfo: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "data:maintenances:info", abstract: "Show an add-on's most recent maintenance.")
 
     @OptionGroup var target: AddonArguments
+    @OptionGroup var asOf: AsOfOption
     @OptionGroup var output: JSONOption
     @OptionGroup var ledger: LedgerOptions
 
     func run() throws {
-        let view = try ledger.openForReading().maintenanceInfo(target.selector)
+        let ledger = try ledger.openForReading()
+        let view = try ledger.maintenanceInfo(target.selector, at: try ledger.moment(asOf: asOf.asOf))
         Console.output(output.json ? view.json.prettyText : TextFormat.keyValueBlock(view.infoFields))
     }
 }
@@ -45,6 +47,7 @@ struct DataMaintenancesHistory: ParsableCommand {
     @OptionGroup var target: AddonArguments
     @Option(name: [.customShort("n"), .customLong("num")], help: "How many to show.") var number = 5
     @Flag(help: "Show every maintenance the ledger holds.") var all = false
+    @OptionGroup var asOf: AsOfOption
     @OptionGroup var format: ListFormatOptions
     @OptionGroup var ledger: LedgerOptions
 
@@ -53,7 +56,8 @@ struct DataMaintenancesHistory: ParsableCommand {
     }
 
     func run() throws {
-        let (addon, views) = try ledger.openForReading().maintenanceHistory(target.selector, limit: all ? nil : number)
+        let ledger = try ledger.openForReading()
+        let (addon, views) = try ledger.maintenanceHistory(target.selector, limit: all ? nil : number, at: try ledger.moment(asOf: asOf.asOf))
         func cells(_ view: MaintenanceView, missing: String, time: (Timestamp) -> String) -> [String] {
             let m = view.maintenance!
             return [m.scheduledFor.map(time) ?? missing, m.startedAt.map(time) ?? missing, m.completedAt.map(time) ?? missing,

@@ -9,9 +9,10 @@ public struct MaintenanceView: Sendable {
     public let addonWindow: WeeklyWindow?
     public let maintenance: MaintenanceRecord?
 
-    static func load(addon: AddonRecord, maintenance: MaintenanceRecord?, _ db: Database) throws -> MaintenanceView {
-        MaintenanceView(addon: addon, app: try AppRecord.withID(addon.appID, db), attachments: try addon.attachmentNames(db),
-                        addonWindow: try addon.currentWindow(db)?.window, maintenance: maintenance)
+    /// The view with the add-on's attachments and window as they were at `moment`.
+    static func load(addon: AddonRecord, maintenance: MaintenanceRecord?, at moment: Moment = .now, _ db: Database) throws -> MaintenanceView {
+        MaintenanceView(addon: addon, app: try AppRecord.withID(addon.appID, db), attachments: try addon.attachmentNames(at: moment, db),
+                        addonWindow: try addon.window(at: moment, db)?.window, maintenance: maintenance)
     }
 
     static func load(addon: AddonRecord, maintenanceID: Int64, _ db: Database) throws -> MaintenanceView {

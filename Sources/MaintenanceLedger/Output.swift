@@ -64,13 +64,16 @@ public struct RecordLayout<Item> {
     public let headers: [String]
     public let json: (Item) -> JSONValue
     public let cells: (Item) -> [String]
+    public let csvHeaders: [String]
     public let csvCells: (Item) -> [String]
 
+    /// CSV repeats the table's columns unless given its own (`csvHeaders` with `csvCells`).
     public init(json: @escaping (Item) -> JSONValue, headers: [String], cells: @escaping (Item) -> [String],
-                csvCells: ((Item) -> [String])? = nil) {
+                csvHeaders: [String]? = nil, csvCells: ((Item) -> [String])? = nil) {
         self.headers = headers
         self.json = json
         self.cells = cells
+        self.csvHeaders = csvHeaders ?? headers
         self.csvCells = csvCells ?? cells
     }
 }
@@ -91,7 +94,7 @@ public final class ListWriter<Item> {
         self.layout = layout
         self.sink = sink
         switch format {
-        case .csv: sink.write(TextFormat.csvRow(layout.headers))
+        case .csv: sink.write(TextFormat.csvRow(layout.csvHeaders))
         case .json: sink.write("[")
         case .table, .ndjson: break
         }
@@ -118,9 +121,11 @@ public final class ListWriter<Item> {
         count += 1
     }
 
-    /// Ends the output (closing the JSON array, printing a short table) and flushes it.
-    public func finish() throws {
+    /// Ends the output (closing the JSON array, printing a short table) and flushes it. An
+    /// empty table prints nothing when `emptyTable` is false (the caller says so on stderr).
+    public func finish(emptyTable: Bool = true) throws {
         switch format {
+        case .table where count == 0 && !emptyTable: break
         case .json: sink.write(count == 0 ? "]\n" : "\n]\n")
         case .table where tableWidths == nil: flushTableHead()
         case .table, .ndjson, .csv: break

@@ -3,12 +3,25 @@ import GRDB
 
 /// Read-only questions users ask of the ledger.
 extension Ledger {
-    /// `data:maintenances:info`: the add-on's newest maintenance.
-    public func maintenanceInfo(_ selector: AddonSelector) throws -> MaintenanceView {
+    /// `data:maintenances:info`: the add-on's newest maintenance, as the ledger held it at `moment`.
+    public func maintenanceInfo(_ selector: AddonSelector, at moment: Moment = .now) throws -> MaintenanceView {
         try database.read { db in
-            let (addon, _) = try selector.resolve(db)
-            return try MaintenanceView.load(addon: addon, maintenance: try addon.latestMaintenance(db), db)
+            let addon = try Self.addon(selector, existingAt: moment, db)
+            let maintenance = try MaintenanceRecord.fetchOne(db.cachedStatement(sql: """
+                SELECT * FROM \(moment.maintenancesSource) WHERE addon_id = ? ORDER BY created_at DESC, id DESC LIMIT 1
+                """), arguments: [addon.id])
+            return try MaintenanceView.load(addon: addon, maintenance: maintenance, at: moment, db)
         }
+    }
+
+    /// The add-on a selector names, refused when it was not yet provisioned at `moment`.
+    private static func addon(_ selector: AddonSelector, existingAt moment: Moment, _ db: Database) throws -> AddonRecord {
+        let (addon, _) = try selector.resolve(db)
+        if let asOf = moment.asOf, asOf < addon.provisionedAt {
+            throw LedgerError.notFound("\(addon.name) was not provisioned until \(addon.provisionedAt.isoText)",
+                                       hint: "Ask --as-of a later time.")
+        }
+        return addon
     }
 
     /// `data:maintenances -a APP`: one row per live data add-on attached to the app.
@@ -26,14 +39,15 @@ extension Ledger {
         }
     }
 
-    /// `data:maintenances:history`: newest first; `limit` nil for everything.
-    public func maintenanceHistory(_ selector: AddonSelector, limit: Int?) throws -> (addon: AddonRecord, maintenances: [MaintenanceView]) {
+    /// `data:maintenances:history`: newest first, as held at `moment`; `limit` nil for everything.
+    public func maintenanceHistory(_ selector: AddonSelector, limit: Int?, at moment: Moment = .now) throws
+        -> (addon: AddonRecord, maintenances: [MaintenanceView]) {
         try database.read { db in
-            let (addon, _) = try selector.resolve(db)
+            let addon = try Self.addon(selector, existingAt: moment, db)
             let records = try MaintenanceRecord.fetchAll(db.cachedStatement(sql: """
-                SELECT * FROM maintenances WHERE addon_id = ? ORDER BY created_at DESC, id DESC LIMIT ?
+                SELECT * FROM \(moment.maintenancesSource) WHERE addon_id = ? ORDER BY created_at DESC, id DESC LIMIT ?
                 """), arguments: [addon.id, limit ?? -1])
-            let context = try MaintenanceView.load(addon: addon, maintenance: nil, db)
+            let context = try MaintenanceView.load(addon: addon, maintenance: nil, at: moment, db)
             return (addon, records.map {
                 MaintenanceView(addon: addon, app: context.app, attachments: context.attachments, addonWindow: context.addonWindow, maintenance: $0)
             })

@@ -79,11 +79,17 @@ public struct AddonRecord: FetchableRecord, Sendable {
             """), arguments: [id, time])
     }
 
-    /// Names of its live attachments, in the order they were made.
-    func attachmentNames(_ db: Database) throws -> [String] {
+    /// Names of its attachments live at `moment`, in the order they were made.
+    func attachmentNames(at moment: Moment = .now, _ db: Database) throws -> [String] {
         try String.fetchAll(db.cachedStatement(sql: """
-            SELECT name FROM attachments WHERE addon_id = ? AND detached_at IS NULL ORDER BY id
+            SELECT name FROM attachments a WHERE addon_id = ? AND \(moment.attachmentLive("a")) ORDER BY id
             """), arguments: [id])
+    }
+
+    /// The window in force at `moment` (the newest set by then).
+    func window(at moment: Moment, _ db: Database) throws -> WindowRecord? {
+        try WindowRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM \(moment.windowsSource) WHERE addon_id = ? ORDER BY id DESC LIMIT 1"),
+                                  arguments: [id])
     }
 
     /// The maintenance still under way (pending through running), if any.
