@@ -22,7 +22,9 @@ public struct MaintLedger: ParsableCommand {
             PlatformRequire.self, PlatformPrepare.self, PlatformReady.self, PlatformStart.self, PlatformComplete.self,
             PlatformFail.self, PlatformCancel.self,
             PlatformTick.self, NoticesList.self, Simulate.self, DemoCommand.self,
-            History.self, AuditTrail.self, AuditVerify.self,
+            History.self, ImportCommand.self, AuditTrail.self, AuditVerify.self,
+            AuditOverdue.self, AuditCompliance.self, AuditWindows.self, SQLQuery.self,
+            ExportCommand.self,
         ]
     )
 

@@ -22,6 +22,14 @@ public struct WeeklyWindow: Hashable, Sendable {
         return "\(startText) to \(Self.dayNames[(dayOfWeek + 1) % 7])s \(Self.clock(end - 1440)) UTC"
     }
 
+    /// Reads back what `text` writes (an imported maintenance's window).
+    public init?(text: String) {
+        let words = text.split(separator: " ")
+        guard words.count >= 2, let day = Self.parseDay(String(words[0])), let start = Self.parseTime(String(words[1])) else { return nil }
+        self.init(dayOfWeek: day, startMinute: start)
+        guard self.text == text else { return nil }
+    }
+
     private static func clock(_ minute: Int) -> String {
         let hours = minute / 60, minutes = minute % 60
         return (hours < 10 ? "0" : "") + "\(hours):" + (minutes < 10 ? "0" : "") + "\(minutes)"
