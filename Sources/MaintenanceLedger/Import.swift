@@ -44,7 +44,7 @@ public final class LineReader {
 
 extension Ledger {
     /// Imported lines per trail entry: each entry's payload holds its rows' images.
-    static let importLinesPerEntry = 1000
+    static let importLinesPerEntry = 100
 
     /// `import FILE|-`: NDJSON maintenance objects in the Heroku shape (`data:maintenances:info
     /// --json`). Creates the apps, add-ons and attachments it names that the ledger lacks and
