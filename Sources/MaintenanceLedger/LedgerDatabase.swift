@@ -42,9 +42,10 @@ public final class LedgerDatabase {
         configuration.foreignKeysEnabled = true
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            // Savepoint journals stay in files: SQLite's in-memory journal walks its chunk list
-            // on every statement's release, which made large savepoints (imports) quadratic.
-            try db.execute(sql: "PRAGMA temp_store = FILE")
+            // A batch runs each command in a savepoint, whose journal is a temporary file by
+            // default: in memory it saves the syscalls (simulate: system time 0.7–2.8 s → 0.2 s).
+            // (It is also why no statement may need a journal of its own, see `Mutation.capture`.)
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         do {
             let ledger = LedgerDatabase(path: path, queue: try DatabaseQueue(path: path, configuration: configuration))

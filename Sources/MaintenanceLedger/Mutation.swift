@@ -48,23 +48,25 @@ public final class Mutation {
     func insertRow(_ table: LedgerTable, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws -> Row {
         let columns = values.map(\.key)
         let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-        return try capture(table, operation: "insert", statement: db.cachedStatement(sql: """
-            INSERT INTO \(table.rawValue) (\(columns.joined(separator: ", "))) VALUES (\(placeholders)) RETURNING *
-            """), arguments: StatementArguments(values.map(\.value)))
+        try db.cachedStatement(sql: "INSERT INTO \(table.rawValue) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))")
+            .execute(arguments: StatementArguments(values.map(\.value)))
+        return try capture(table, id: db.lastInsertedRowID, operation: "insert")
     }
 
     /// Updates a row and returns it whole, as now stored.
     @discardableResult
     func update(_ table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws -> Row {
         let assignments = values.map { "\($0.key) = ?" }.joined(separator: ", ")
-        return try capture(table, operation: "update", statement: db.cachedStatement(sql: "UPDATE \(table.rawValue) SET \(assignments) WHERE id = ? RETURNING *"),
-                           arguments: StatementArguments(values.map(\.value) + [id]))
+        try db.cachedStatement(sql: "UPDATE \(table.rawValue) SET \(assignments) WHERE id = ?")
+            .execute(arguments: StatementArguments(values.map(\.value) + [id]))
+        return try capture(table, id: id, operation: "update")
     }
 
-    /// Writes one row and keeps the full image SQLite returns (defaults and all) for the trail.
-    private func capture(_ table: LedgerTable, operation: String, statement: Statement, arguments: StatementArguments) throws -> Row {
-        guard let row = try Row.fetchOne(statement, arguments: arguments) else {
-            preconditionFailure("\(operation) into \(table.rawValue) wrote no row")
+    /// Reads back the row just written, whole (defaults and all), for the trail. Not `RETURNING`:
+    /// SQLite runs it as a trigger, which gives every statement its own journal (3× slower).
+    private func capture(_ table: LedgerTable, id: Int64, operation: String) throws -> Row {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM \(table.rawValue) WHERE id = ?"), arguments: [id]) else {
+            preconditionFailure("row \(table.rawValue) \(id) vanished inside its own transaction")
         }
         changes.append(.object([("op", .string(operation)), ("table", .string(table.rawValue)), ("row", RowImage.json(row))]))
         return row
