@@ -44,7 +44,7 @@ public struct Moment: Sendable, Equatable {
                      CASE WHEN \(noticed) THEN (SELECT n.scheduled_for FROM notices n WHERE n.maintenance_id = m.id AND n.created_at <= \(t)
                                                 ORDER BY n.id DESC LIMIT 1 OFFSET 1)
                           ELSE m.previously_scheduled_for END AS previously_scheduled_for,
-                     CASE WHEN \(noticed) THEN (SELECT n.window \(latestNotice)) ELSE m.window END AS window
+                     CASE WHEN \(noticed) THEN (SELECT n.window \(latestNotice)) ELSE m."window" END AS window
                    FROM maintenances m WHERE m.created_at <= \(t)) s ON s.id = m.id)
             """
     }

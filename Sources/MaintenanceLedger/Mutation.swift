@@ -92,7 +92,8 @@ enum RowImage {
         .object(zip(row.columnNames, row.databaseValues).map { column, value in (column, Self.value(value)) })
     }
 
-    private static func value(_ value: DatabaseValue) -> JSONValue {
+    /// SQLite's value as JSON: blobs as hex text.
+    static func value(_ value: DatabaseValue) -> JSONValue {
         switch value.storage {
         case .null: .null
         case .int64(let number): .int(number)
