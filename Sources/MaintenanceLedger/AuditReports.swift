@@ -6,7 +6,7 @@ import GRDB
 // answer is rebuilt from the history the ledger keeps (see AsOf.swift).
 
 /// SQL the reports share. Aliases: `m` maintenances (as of the moment), `a` addons, `apps`.
-private enum ReportSQL {
+enum ReportSQL {
     /// The CTE `m`: maintenances as they stood at the moment.
     static func maintenances(_ moment: Moment) -> String { "m AS (SELECT * FROM \(moment.maintenancesSource))" }
 

@@ -28,7 +28,8 @@ public struct HistoryFilter: Sendable {
     public var time: HistoryTime = .scheduled
     public var outsideWindow = false
     public var emergency = false
-    /// Missed its deadline: completed after required_by, or not completed and required_by passed.
+    /// Missed its deadline: completed after required_by, or not completed and required_by passed
+    /// (a customer's own run has no deadline to miss).
     public var overdue = false
     public var limit: Int?
     public var ascending = false
@@ -70,8 +71,9 @@ extension Ledger {
                     arguments += [kind.rawValue]
                 }
                 if let plan = filter.plan {
-                    addonConditions.append("(plan = ? OR plan GLOB ?)")
-                    arguments += [plan, plan + "-*"]
+                    // A tier matches its sizes by prefix, not by pattern: `*` is no wildcard here.
+                    addonConditions.append("(plan = ? OR substr(plan, 1, ?) = ?)")
+                    arguments += [plan, plan.utf8.count + 1, plan + "-"]
                 }
                 conditions.append("m.addon_id IN (SELECT id FROM addons WHERE \(addonConditions.joined(separator: " AND ")))")
             }
@@ -92,7 +94,7 @@ extension Ledger {
             if filter.outsideWindow { conditions.append("m.outside_window = 1") }
             if filter.emergency { conditions.append("m.emergency = 1") }
             if filter.overdue {
-                conditions.append("(m.completed_at > m.required_by OR (m.completed_at IS NULL AND m.required_by < ?))")
+                conditions.append("\(ReportSQL.hasDeadline) AND (m.completed_at > m.required_by OR (m.completed_at IS NULL AND m.required_by < ?))")
                 arguments += [moment.clock(context.now)]
             }
             let direction = filter.ascending ? "ASC" : "DESC"

@@ -370,7 +370,7 @@ enum RFC4180 {
 
     /// A missing value is an empty CSV field in every listing (history, notices and
     /// data:maintenances print "" where the table prints "-").
-    @Test(.disabled("bug: `addons --csv` prints \"-\" in the Window field of an add-on without a window, where JSON has null and every other CSV an empty field"))
+    @Test
     func addonsCSVLeavesAMissingWindowEmpty() throws {
         let sandbox = try Fixture.withPlansWithoutWindows()
         let rows = try RFC4180.table(try sandbox.ok(["addons", "--csv"]).stdout, header: ["Add-on", "Plan", "Owning app", "Attachments", "Window", "State"])
