@@ -94,19 +94,21 @@ extension Ledger {
             "emergency": emergency, "created_at": time,
         ]))
         try insertStatusChange(maintenanceID: maintenance.id, from: nil, to: .pending, at: time, mutation)
-        if slot.scheduledFor != nil { try recordNotice(maintenance, kind: "scheduled", mutation) }
+        if slot.scheduledFor != nil { try recordNotice(maintenance, kind: "scheduled", at: time, mutation) }
         return maintenance
     }
 
     /// The upcoming-maintenance notice for the maintenance as it now stands.
-    func recordNotice(_ maintenance: MaintenanceRecord, kind: String, _ mutation: Mutation) throws {
+    /// Made `at` the time of the scheduling (a backfilled maintenance's `--at`), so that
+    /// `--as-of` finds the schedule from then on.
+    func recordNotice(_ maintenance: MaintenanceRecord, kind: String, at time: Timestamp? = nil, _ mutation: Mutation) throws {
         let db = mutation.db
         let addon = try AddonRecord.withID(maintenance.addonID, db)
         let attachments = JSONValue.array(try addon.attachmentNames(db).map(JSONValue.string)).compactText
         try mutation.insert(.notices, [
             "maintenance_id": maintenance.id, "kind": kind, "app": try AppRecord.withID(addon.appID, db).name,
             "addon": addon.name, "attachments": attachments, "window": maintenance.window,
-            "scheduled_for": maintenance.scheduledFor, "required_by": maintenance.requiredBy, "created_at": context.now,
+            "scheduled_for": maintenance.scheduledFor, "required_by": maintenance.requiredBy, "created_at": time ?? context.now,
         ])
     }
 

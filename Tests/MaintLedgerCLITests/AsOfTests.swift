@@ -384,7 +384,7 @@ enum AsOfStory {
     /// A maintenance recorded after the fact (`--at`): as of a moment after its --at time the
     /// info shows it, started and completed, but with no schedule and no window, because the
     /// schedule is rebuilt from notices, which carry the time of recording, not the --at time.
-    @Test(.disabled("bug: --as-of between a backfilled require's --at and its recording shows scheduled_for, window and outside_window null/false (notices.created_at is the recording time)"))
+    @Test
     func aBackfilledMaintenanceHasItsScheduleAsOfAfterItsAtTime() throws {
         let (sandbox, uuids) = try SmallHistory.build()
         // Emergency required Wed 2023-04-26 09:30 with --at (recorded 10:00), ran 09:35–09:40.
