@@ -71,6 +71,38 @@ show 2023-08-01T00:00:00Z notices --since-seq 1
 show 2023-08-01T00:00:00Z data:maintenances -a example-app -x
 show 2023-08-01T00:00:00Z platform:tick --until 2023-07-01T00:00:00Z
 
+echo '## Reports'
+show 2023-08-01T00:00:00Z history --limit 4
+show 2023-08-01T00:00:00Z history --kind redis --status completed --time completed --since 2023-04-01T00:00:00Z --csv
+show 2023-08-01T00:00:00Z data:maintenances:info redis-lively-12345 --as-of 2023-04-28T18:02:00Z
+show 2023-08-01T00:00:00Z audit:windows --addon redis-lively-12345
+show 2023-08-01T00:00:00Z audit:overdue
+show 2023-08-01T00:00:00Z audit:compliance --by kind
+show 2023-08-01T00:00:00Z sql "SELECT status, count(*) AS maintenances FROM maintenances GROUP BY status ORDER BY 2 DESC"
+show 2023-08-01T00:00:00Z sql "DELETE FROM maintenances"
+
+echo '## Exports'
+cd "$folder"
+mkdir exports
+show 2023-08-01T00:00:00Z export --to exports --format csv
+show 2023-08-01T00:00:00Z export --to exports --format csv
+echo '$ ls -A exports'
+ls -A exports
+echo
+echo '$ head -c 300 exports/*.csv'
+head -c 300 exports/*.csv
+echo
+echo
+echo '$ cat exports/*.manifest.json'
+cat exports/*.manifest.json
+echo
+MAINTLEDGER_NOW=2023-08-01T00:00:00Z "$bin" history --ndjson >maintenances.ndjson
+echo '$ maintledger history --ndjson > maintenances.ndjson'
+echo
+show 2023-08-01T00:00:00Z import maintenances.ndjson --db copy.sqlite
+show 2023-08-01T00:00:00Z import maintenances.ndjson --db copy.sqlite
+cd - >/dev/null
+
 echo '## Audit'
 show 2023-08-01T00:00:00Z audit:trail --since-seq 30
 show 2023-08-01T00:00:00Z audit:trail --since-seq 32 --ndjson
