@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Prints the benchmark's table from timeit.py's results and run.sh's notes.
+
+    python3 bench/report.py RESULTS.jsonl META.tsv
+
+META holds `name<TAB>value` lines written by run.sh (scale, build times, what was measured how).
+"""
+
+import json
+import sys
+
+
+def load(results_path, meta_path):
+    results = {}
+    with open(results_path) as f:
+        for line in f:
+            if line.strip():
+                record = json.loads(line)
+                results[record["key"]] = record
+    meta = {}
+    with open(meta_path) as f:
+        for line in f:
+            name, _, value = line.rstrip("\n").partition("\t")
+            meta[name] = value
+    return results, meta
+
+
+def count(n):
+    try:
+        n = int(n)
+    except (TypeError, ValueError):
+        return str(n)
+    if n >= 1_000_000 and n % 100_000 == 0:
+        return f"{n / 1_000_000:g}M"
+    if n >= 1000 and n % 1000 == 0:
+        return f"{n // 1000}k"
+    return f"{n:,}"
+
+
+def seconds(t):
+    if t is None:
+        return "-"
+    return f"{t * 1000:.1f} ms" if t < 1 else f"{t:.2f} s"
+
+
+def main():
+    results, meta = load(sys.argv[1], sys.argv[2])
+    rows = []
+    notes = []
+    problems = []
+
+    def get(key):
+        record = results.get(key)
+        if record and record.get("problem"):
+            problems.append(f"{key}: `{' '.join(record['command'])}`: {record['problem']}")
+        return record
+
+    def note(text):
+        notes.append(text)
+        return f"[{len(notes)}]"
+
+    def time_row(label, key, base_key, target_kind, target, baseline, extra_note=None):
+        ours, base = get(key), get(base_key) if base_key else None
+        t_ours = ours and ours["best"]
+        t_base = base and base["best"]
+        ratio = t_ours / t_base if t_ours and t_base else None
+        if t_ours is None:
+            verdict = "FAILED"
+        elif target_kind == "ratio":
+            verdict = "met" if ratio is not None and ratio <= target else "MISSED"
+        else:
+            verdict = "met" if t_ours <= target else "MISSED"
+        target_text = f"≤ {target:g}× sqlite3" if target_kind == "ratio" else f"≤ {seconds(target)}"
+        runs = f"best of {len(ours['runs'])}" if ours and ours["runs"] else ""
+        marks = note(baseline + (f"; {extra_note}" if extra_note else "") + (f" (ours {runs}, sqlite3 best of {len(base['runs'])})" if base and base['runs'] and runs else ""))
+        rows.append([label, seconds(t_ours), seconds(t_base), f"{ratio:.2f}×" if ratio else "-", target_text, verdict, marks])
+
+    def rss_row(label, key, limit_mb):
+        ours = get(key)
+        rss = ours and ours.get("rss_kb")
+        mb = rss / 1024 if rss else None
+        verdict = "FAILED" if mb is None else "met" if mb < limit_mb else "MISSED"
+        rows.append([label, f"{mb:.1f} MB" if mb else "-", "-", "-", f"< {limit_mb} MB", verdict,
+                     note("peak resident set size of the export process, /usr/bin/time -f %M, largest of its runs")])
+
+    m = meta.get("maintenances", "0")
+    entries = meta.get("trail_entries", "?")
+    time_row(f"export {count(m)} maintenances → CSV", "export_csv", "export_csv_sqlite", "ratio", 1.2,
+             "sqlite3 -csv -header FILE 'SELECT m.*, addon, app, head seq … JOIN addons, apps ORDER BY m.id' > file, then fsync "
+             "(export fsyncs its file); " + meta.get("export_csv_check", "output NOT checked") + (f"; sqlite3 without the fsync: {seconds(results['export_csv_sqlite_nosync']['best'])}" if results.get("export_csv_sqlite_nosync", {}).get("best") else ""))
+    rss_row("  peak memory of that export", "export_csv", 50)
+    time_row(f"export {count(m)} maintenances → NDJSON", "export_ndjson", "export_ndjson_sqlite", "ratio", 1.2,
+             "sqlite3 -json (same query) > file, then fsync; same objects, keys and values (sqlite3 writes one JSON array and "
+             "0/1 where export writes false/true); " + meta.get("export_ndjson_check", "output NOT checked") + (f"; sqlite3 without the fsync: {seconds(results['export_ndjson_sqlite_nosync']['best'])}" if results.get("export_ndjson_sqlite_nosync", {}).get("best") else ""))
+    rss_row("  peak memory of that export", "export_ndjson", 50)
+    time_row(f"audit:verify, {count(entries)} trail entries", "verify", "verify_sqlite", "abs", 1.5,
+             "sqlite3: PRAGMA integrity_check; PRAGMA foreign_key_check; then one pass over the trail with json_each of every "
+             "payload's changes (the SQL verify runs itself), no SHA-256 and no comparison with the tables"
+             + (f"; PRAGMA integrity_check alone: {seconds(results['verify_sqlite_integrity']['best'])}"
+                if results.get("verify_sqlite_integrity", {}).get("best") else ""),
+             f"verify's peak memory {results['verify']['rss_kb'] / 1024:,.0f} MB; runs stop once they pass 60 s in total"
+             if results.get("verify", {}).get("rss_kb") else None)
+
+    # Import: a rate.
+    ours, base = get("import"), get("import_sqlite")
+    lines = int(meta.get("import_measured_lines", "0"))
+    rate = lines / ours["best"] if ours and ours["best"] else None
+    base_rate = lines / base["best"] if base and base["best"] else None
+    ratio = ours["best"] / base["best"] if rate and base_rate else None
+    verdict = "FAILED" if rate is None else "met" if rate >= 100_000 else "MISSED"
+    full = meta.get("import_full_lines", "0")
+    how = (f"measured on {count(lines)} of the {count(full)} lines (all those of the first tenth of the add-ons, so the "
+           f"same mix) and extrapolated: at {rate:,.0f}/s the whole file "
+           f"would take about {int(full) / rate / 60:.0f} min" if rate and meta.get("import_extrapolated") == "yes"
+           else f"all {count(lines)} lines imported")
+    rows.append([f"import {count(full)} NDJSON lines", f"{rate:,.0f} /s" if rate else "-",
+                 f"{base_rate:,.0f} /s" if base_rate else "-", f"{ratio:.0f}×" if ratio else "-", "≥ 100,000 /s", verdict,
+                 note(f"maintenances recorded per second, into a new ledger (10 per add-on: it also creates "
+                      f"{count(meta.get('import_addons', '0'))} add-ons and their apps); {how}. ours: {seconds(ours and ours['best'])}; "
+                      f"sqlite3: {seconds(base and base['best'])} for .import of the same apps, add-ons and maintenances as CSV into "
+                      "temp tables, then INSERT … SELECT into the ledger's tables (CHECKs, indexes, foreign keys on), one transaction; "
+                      "no status changes, attachments, windows or trail entries")])
+
+    fixture = meta.get("fixture_rows", "0")
+    fixture_note = (f"on a {count(fixture)}-maintenance query fixture (bulk-inserted by SQL, no trail entries: read-only, "
+                    f"audit:verify would refuse it){meta.get('fixture_reason', '')}")
+    time_row(f"history --addon NAME --limit 20 --ndjson", "history_addon", "history_addon_sqlite", "abs", 0.05,
+             f"sqlite3 -json: the same 20 maintenances joined with add-on, app, attachments and window; {fixture_note}")
+    time_row(f"history --status failed --limit 20", "history_failed", "history_failed_sqlite", "abs", 0.05,
+             f"sqlite3: the same 20 rows (index on status, scheduled_for), joined likewise; {fixture_note}")
+    time_row(f"cold data:maintenances:info ADDON", "info", "info_sqlite", "abs", 0.03,
+             f"a new process each run on the {count(m)}-maintenance ledger (the page cache stays warm); sqlite3: the newest "
+             "maintenance of the add-on (ORDER BY created_at DESC LIMIT 1) joined with add-on, app, attachments and window")
+
+    headers = ["figure", "maintledger", "sqlite3", "ratio", "target", "verdict", "how"]
+    widths = [max(len(str(r[i])) for r in rows + [headers]) for i in range(len(headers))]
+    print(f"maintledger benchmark ({meta.get('mode', '?')} mode, {meta.get('date', '')}, {meta.get('machine', '')})")
+    print(f"ledger: {count(m)} maintenances over {count(meta.get('addons', '0'))} add-ons, {count(entries)} trail entries, "
+          f"{meta.get('ledger_bytes', '?')} bytes; generated in {meta.get('ledger_build_s', '?')} s"
+          + ("; audit:verify accepts it" if results.get("verify", {}).get("best") else "; audit:verify did NOT accept it (see PROBLEMS)"))
+    print("ratio = maintledger's time / sqlite3's time for the same work on the same file (> 1: slower)")
+    print()
+    for r in [headers] + [["─" * w for w in widths]] + rows:
+        print("  ".join(str(c).ljust(w) if i < len(r) - 1 else str(c) for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+    print()
+    for i, text in enumerate(notes, 1):
+        print(f"[{i}] {text}")
+    if problems:
+        print()
+        print("PROBLEMS:")
+        for text in problems:
+            print(f"- {text}")
+    print()
+    print(f"Timings are wall-clock of whole processes on a shared 2-core machine (load average at start "
+          f"{meta.get('load_start', '?')}, at end {meta.get('load_end', '?')}): expect noise of tens of percent.")
+    if meta.get("total_s"):
+        print(f"Total wall time of the benchmark: {meta['total_s']} s")
+
+
+if __name__ == "__main__":
+    main()
