@@ -13,10 +13,6 @@ public enum TextFormat {
 
     /// Heroku's CLI table: a header, a `─` rule under each column, one space before and
     /// between columns, trailing blanks trimmed.
-    public static func table(headers: [String], rows: [[String]]) -> String {
-        table(headers: headers, rows: rows, widths: columnWidths(headers: headers, rows: rows))
-    }
-
     static func table(headers: [String], rows: [[String]], widths: [Int]) -> String {
         let rule = " " + widths.map { String(repeating: "─", count: $0) }.joined(separator: " ")
         return ([tableLine(headers, widths: widths), rule] + rows.map { tableLine($0, widths: widths) }).joined(separator: "\n")
