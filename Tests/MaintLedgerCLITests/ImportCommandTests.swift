@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+/// `import FILE`: the Heroku-shaped NDJSON that `history --ndjson` prints, recorded once, all or nothing.
+@Suite struct ImportCommandTests {
+    static let now = "2023-01-01T00:00:00Z"
+
+    /// A simulated fleet's maintenances as `history --ndjson --order asc` prints them.
+    static let exported: Result<String, any Error> = Result {
+        let source = try LedgerSandbox()
+        source.now = now
+        try source.ok(["simulate", "--apps", "5", "--days", "120", "--start", "2022-01-01", "--seed", "7"])
+        return try source.ok(["history", "--ndjson", "--order", "asc"]).stdout
+    }
+
+    static func file(_ text: String, in sandbox: LedgerSandbox) throws -> String {
+        let path = sandbox.folder.appendingPathComponent("maintenances.ndjson").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// The objects without their attachment lists: the shape names attachments without their
+    /// apps, so one attached to another app under a name its owner uses elsewhere is left out.
+    static func withoutAttachments(_ ndjson: String) throws -> [NSDictionary] {
+        try ndjson.split(separator: "\n").map { line in
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            var addon = try #require(object["addon"] as? [String: Any])
+            addon["attachments"] = nil
+            var stripped = object
+            stripped["addon"] = addon
+            return stripped as NSDictionary
+        }
+    }
+
+    @Test func everyMaintenanceIsRecordedOnceAndImportingAgainChangesNothing() throws {
+        let lines = try Self.exported.get()
+        let target = try LedgerSandbox()
+        target.now = Self.now
+        let file = try Self.file(lines, in: target)
+        #expect(try target.run(["import", file]) == RunResult(stdout: "", stderr: """
+            Imported 23 lines from \(file): 23 maintenances recorded, 0 already recorded; 5 apps, 15 add-ons and 15 attachments \
+            created; 1 attachment names of other apps left out
+
+            """, exitCode: 0))
+        let entries = try target.expectVerifies()
+        let before = try target.snapshot()
+        #expect(try target.run(["import", file]) == RunResult(stdout: "", stderr: """
+            Imported 23 lines from \(file): 0 maintenances recorded, 23 already recorded; 0 apps, 0 add-ons and 0 attachments created
+
+            """, exitCode: 0))
+        #expect(try target.snapshot() == before)
+        #expect(try target.expectVerifies() == entries)
+        let back = try target.ok(["history", "--ndjson", "--order", "asc"]).stdout
+        #expect(try Self.withoutAttachments(back) == Self.withoutAttachments(lines))
+    }
+
+    @Test func aBadLineIsReportedByNumberAndNothingFromTheFileIsKept() throws {
+        var rows = try Self.exported.get().split(separator: "\n").map(String.init)
+        rows[5] = rows[5].replacingOccurrences(of: "\"status\":\"completed\"", with: "\"status\":\"done\"")
+        let target = try LedgerSandbox()
+        target.now = Self.now
+        try target.ok(["apps:create", "other-app"])
+        let file = try Self.file(rows.joined(separator: "\n") + "\n", in: target)
+        try target.expectRefusal(["import", file], stderr: """
+            Error: line 6 of \(file): status 'done' is not one of pending, preparing, ready, running, completed, failed, cancelled
+            Nothing from \(file) was imported; fix that line and import the file again.
+
+            """, exitCode: 64)
+    }
+
+    @Test func aRefusedFirstImportLeavesNoLedger() throws {
+        let target = try LedgerSandbox()
+        let file = try Self.file("{\"bad\": 1}\n", in: target)
+        #expect(try target.run(["import", file]) == RunResult(stdout: "", stderr: """
+            Error: line 1 of \(file): uuid is missing
+            Nothing from \(file) was imported; fix that line and import the file again.
+
+            """, exitCode: 64))
+        #expect(!FileManager.default.fileExists(atPath: target.dbPath))
+        #expect(try target.run(["import", target.folder.appendingPathComponent("missing.ndjson").path]).exitCode == 1)
+        #expect(!FileManager.default.fileExists(atPath: target.dbPath))
+    }
+
+    @Test func aMaintenanceRecordedWithOtherValuesIsRefused() throws {
+        let lines = try Self.exported.get()
+        let target = try LedgerSandbox()
+        target.now = Self.now
+        try target.ok(["import", try Self.file(lines, in: target)])
+        let first = try #require(lines.split(separator: "\n").first.map(String.init))
+        let uuid = try #require((try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])?["uuid"] as? String)
+        let changed = first.replacingOccurrences(of: "\"emergency\":false", with: "\"emergency\":true")
+        let file = try Self.file(lines + changed + "\n", in: target)
+        try target.expectRefusal(["import", file], stderr: """
+            Error: line 24 of \(file): maintenance \(uuid) is already recorded with other values
+            Nothing from \(file) was imported; fix that line and import the file again.
+
+            """)
+    }
+}
