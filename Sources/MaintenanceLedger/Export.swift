@@ -343,7 +343,7 @@ final class ExportFolder {
             hasher.update(data: chunk)
             bytes += chunk.count
         }
-        return (bytes, Self.hex(hasher.finalize()))
+        return (bytes, Hex.string(hasher.finalize()))
     }
 
     private static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
@@ -357,10 +357,6 @@ final class ExportFolder {
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return Array(try encoder.encode(value)) + [UInt8(ascii: "\n")]
-    }
-
-    static func hex(_ digest: SHA256.Digest) -> String {
-        digest.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 }
 
@@ -433,14 +429,8 @@ final class ExportFile {
 
     private func writeOut(_ bytes: UnsafeRawBufferPointer) throws {
         hasher.update(bufferPointer: bytes)
-        var offset = 0
-        while offset < bytes.count {
-            let result = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw LedgerError.refused("cannot write \(name): \(String(cString: strerror(errno)))", hint: nil)
-            }
-            offset += result
+        if let error = writeFully(descriptor, bytes) {
+            throw LedgerError.refused("cannot write \(name): \(String(cString: strerror(error)))", hint: nil)
         }
         written += bytes.count
     }
@@ -452,7 +442,7 @@ final class ExportFile {
             throw LedgerError.refused("cannot write \(name): \(String(cString: strerror(errno)))", hint: nil)
         }
         close()
-        return (written, ExportFolder.hex(hasher.finalize()))
+        return (written, Hex.string(hasher.finalize()))
     }
 
     func close() {

@@ -29,20 +29,10 @@ public final class ByteSink {
 
     /// Writes out what is buffered; throws when the descriptor refuses (a full disk, a closed pipe).
     public func flush() throws {
-        var offset = 0
-        while offset < buffer.count {
-            let written = buffer.withUnsafeBytes { bytes in
-                Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            }
-            if written < 0 {
-                if errno == EINTR { continue }
-                let message = String(cString: strerror(errno))
-                buffer.removeAll(keepingCapacity: true)
-                throw LedgerError.refused("cannot write the output: \(message)", hint: nil)
-            }
-            offset += written
+        defer { buffer.removeAll(keepingCapacity: true) }
+        if let error = buffer.withUnsafeBytes({ writeFully(descriptor, $0) }) {
+            throw LedgerError.refused("cannot write the output: \(String(cString: strerror(error)))", hint: nil)
         }
-        buffer.removeAll(keepingCapacity: true)
     }
 
     private var failure: LedgerError?
@@ -139,4 +129,19 @@ public final class ListWriter<Item> {
         tableWidths = widths
         pendingTableRows = []
     }
+}
+
+/// Writes all of `bytes` to the descriptor, retrying short and interrupted writes; the errno of
+/// a failure, nil on success.
+func writeFully(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
+    var offset = 0
+    while offset < bytes.count {
+        let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+        if written < 0 {
+            if errno == EINTR { continue }
+            return errno
+        }
+        offset += written
+    }
+    return nil
 }
