@@ -116,6 +116,10 @@ public final class LedgerDatabase {
                 return .commit
             }
             try db.execute(sql: "PRAGMA journal_mode = WAL")
+            // A migration that rebuilds a table drops the old one, which foreign keys forbid
+            // while they are on (SQLite's 12-step procedure); `migrate` checks them before commit.
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
             try db.inTransaction(.immediate) {
                 try validate(db, mode: mode)
                 try Self.migrate(db)
@@ -155,9 +159,22 @@ public final class LedgerDatabase {
     static func migrate(_ db: Database) throws {
         try db.execute(sql: "CREATE TABLE IF NOT EXISTS schema_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
         let applied = Set(try appliedMigrations(db))
-        for migration in Migrations.all where !applied.contains(migration.identifier) {
+        let pending = Migrations.all.filter { !applied.contains($0.identifier) }
+        guard !pending.isEmpty else { return }
+        for migration in pending {
             try db.execute(sql: String(decoding: migration.sql, as: UTF8.self))
             try db.execute(sql: "INSERT INTO schema_migrations (identifier) VALUES (?)", arguments: [migration.identifier])
+        }
+        if let violation = try firstForeignKeyViolation(db) {
+            throw LedgerError.unusableDatabase("cannot upgrade the ledger's schema: \(violation)",
+                                               hint: "The file was edited outside maintledger; restore it from a backup.")
+        }
+    }
+
+    /// "TABLE row N refers to a missing PARENT row", or nil when every reference resolves.
+    static func firstForeignKeyViolation(_ db: Database) throws -> String? {
+        try Row.fetchOne(db.cachedStatement(sql: "PRAGMA foreign_key_check")).map { violation in
+            "\(violation[0] as String? ?? "?") row \(violation[1] as Int64? ?? 0) refers to a missing \(violation[2] as String? ?? "?") row"
         }
     }
 

@@ -9,5 +9,6 @@ enum Migrations {
         ("0001_ledger_core", PackageResources._001_ledger_core_sql),
         ("0002_engine_and_notices", PackageResources._002_engine_and_notices_sql),
         ("0003_history_indexes", PackageResources._003_history_indexes_sql),
+        ("0004_cheaper_constraints", PackageResources._004_cheaper_constraints_sql),
     ]
 }

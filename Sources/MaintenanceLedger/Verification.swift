@@ -29,8 +29,8 @@ extension Ledger {
         guard integrity == ["ok"] else {
             throw LedgerError.verificationFailed("verification failed: SQLite integrity check: \(integrity.prefix(3).joined(separator: "; "))")
         }
-        if let violation = try Row.fetchOne(db.cachedStatement(sql: "PRAGMA foreign_key_check")) {
-            throw LedgerError.verificationFailed("verification failed: foreign key check: \(violation[0] as String? ?? "?") row \(violation[1] as Int64? ?? 0) refers to a missing \(violation[2] as String? ?? "?") row")
+        if let violation = try LedgerDatabase.firstForeignKeyViolation(db) {
+            throw LedgerError.verificationFailed("verification failed: foreign key check: \(violation)")
         }
     }
 
