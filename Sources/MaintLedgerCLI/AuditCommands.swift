@@ -27,8 +27,11 @@ struct AuditVerify: ParsableCommand {
 
     @OptionGroup var ledger: LedgerOptions
 
+    @Flag(help: "First run SQLite's integrity_check and foreign_key_check (pages and indexes; minutes on a ledger of gigabytes).")
+    var integrity = false
+
     func run() throws {
-        let report = try ledger.openForReading().verify()
+        let report = try ledger.openForReading().verify(sqliteChecks: integrity)
         Console.output("ok: \(report.entryCount) entries verified, head \(report.headHash)")
     }
 }

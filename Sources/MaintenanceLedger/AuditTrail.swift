@@ -87,12 +87,17 @@ enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
     static func string<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        String(decoding: Self.bytes(bytes), as: UTF8.self)
+    }
+
+    /// The lowercase hex digits as UTF-8 bytes.
+    static func bytes<Bytes: Sequence>(_ bytes: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
         var text: [UInt8] = []
         text.reserveCapacity(64)
         for byte in bytes {
             text.append(digits[Int(byte >> 4)])
             text.append(digits[Int(byte & 0x0F)])
         }
-        return String(decoding: text, as: UTF8.self)
+        return text
     }
 }

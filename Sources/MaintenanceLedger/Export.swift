@@ -572,26 +572,15 @@ struct ExportRowEncoder {
         let quote = UInt8(ascii: "\"")
         switch format {
         case .ndjson:
-            try file.append(quote)
             // Most text needs no escaping: copy it whole.
-            if !text.contains(where: { $0 < 0x20 || $0 == quote || $0 == UInt8(ascii: "\\") }) {
+            guard JSONBytes.needsEscaping(text) else {
+                try file.append(quote)
                 try file.append(text)
-            } else {
-                for byte in text {
-                    switch byte {
-                    case quote: try file.append(Array("\\\"".utf8))
-                    case UInt8(ascii: "\\"): try file.append(Array("\\\\".utf8))
-                    case UInt8(ascii: "\n"): try file.append(Array("\\n".utf8))
-                    case UInt8(ascii: "\r"): try file.append(Array("\\r".utf8))
-                    case UInt8(ascii: "\t"): try file.append(Array("\\t".utf8))
-                    case ..<0x20:
-                        let hex = String(byte, radix: 16)
-                        try file.append(Array(("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8))
-                    default: try file.append(byte)
-                    }
-                }
+                return try file.append(quote)
             }
-            try file.append(quote)
+            var escaped: [UInt8] = []
+            JSONBytes.appendString(text, to: &escaped)
+            try file.append(escaped)
         case .csv:
             guard text.contains(where: { $0 == UInt8(ascii: ",") || $0 == quote || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) else {
                 return try file.append(text)

@@ -214,6 +214,23 @@ import Testing
                 == Self.verificationFailure("verification failed at seq 6: prev_hash does not match the hash of seq 5"))
     }
 
+    /// The last entry rewritten with a payload of another shape and a hash to match: no later
+    /// link breaks, so the payload itself must be refused.
+    @Test func aLastEntryRewrittenWithAnotherPayloadShapeIsRefused() throws {
+        let sandbox = try Fixture.seedExample()
+        let entry = try #require(try DatabaseQueue(path: sandbox.dbPath).read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM audit_trail WHERE seq = 6")
+        })
+        let payload = #"{"changes":[]}"#
+        let columns: [String] = ["recorded_at", "actor", "action", "subject"]
+        let fields: [String] = columns.map { column in "\"" + (entry[column] as String) + "\"" }
+        let prevHash: String = entry["prev_hash"]
+        let forged = try Self.sha256(prevHash + "[6," + fields.joined(separator: ",") + "," + payload + "]")
+        _ = try Self.tamper(sandbox, "UPDATE audit_trail SET payload = '\(payload)', hash = '\(forged)' WHERE seq = 6;")
+        #expect(try sandbox.run(["audit:verify"])
+                == Self.verificationFailure("verification failed at seq 6: its payload is not a list of row changes"))
+    }
+
     @Test func aChangedMaintenanceRowIsNamedByTheSeqThatLastRecordedIt() throws {
         let sandbox = try Fixture.seedExample()
         try sandbox.tamper("UPDATE maintenances SET completed_at = '2023-04-28T18:03:00.000Z', duration_seconds = 105")
@@ -253,6 +270,23 @@ import Testing
             """)
         #expect(try sandbox.run(["audit:verify"])
                 == Self.verificationFailure("verification failed: apps row 2 appears in no trail entry, which ends at seq 6 (the row was added outside maintledger, or entries after it were removed)"))
+    }
+
+    /// A row whose parent is missing: the table comparison names it as unrecorded; `--integrity`
+    /// runs SQLite's own checks first, which name the broken reference.
+    @Test func integrityRunsSQLitesOwnChecksFirst() throws {
+        let sandbox = try Fixture.seedExample()
+        let clean = try sandbox.run(["audit:verify", "--integrity"])
+        #expect(clean.exitCode == 0 && clean.stdout.hasPrefix("ok: 6 entries verified, head "), "\(clean)")
+        try sandbox.tamper("""
+            PRAGMA foreign_keys = OFF;
+            INSERT INTO attachments (app_id, addon_id, name, attached_at) VALUES (99, 1, 'EVIL_URL', '2023-01-01T00:00:00.000Z')
+            """)
+        let id = try #require(try DatabaseQueue(path: sandbox.dbPath).read { db in try Int.fetchOne(db, sql: "SELECT max(id) FROM attachments") })
+        #expect(try sandbox.run(["audit:verify"])
+                == Self.verificationFailure("verification failed: attachments row \(id) appears in no trail entry, which ends at seq 6 (the row was added outside maintledger, or entries after it were removed)"))
+        #expect(try sandbox.run(["audit:verify", "--integrity"])
+                == Self.verificationFailure("verification failed: foreign key check: attachments row \(id) refers to a missing apps row"))
     }
 
     @Test(arguments: ["audit_trail_append_only_update", "audit_trail_append_only_delete", "audit_trail_chained"])

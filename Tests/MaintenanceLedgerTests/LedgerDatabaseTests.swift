@@ -130,6 +130,23 @@ import Testing
         }
     }
 
+    /// Verification renders rows as bytes; text that needs escaping must come out exactly as the
+    /// trail recorded it (and an edit of it must still be seen).
+    @Test func textThatNeedsEscapingVerifies() throws {
+        let fixture = try LedgerFixture()
+        try fixture.ledger().createApp(named: "example-app")
+        let description = "premium \"HA\" \\ back\tslash\nnew line \u{1} é ✓ 🚀"
+        _ = try fixture.ledger().createAddon(servicePlan: "heroku-redis:premium-0", app: "example-app", name: "redis-quoted-1", description: description)
+        #expect(try fixture.ledger().verify().entryCount == 2)
+        #expect(try fixture.ledger().verify(sqliteChecks: true).entryCount == 2)
+        try fixture.database.queue.write { db in
+            try db.execute(sql: "UPDATE addons SET description = ? WHERE name = 'redis-quoted-1'", arguments: [description + " "])
+        }
+        #expect(throws: LedgerError.verificationFailed("verification failed at seq 2: addons row 1 differs from what the trail recorded")) {
+            try fixture.ledger().verify()
+        }
+    }
+
     @Test func twoConnectionsWritingAtOnceBothSucceed() async throws {
         let fixture = try LedgerFixture()
         let path = fixture.path
