@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 
 /// The tables whose every row is described by the audit trail.
 public enum LedgerTable: String, CaseIterable, Sendable {
@@ -26,7 +27,11 @@ public final class Mutation {
     }()
     private var action = ""
     private var subject = ""
-    private var changes: [JSONValue] = []
+    /// The trail payload as it grows, `{"changes":[{"op":…,"table":…,"row":{…}},…`, in bytes:
+    /// rows are rendered straight from the statement that read them back.
+    private var payload: [UInt8] = []
+    /// Per table, the `{"id":`, `,"uuid":`, … that precede each column's value in a row image.
+    private var imageKeys: [LedgerTable: [[UInt8]]] = [:]
 
     init(db: Database, context: LedgerContext) {
         self.db = db
@@ -41,16 +46,23 @@ public final class Mutation {
 
     @discardableResult
     func insert(_ table: LedgerTable, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws -> Int64 {
-        try insertRow(table, values)[0]
+        try execute(insert: table, values)
+        let id = db.lastInsertedRowID
+        _ = try capture(table, id: id, operation: "insert", returning: false)
+        return id
     }
 
     /// Inserts a row and returns it whole, as stored.
     func insertRow(_ table: LedgerTable, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws -> Row {
+        try execute(insert: table, values)
+        return try capture(table, id: db.lastInsertedRowID, operation: "insert", returning: true)!
+    }
+
+    private func execute(insert table: LedgerTable, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws {
         let columns = values.map(\.key)
         let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
         try db.cachedStatement(sql: "INSERT INTO \(table.rawValue) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))")
             .execute(arguments: StatementArguments(values.map(\.value)))
-        return try capture(table, id: db.lastInsertedRowID, operation: "insert")
     }
 
     /// Updates a row and returns it whole, as now stored.
@@ -59,38 +71,78 @@ public final class Mutation {
         let assignments = values.map { "\($0.key) = ?" }.joined(separator: ", ")
         try db.cachedStatement(sql: "UPDATE \(table.rawValue) SET \(assignments) WHERE id = ?")
             .execute(arguments: StatementArguments(values.map(\.value) + [id]))
-        return try capture(table, id: id, operation: "update")
+        return try capture(table, id: id, operation: "update", returning: true)!
     }
 
     /// Reads back the row just written, whole (defaults and all), for the trail. Not `RETURNING`:
     /// SQLite runs it as a trigger, which gives every statement its own journal (3× slower).
-    private func capture(_ table: LedgerTable, id: Int64, operation: String) throws -> Row {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM \(table.rawValue) WHERE id = ?"), arguments: [id]) else {
+    private func capture(_ table: LedgerTable, id: Int64, operation: String, returning: Bool) throws -> Row? {
+        let statement = try db.cachedStatement(sql: "SELECT * FROM \(table.rawValue) WHERE id = ?")
+        let rows = try Row.fetchCursor(statement, arguments: [id])
+        guard let row = try rows.next() else {
             preconditionFailure("row \(table.rawValue) \(id) vanished inside its own transaction")
         }
-        changes.append(.object([("op", .string(operation)), ("table", .string(table.rawValue)), ("row", RowImage.json(row))]))
-        return row
+        payload.append(contentsOf: payload.isEmpty ? Array(#"{"changes":["#.utf8) : [UInt8(ascii: ",")])
+        payload.append(contentsOf: #"{"op":""#.utf8)
+        payload.append(contentsOf: operation.utf8)
+        payload.append(contentsOf: #"","table":""#.utf8)
+        payload.append(contentsOf: table.rawValue.utf8)
+        payload.append(contentsOf: #"","row":"#.utf8)
+        let keys = imageKeys[table] ?? RowImage.keys(statement.columnNames)
+        imageKeys[table] = keys
+        RowImage.append(statement.sqliteStatement, keys: keys, to: &payload)
+        payload.append(UInt8(ascii: "}"))
+        let copy = returning ? row.copy() : nil
+        _ = try rows.next() // steps past the only row: the statement is done
+        return copy
     }
 
     /// Appends the command's trail entry after `head` and returns the new head; nil when the
     /// command changed nothing.
     func appendTrailEntry(after head: TrailHead?) throws -> TrailHead? {
-        guard !changes.isEmpty else { return nil }
+        guard !payload.isEmpty else { return nil }
         precondition(!action.isEmpty && !subject.isEmpty, "a mutation must describe itself before it commits")
-        let payload = JSONValue.object([("changes", .array(changes))]).compactText
         let entry = TrailEntry(seq: (head?.seq ?? 0) + 1, recordedAt: context.now.storageText, actor: context.actor,
-                               action: action, subject: subject, payload: payload,
+                               action: action, subject: subject, payload: String(decoding: payload + Array("]}".utf8), as: UTF8.self),
                                prevHash: head?.hash ?? TrailEntry.genesisHash)
         try entry.insert(db)
         return TrailHead(seq: entry.seq, hash: entry.hash)
     }
 }
 
-/// A row as canonical JSON: columns in table order, SQLite's own types.
+/// A row as canonical JSON: columns in table order, SQLite's own types, blobs as hex text.
+/// Written as bytes straight from the statement positioned on the row (`Mutation` records
+/// images this way and `audit:verify` renders the tables the same way to compare them).
 enum RowImage {
-    static func json(_ row: Row) -> JSONValue {
-        .object(zip(row.columnNames, row.databaseValues).map { column, value in (column, Self.value(value)) })
+    /// What precedes each column's value: `{"id":`, `,"uuid":`, …
+    static func keys(_ columns: [String]) -> [[UInt8]] {
+        columns.enumerated().map { index, column in
+            var key = [index == 0 ? UInt8(ascii: "{") : UInt8(ascii: ",")]
+            Array(column.utf8).withUnsafeBytes { JSONBytes.appendString($0, to: &key) }
+            return key + [UInt8(ascii: ":")]
+        }
     }
+
+    static func append(_ sqlite: SQLiteStatement, keys: [[UInt8]], to image: inout [UInt8]) {
+        for (column, key) in keys.enumerated() {
+            image.append(contentsOf: key)
+            let column = Int32(column)
+            switch sqlite3_column_type(sqlite, column) {
+            case SQLITE_NULL: image.append(contentsOf: "null".utf8)
+            case SQLITE_INTEGER: JSONBytes.appendDecimal(sqlite3_column_int64(sqlite, column), to: &image)
+            case SQLITE_FLOAT: image.append(contentsOf: JSONValue.double(sqlite3_column_double(sqlite, column)).compactText.utf8)
+            case SQLITE_BLOB:
+                let blob = UnsafeRawBufferPointer(start: sqlite3_column_blob(sqlite, column), count: Int(sqlite3_column_bytes(sqlite, column)))
+                image.append(contentsOf: JSONValue.string(Hex.string(blob)).compactText.utf8)
+            default:
+                JSONBytes.appendString(UnsafeRawBufferPointer(start: sqlite3_column_text(sqlite, column),
+                                                              count: Int(sqlite3_column_bytes(sqlite, column))), to: &image)
+            }
+        }
+        image.append(UInt8(ascii: "}"))
+    }
+
+    /// SQLite's value as JSON (for `sql`'s output).
 
     /// SQLite's value as JSON: blobs as hex text.
     static func value(_ value: DatabaseValue) -> JSONValue {

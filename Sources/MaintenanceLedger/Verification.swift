@@ -96,8 +96,8 @@ extension Ledger {
         return VerificationReport(entryCount: expectedSeq - 1, headHash: String(decoding: previousHash, as: UTF8.self))
     }
 
-    /// Streams every table in id order, renders each row as its trail image would be
-    /// (`RowImage.json(row).compactText`, on bytes) and compares digests.
+    /// Streams every table in id order, renders each row as `Mutation` renders a trail image
+    /// (`RowImage`) and compares digests.
     private static func checkTablesAgreeWithTrail(_ db: Database, _ images: inout RecordedImages, head: VerificationReport) throws {
         var firstMismatch: (seq: Int64, message: String)?
         func note(_ seq: Int64, _ message: String) {
@@ -106,11 +106,7 @@ extension Ledger {
         var image: [UInt8] = []
         for table in LedgerTable.allCases {
             let statement = try db.makeStatement(sql: "SELECT * FROM \(table.rawValue) ORDER BY id")
-            let keys = statement.columnNames.enumerated().map { index, column in
-                var key = [index == 0 ? UInt8(ascii: "{") : UInt8(ascii: ",")]
-                Array(column.utf8).withUnsafeBytes { JSONBytes.appendString($0, to: &key) }
-                return key + [UInt8(ascii: ":")]
-            }
+            let keys = RowImage.keys(statement.columnNames)
             let rows = try Row.fetchCursor(statement)
             let sqlite = statement.sqliteStatement
             while try rows.next() != nil {
@@ -119,11 +115,7 @@ extension Ledger {
                     throw LedgerError.verificationFailed("verification failed: \(table.rawValue) row \(id) appears in no trail entry, which ends at seq \(head.entryCount) (the row was added outside maintledger, or entries after it were removed)")
                 }
                 image.removeAll(keepingCapacity: true)
-                for (column, key) in keys.enumerated() {
-                    image.append(contentsOf: key)
-                    appendImageValue(sqlite, Int32(column), to: &image)
-                }
-                image.append(UInt8(ascii: "}"))
+                RowImage.append(sqlite, keys: keys, to: &image)
                 if image.withUnsafeBytes(RecordedImages.digest) != recorded.digest {
                     note(recorded.seq, "verification failed at seq \(recorded.seq): \(table.rawValue) row \(id) differs from what the trail recorded")
                 }
@@ -133,19 +125,6 @@ extension Ledger {
             note(seq, "verification failed at seq \(seq): \(table.rawValue) row \(id) recorded by the trail is gone")
         }
         if let firstMismatch { throw LedgerError.verificationFailed(firstMismatch.message) }
-    }
-
-    /// A column as `RowImage.value` renders it: SQLite's own type, blobs as hex text.
-    private static func appendImageValue(_ sqlite: SQLiteStatement, _ column: Int32, to image: inout [UInt8]) {
-        switch sqlite3_column_type(sqlite, column) {
-        case SQLITE_NULL: image.append(contentsOf: "null".utf8)
-        case SQLITE_INTEGER: JSONBytes.appendDecimal(sqlite3_column_int64(sqlite, column), to: &image)
-        case SQLITE_FLOAT: image.append(contentsOf: JSONValue.double(sqlite3_column_double(sqlite, column)).compactText.utf8)
-        case SQLITE_BLOB:
-            let blob = UnsafeRawBufferPointer(start: sqlite3_column_blob(sqlite, column), count: Int(sqlite3_column_bytes(sqlite, column)))
-            image.append(contentsOf: JSONValue.string(Hex.string(blob)).compactText.utf8)
-        default: JSONBytes.appendString(columnBytes(sqlite, column), to: &image)
-        }
     }
 
     /// A text column's bytes, valid until the statement steps again.
