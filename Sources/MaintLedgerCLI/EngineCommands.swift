@@ -47,13 +47,15 @@ struct NoticesList: ParsableCommand {
     @OptionGroup var ledger: LedgerOptions
 
     func run() throws {
-        let notices = try ledger.openForReading().notices(sinceSeq: sinceSeq)
-        try format.print(notices, RecordLayout(json: \.json,
+        let ledger = try ledger.openForReading()
+        try format.stream(RecordLayout(json: \.json,
                      headers: ["Seq", "Kind", "App", "Add-on", "Attachments", "Window", "Scheduled for", "Required by"],
                      cells: { [String($0.seq), $0.kind, $0.app, $0.addon, $0.attachmentList, $0.window ?? "-",
                                $0.scheduledFor.listText, $0.requiredBy.listText] },
                      csvCells: { [String($0.seq), $0.kind, $0.app, $0.addon, $0.attachmentList, $0.window ?? "",
                                   $0.scheduledFor.isoText, $0.requiredBy.isoText] }),
-                     empty: "No notices" + (sinceSeq > 0 ? " after seq \(sinceSeq)" : ""))
+                     empty: "No notices" + (sinceSeq > 0 ? " after seq \(sinceSeq)" : "")) { write in
+            try ledger.notices(sinceSeq: sinceSeq, write)
+        }
     }
 }

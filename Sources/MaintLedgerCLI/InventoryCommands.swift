@@ -90,17 +90,19 @@ struct AddonsList: ParsableCommand {
     @OptionGroup var ledger: LedgerOptions
 
     func run() throws {
-        let addons = try ledger.openForReading().addons(app: app.app, includeDestroyed: all)
+        let ledger = try ledger.openForReading()
         func cells(_ summary: Ledger.AddonSummary, missing: String) -> [String] {
             let addon = summary.view.addon
             return [addon.name, "\(addon.service.rawValue):\(addon.plan.name)", summary.view.app.name,
                     summary.attachments.joined(separator: ", "), summary.view.addonWindow?.text ?? missing,
                     addon.isLive ? "provisioned" : "deprovisioned"]
         }
-        try format.print(addons, RecordLayout(json: \.json,
+        try format.stream(RecordLayout(json: \.json,
                      headers: ["Add-on", "Plan", "Owning app", "Attachments", "Window", "State"],
                      cells: { cells($0, missing: "-") }, csvCells: { cells($0, missing: "") }),
-                     empty: app.app.map { "No add-ons on \($0)" } ?? "No add-ons")
+                     empty: app.app.map { "No add-ons on \($0)" } ?? "No add-ons") { write in
+            try ledger.addons(app: app.app, includeDestroyed: all, write)
+        }
     }
 }
 

@@ -37,15 +37,15 @@ public enum Demo {
     /// demo was invoked) and `dbFlag` (when one was given) so that they work as printed.
     public static func guide(_ ledger: Ledger, program: String, dbFlag: String) throws -> String {
         let info = try ledger.maintenanceInfo(AddonSelector("REDIS_URL", app: "example-app"))
-        let (apps, addons, maintenances, entries, busiestApp) = try ledger.database.read { db in
+        let (apps, addons, maintenances, entries, notices, busiestApp) = try ledger.database.read { db in
             (try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM apps"))!, try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM addons"))!,
              try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM maintenances"))!, try Int64.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM audit_trail"))!,
+             try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM notices"))!,
              try String.fetchOne(db.cachedStatement(sql: """
                 SELECT apps.name FROM apps JOIN attachments ON attachments.app_id = apps.id AND attachments.detached_at IS NULL
                 WHERE apps.name <> 'example-app' GROUP BY apps.id ORDER BY count(*) DESC, apps.id LIMIT 1
                 """))!)
         }
-        let notices = try ledger.notices(sinceSeq: 0).count
         let commands = [
             "data:maintenances:info REDIS_URL -a example-app",
             "data:maintenances:history REDIS_URL -a example-app --all",

@@ -42,14 +42,16 @@ public struct Notice: FetchableRecord, Sendable {
 
 extension Ledger {
     /// `notices [--since-seq N]`: notices after N, oldest first.
-    public func notices(sinceSeq: Int64) throws -> [Notice] {
+    /// Hands over the notices after `sinceSeq` one by one, oldest first (memory stays flat).
+    public func notices(sinceSeq: Int64, _ body: (Notice) throws -> Void) throws {
         try database.read { db in
-            try Notice.fetchAll(db.cachedStatement(sql: """
+            let notices = try Notice.fetchCursor(db.cachedStatement(sql: """
                 SELECT notices.*, maintenances.uuid AS maintenance_uuid,
                        (SELECT group_concat(value, ', ') FROM json_each(notices.attachments)) AS attachment_list
                 FROM notices JOIN maintenances ON maintenances.id = notices.maintenance_id
                 WHERE notices.id > ? ORDER BY notices.id
                 """), arguments: [sinceSeq])
+            while let notice = try notices.next() { try body(notice) }
         }
     }
 }

@@ -107,8 +107,9 @@ extension Ledger {
         }
     }
 
-    /// `addons [-a APP] [--all]`: add-ons owned by or attached to the app (every app when nil).
-    public func addons(app appName: String?, includeDestroyed: Bool) throws -> [AddonSummary] {
+    /// `addons [-a APP] [--all]`: add-ons owned by or attached to the app (every app when nil),
+    /// handed over one by one in name order (memory stays flat).
+    public func addons(app appName: String?, includeDestroyed: Bool, _ body: (AddonSummary) throws -> Void) throws {
         try database.read { db in
             var sql = "SELECT * FROM addons"
             var arguments: StatementArguments = []
@@ -120,12 +121,13 @@ extension Ledger {
             }
             if !includeDestroyed { conditions.append("deprovisioned_at IS NULL") }
             if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
-            return try AddonRecord.fetchAll(db, sql: sql + " ORDER BY name", arguments: arguments).map { addon in
+            let addons = try AddonRecord.fetchCursor(db, sql: sql + " ORDER BY name", arguments: arguments)
+            while let addon = try addons.next() {
                 let attachments = try String.fetchAll(db.cachedStatement(sql: """
                     SELECT apps.name || '::' || attachments.name FROM attachments JOIN apps ON apps.id = attachments.app_id
                     WHERE attachments.addon_id = ? AND attachments.detached_at IS NULL ORDER BY attachments.id
                     """), arguments: [addon.id])
-                return AddonSummary(view: try MaintenanceView.load(addon: addon, maintenance: nil, db), attachments: attachments)
+                try body(AddonSummary(view: try MaintenanceView.load(addon: addon, maintenance: nil, db), attachments: attachments))
             }
         }
     }

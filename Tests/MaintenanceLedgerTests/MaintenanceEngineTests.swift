@@ -8,6 +8,13 @@ import Testing
 
 private func ts(_ text: String) -> Timestamp { Timestamp(iso: text)! }
 
+/// Every notice the ledger holds, oldest first.
+private func noticeList(_ ledger: Ledger) throws -> [Notice] {
+    var notices: [Notice] = []
+    try ledger.notices(sinceSeq: 0) { notices.append($0) }
+    return notices
+}
+
 private let day = Timestamp.millisecondsPerDay
 
 /// A few add-ons of different plans whose servers were created at different times, all
@@ -327,14 +334,14 @@ extension Timestamp {
         let kafka = AddonSelector("kafka-standard-one", app: nil)
         let required = try #require(try ledger.requireMaintenance(kafka, requiredBy: ts("2023-05-20T00:00:00Z"), reason: .hardwareIssue).maintenance)
         #expect(required.scheduledFor == nil && required.method == .rollingRestart)
-        #expect(try ledger.notices(sinceSeq: 0).isEmpty)
+        #expect(try noticeList(ledger).isEmpty)
         let summary = try MaintenanceEngine(database: fixture.database, settings: EngineSettings(seed: 9, failureRate: 0))
             .tick(until: ts("2023-04-24T12:00:00Z"), now: ts("2023-04-24T12:00:00Z"))
         #expect(summary == TickSummary(scheduled: 1))
         let scheduled = try #require(try ledger.maintenanceInfo(kafka).maintenance)
         let time = try #require(scheduled.scheduledFor)
         #expect(time >= ts("2023-05-01T09:00:00Z") && time < ts("2023-05-02T09:00:00Z") && !scheduled.outsideWindow)
-        let notices = try ledger.notices(sinceSeq: 0)
+        let notices = try noticeList(ledger)
         #expect(notices.map(\.kind) == ["scheduled"])
         #expect(notices.first?.scheduledFor == time && notices.first?.requiredBy == ts("2023-05-20T00:00:00Z") && notices.first?.window == nil)
         #expect(notices.first?.createdAt == ts("2023-04-24T09:00:00Z") && notices.first?.attachments == #"["KAFKA_URL"]"#)
