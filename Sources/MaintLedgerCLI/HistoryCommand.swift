@@ -1,7 +1,11 @@
 import ArgumentParser
 import MaintenanceLedger
 
-extension MaintenanceStatus: ExpressibleByArgument {}
+extension MaintenanceStatus: ExpressibleByArgument {
+    /// None listed: ArgumentParser prints six values or more as a bulleted list under the error
+    /// line, and errors are one line. The error's Help line (--status's help) names them.
+    public static var allValueStrings: [String] { [] }
+}
 extension HistoryTime: ExpressibleByArgument {}
 
 extension Service: ExpressibleByArgument {
