@@ -19,7 +19,8 @@ public struct Moment: Sendable, Equatable {
     private var literal: String { "'\(asOf!.storageText)'" }
 
     /// `maintenances` as of the moment: rows created by then, with the status, schedule and
-    /// times they had then. (`outside_window` is kept only for the schedule the row still has.)
+    /// times they had then. `outside_window` is kept for the schedule the row still has; for an
+    /// earlier one it is worked out from that schedule and its window, as the engine did.
     public var maintenancesSource: String {
         guard asOf != nil else { return "maintenances" }
         let t = literal
@@ -31,7 +32,9 @@ public struct Moment: Sendable, Equatable {
                  ORDER BY c.changed_at DESC, c.id DESC LIMIT 1) AS status,
                 m.reason, m.method, m.required_by,
                 s.scheduled_for, s.previously_scheduled_for, s.window,
-                CASE WHEN s.scheduled_for IS m.scheduled_for THEN m.outside_window ELSE 0 END AS outside_window,
+                CASE WHEN s.scheduled_for IS m.scheduled_for THEN m.outside_window
+                     WHEN s.scheduled_for IS NULL OR s.window IS NULL THEN 0
+                     ELSE NOT \(Self.inside(window: "s.window", time: "s.scheduled_for")) END AS outside_window,
                 CASE WHEN m.started_at <= \(t) THEN m.started_at END AS started_at,
                 CASE WHEN m.completed_at <= \(t) THEN m.completed_at END AS completed_at,
                 CASE WHEN m.completed_at <= \(t) THEN m.duration_seconds END AS duration_seconds,
@@ -47,6 +50,20 @@ public struct Moment: Sendable, Equatable {
                      CASE WHEN \(noticed) THEN (SELECT n.window \(latestNotice)) ELSE m."window" END AS window
                    FROM maintenances m WHERE m.created_at <= \(t)) s ON s.id = m.id)
             """
+    }
+
+    /// SQL: whether `time` (storage text) falls inside an occurrence of `window` (its text,
+    /// "Fridays 18:00 to 22:00 UTC"), as `WeeklyWindow.contains` decides.
+    static func inside(window w: String, time t: String) -> String {
+        let day = "(CASE substr(\(w), 1, 3) WHEN 'Sun' THEN 0 WHEN 'Mon' THEN 1 WHEN 'Tue' THEN 2 WHEN 'Wed' THEN 3 "
+            + "WHEN 'Thu' THEN 4 WHEN 'Fri' THEN 5 WHEN 'Sat' THEN 6 END)"
+        let startMinute = "(\(day) * 1440 + CAST(substr(\(w), instr(\(w), ' ') + 1, 2) AS INTEGER) * 60 "
+            + "+ CAST(substr(\(w), instr(\(w), ' ') + 4, 2) AS INTEGER))"
+        let milliseconds = "((CAST(strftime('%w', \(t)) AS INTEGER) * 1440 + CAST(substr(\(t), 12, 2) AS INTEGER) * 60 "
+            + "+ CAST(substr(\(t), 15, 2) AS INTEGER)) * 60000 + CAST(substr(\(t), 18, 2) AS INTEGER) * 1000 + CAST(substr(\(t), 21, 3) AS INTEGER))"
+        let week = Timestamp.millisecondsPerWeek
+        let length = Int64(WeeklyWindow.lengthMinutes) * Timestamp.millisecondsPerMinute
+        return "((((\(milliseconds) - \(startMinute) * 60000) % \(week)) + \(week)) % \(week) < \(length))"
     }
 
     /// `windows` as of the moment: those set by then.

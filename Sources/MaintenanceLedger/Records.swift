@@ -43,7 +43,7 @@ public struct AddonRecord: FetchableRecord, Sendable {
     public let plan: Plan
     public let description: String?
     public let appID: Int64
-    public let serverCreatedAt: Timestamp
+    public private(set) var serverCreatedAt: Timestamp
     public let provisionedAt: Timestamp
     public let deprovisionedAt: Timestamp?
 
@@ -65,6 +65,19 @@ public struct AddonRecord: FetchableRecord, Sendable {
 
     static func withID(_ id: Int64, _ db: Database) throws -> AddonRecord {
         try AddonRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM addons WHERE id = ?"), arguments: [id])!
+    }
+
+    /// The add-on as it stood before its first maintenance. Its row's server changes only when
+    /// a maintenance completes on a new one (`complete --server-created-at`), so until then it
+    /// ran the server its first maintenance recorded (or, with none, the row's).
+    func beforeItsFirstMaintenance(_ db: Database) throws -> AddonRecord {
+        var addon = self
+        if let server = try Timestamp.fetchOne(db.cachedStatement(sql: """
+            SELECT server_created_at FROM maintenances WHERE addon_id = ? ORDER BY created_at, id LIMIT 1
+            """), arguments: [id]) {
+            addon.serverCreatedAt = server
+        }
+        return addon
     }
 
     /// The window in force now, or nil on plans without one.

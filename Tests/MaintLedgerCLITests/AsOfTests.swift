@@ -400,8 +400,7 @@ enum AsOfStory {
     }
 
     /// The add-on's server as of a moment before a replacement server was recorded is the old one.
-    @Test(.disabled("bug: info --as-of before `complete --server-created-at` shows the replacement server's time (read from the add-on row as it is now)"))
-    func theServerAsOfBeforeItsReplacementIsTheOldOne() throws {
+    @Test func theServerAsOfBeforeItsReplacementIsTheOldOne() throws {
         let sandbox = try Fixture.exampleApp()
         try sandbox.ok(["platform:maintenances:require", "REDIS_URL", "-a", "example-app", "--required-by", Fixture.requiredBy])
         try sandbox.ok(["platform:maintenances:start", Fixture.addon], now: "2023-04-28T18:01:00Z")
@@ -414,8 +413,7 @@ enum AsOfStory {
 
     /// A maintenance scheduled outside its window and later moved into a new one was outside
     /// its window until the move.
-    @Test(.disabled("bug: --as-of before a reschedule shows outside_window false for a maintenance that was then outside its window (kept only for the current schedule)"))
-    func outsideWindowAsOfBeforeARescheduleIsTheFlagOfThen() throws {
+    @Test func outsideWindowAsOfBeforeARescheduleIsTheFlagOfThen() throws {
         let sandbox = try Fixture.exampleApp() // Monday 2023-04-24 09:00, window Fridays 18:00
         try sandbox.ok(["platform:maintenances:require", "REDIS_URL", "-a", "example-app", "--required-by", "2023-04-26T12:00:00Z"])
         try sandbox.ok(["data:maintenances:window:update", "REDIS_URL", "tuesdays", "20:00", "-a", "example-app"], now: "2023-04-24T10:00:00Z")
