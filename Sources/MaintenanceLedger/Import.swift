@@ -113,7 +113,7 @@ private struct MaintenanceImporter {
     }
 
     mutating func importLine(_ line: [UInt8], _ mutation: Mutation) throws {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
+        guard let object = JSONValue.parse(line), case .object = object else {
             throw LedgerError.invalidInput("not a JSON object", hint: nil)
         }
         let fields = ImportedFields(object)
@@ -213,10 +213,10 @@ private struct MaintenanceImporter {
 
 /// Typed access to a decoded JSON object, with errors naming the field.
 private struct ImportedFields {
-    let object: [String: Any]
+    let object: JSONValue
     let path: String
 
-    init(_ object: [String: Any], path: String = "") {
+    init(_ object: JSONValue, path: String = "") {
         self.object = object
         self.path = path
     }
@@ -225,8 +225,8 @@ private struct ImportedFields {
 
     func optionalString(_ key: String) throws -> String? {
         switch object[key] {
-        case nil, is NSNull: return nil
-        case let text as String: return text
+        case nil, .null: return nil
+        case .string(let text): return text
         default: throw LedgerError.invalidInput("\(name(key)) is not a string", hint: nil)
         }
     }
@@ -238,10 +238,10 @@ private struct ImportedFields {
 
     func strings(_ key: String) throws -> [String] {
         switch object[key] {
-        case nil, is NSNull: return []
-        case let items as [Any]:
+        case nil, .null: return []
+        case .array(let items):
             return try items.map { item in
-                guard let text = item as? String else { throw LedgerError.invalidInput("\(name(key)) holds a non-string", hint: nil) }
+                guard case .string(let text) = item else { throw LedgerError.invalidInput("\(name(key)) holds a non-string", hint: nil) }
                 return text
             }
         default: throw LedgerError.invalidInput("\(name(key)) is not an array", hint: nil)
@@ -261,16 +261,17 @@ private struct ImportedFields {
 
     func flag(_ key: String) throws -> Bool {
         switch object[key] {
-        case nil, is NSNull: return false
-        case let flag as Bool: return flag
+        case nil, .null: return false
+        case .bool(let flag): return flag
         default: throw LedgerError.invalidInput("\(name(key)) is not true or false", hint: nil)
         }
     }
 
     func optionalInteger(_ key: String) throws -> Int64? {
         switch object[key] {
-        case nil, is NSNull: return nil
-        case let number as NSNumber where !(number is Bool) && number.doubleValue == number.doubleValue.rounded(): return number.int64Value
+        case nil, .null: return nil
+        case .int(let number): return number
+        case .double(let number) where number == number.rounded() && abs(number) < 9.0e18: return Int64(number)
         default: throw LedgerError.invalidInput("\(name(key)) is not a whole number", hint: nil)
         }
     }
@@ -292,7 +293,7 @@ private struct ImportedFields {
     }
 
     func nested(_ key: String) throws -> ImportedFields {
-        guard let nested = object[key] as? [String: Any] else { throw LedgerError.invalidInput("\(name(key)) is missing or not an object", hint: nil) }
+        guard let nested = object[key], case .object = nested else { throw LedgerError.invalidInput("\(name(key)) is missing or not an object", hint: nil) }
         return ImportedFields(nested, path: name(key) + ".")
     }
 }

@@ -58,10 +58,32 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         let msOfDay = millisecondsSinceEpoch - days * Self.millisecondsPerDay
         let (year, month, day) = Self.civil(fromDays: days)
         let seconds = msOfDay / 1000
-        var text = Self.pad(year, 4) + "-" + Self.pad(month, 2) + "-" + Self.pad(day, 2) + dateTimeSeparator
-        text += Self.pad(seconds / 3600, 2) + ":" + Self.pad(seconds / 60 % 60, 2) + ":" + Self.pad(seconds % 60, 2)
-        if milliseconds { text += "." + Self.pad(msOfDay % 1000, 3) }
-        return text + zone
+        // Bytes, not string concatenation: every row written formats several of these.
+        var text: [UInt8] = []
+        text.reserveCapacity(32)
+        Self.append(year, 4, to: &text, then: "-")
+        Self.append(month, 2, to: &text, then: "-")
+        Self.append(day, 2, to: &text, then: dateTimeSeparator)
+        Self.append(seconds / 3600, 2, to: &text, then: ":")
+        Self.append(seconds / 60 % 60, 2, to: &text, then: ":")
+        Self.append(seconds % 60, 2, to: &text, then: milliseconds ? "." : zone)
+        if milliseconds { Self.append(msOfDay % 1000, 3, to: &text, then: zone) }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// `value` zero-padded to `width` digits, then `separator`.
+    private static func append(_ value: Int64, _ width: Int, to text: inout [UInt8], then separator: String) {
+        var divisor: Int64 = 1
+        for _ in 1..<width { divisor *= 10 }
+        if value >= 0, value < divisor * 10 {
+            while divisor > 0 {
+                text.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                divisor /= 10
+            }
+        } else {
+            text.append(contentsOf: pad(value, width).utf8)
+        }
+        text.append(contentsOf: separator.utf8)
     }
 
     // MARK: Parsing

@@ -1,0 +1,36 @@
+import Testing
+@testable import MaintenanceLedger
+
+/// `import` reads its lines with `JSONValue.parse`; it must read what JSON writers write.
+@Suite struct JSONParseTests {
+    private func parse(_ text: String) -> JSONValue? { JSONValue.parse(Array(text.utf8)) }
+
+    @Test func whatWeWriteReadsBackTheSame() {
+        let values: [JSONValue] = [
+            .object([("uuid", .string("a")), ("n", .int(-42)), ("ok", .bool(true)), ("none", .null), ("x", .double(1.5)),
+                     ("list", .array([.string("REDIS_URL"), .array([]), .object([])])),
+                     ("text", .string("quote \" backslash \\ tab\t new\nline \u{1} é ✓ 🚀"))]),
+            .array([.int(Int64.max), .int(Int64.min), .double(-0.25)]),
+            .string(""),
+        ]
+        for value in values {
+            #expect(parse(value.compactText) == value, "\(value.compactText)")
+            #expect(parse(value.prettyText) == value, "\(value.prettyText)")
+        }
+    }
+
+    @Test func escapesNumbersAndSpaceAsOtherWritersSpellThem() {
+        #expect(parse(#" { "a" : "\u00e9\ud83d\ude80\/\b\f\r" } "#) == .object([("a", .string("é🚀/\u{8}\u{c}\r"))]))
+        #expect(parse("1.5e3") == .double(1500))
+        #expect(parse("2E-1") == .double(0.2))
+        #expect(parse("12345678901234567890") == .double(1.2345678901234567e19))
+        #expect(parse("-0") == .int(0))
+    }
+
+    @Test(arguments: ["", "{", "{\"a\":}", "{\"a\" 1}", "[1,]", "[1 2]", "\"open", "\"tab\there\"", "tru", "nul", "01x",
+                      "1.", "-", "1e", "{\"a\":1} x", "\"\\x\"", "\"\\ud83d\"", "\"\\ud83dx\"", "\"\\u12\"",
+                      String(repeating: "[", count: 100) + String(repeating: "]", count: 100)])
+    func malformedTextIsRefused(text: String) {
+        #expect(parse(text) == nil)
+    }
+}
