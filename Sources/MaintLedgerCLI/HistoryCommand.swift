@@ -3,8 +3,10 @@ import MaintenanceLedger
 
 extension MaintenanceStatus: ExpressibleByArgument {
     /// None listed: ArgumentParser prints six values or more as a bulleted list under the error
-    /// line, and errors are one line. The error's Help line (--status's help) names them.
+    /// line, and errors are one line. The error's Help line (`help`) names them instead.
     public static var allValueStrings: [String] { [] }
+    public static var defaultCompletionKind: CompletionKind { .list(allCases.map(\.rawValue)) }
+    static var help: ArgumentHelp { ArgumentHelp(Ledger.listing(allCases.map(\.rawValue)) + ".") }
 }
 extension HistoryTime: ExpressibleByArgument {}
 
@@ -34,7 +36,7 @@ struct History: ParsableCommand {
     @Option(help: "One add-on (name, or attachment with --app).") var addon: String?
     @Option(help: "redis, postgresql or kafka.") var kind: Service?
     @Option(help: "A tier (premium) or plan (premium-0).") var plan: String?
-    @Option(help: "pending, preparing, ready, running, completed, failed or cancelled.") var status: MaintenanceStatus?
+    @Option(help: MaintenanceStatus.help) var status: MaintenanceStatus?
     @Option(help: "routine_maintenance, customer_request or hardware_issue.") var reason: MaintenanceReason?
     @Option(help: "failover, changeover or rolling_restart.") var method: MaintenanceMethod?
     @Option(help: ArgumentHelp("Only maintenances whose chosen time is at or after this.", valueName: "time")) var since: Timestamp?

@@ -34,7 +34,7 @@ public struct Moment: Sendable, Equatable {
                 s.scheduled_for, s.previously_scheduled_for, s.window,
                 CASE WHEN s.scheduled_for IS m.scheduled_for THEN m.outside_window
                      WHEN s.scheduled_for IS NULL OR s.window IS NULL THEN 0
-                     ELSE NOT \(Self.inside(window: "s.window", time: "s.scheduled_for")) END AS outside_window,
+                     ELSE coalesce(NOT \(Self.inside(window: "s.window", time: "s.scheduled_for")), 0) END AS outside_window,
                 CASE WHEN m.started_at <= \(t) THEN m.started_at END AS started_at,
                 CASE WHEN m.completed_at <= \(t) THEN m.completed_at END AS completed_at,
                 CASE WHEN m.completed_at <= \(t) THEN m.duration_seconds END AS duration_seconds,

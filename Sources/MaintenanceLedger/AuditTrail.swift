@@ -41,7 +41,7 @@ public struct TrailEntry: Sendable, FetchableRecord {
     }
 
     public init(row: Row) {
-        // By position, in table order: verification decodes every entry.
+        // By position, in table order: `audit:trail` and exports decode every entry.
         seq = row[0]
         recordedAt = row[1]
         actor = row[2]
@@ -52,17 +52,36 @@ public struct TrailEntry: Sendable, FetchableRecord {
         hash = row[7]
     }
 
-    var canonicalContent: String {
-        let fields: [JSONValue] = [.int(seq), .string(recordedAt), .string(actor), .string(action), .string(subject)]
-        return "[" + fields.map(\.compactText).joined(separator: ",") + "," + payload + "]"
-    }
-
     /// The hash this entry's content and predecessor call for.
     var computedHash: String {
+        var scratch: [UInt8] = []
+        let hash = Array(prevHash.utf8).withUnsafeBytes { prevHash in
+            Array(payload.utf8).withUnsafeBytes { payload in
+                Self.hash(prevHash: prevHash, seq: seq, texts: [recordedAt.utf8, actor.utf8, action.utf8, subject.utf8],
+                          payload: payload, scratch: &scratch)
+            }
+        }
+        return String(decoding: hash, as: UTF8.self)
+    }
+
+    /// SHA-256 of `prev_hash` then `[seq,"recorded_at","actor","action","subject",payload]`, as
+    /// hex bytes, from the stored columns (`audit:verify` passes their bytes as SQLite holds them).
+    static func hash<Text: Collection<UInt8>>(prevHash: UnsafeRawBufferPointer, seq: Int64, texts: [Text],
+                                              payload: UnsafeRawBufferPointer, scratch: inout [UInt8]) -> [UInt8] {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(UInt8(ascii: "["))
+        JSONBytes.appendDecimal(seq, to: &scratch)
+        for text in texts {
+            scratch.append(UInt8(ascii: ","))
+            JSONBytes.appendString(text, to: &scratch)
+        }
+        scratch.append(UInt8(ascii: ","))
         var hasher = SHA256()
-        hasher.update(data: Array(prevHash.utf8))
-        hasher.update(data: Array(canonicalContent.utf8))
-        return Hex.string(hasher.finalize())
+        hasher.update(bufferPointer: prevHash)
+        scratch.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        hasher.update(bufferPointer: payload)
+        hasher.update(data: [UInt8(ascii: "]")])
+        return Hex.bytes(hasher.finalize())
     }
 
     func insert(_ db: Database) throws {

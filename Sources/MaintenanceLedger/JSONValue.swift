@@ -75,40 +75,29 @@ public enum JSONValue: Equatable, Sendable {
     }
 
     private static func writeString(_ value: String, to out: inout String) {
-        out += "\""
         // Most strings need no escaping: copy them whole.
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        guard JSONBytes.needsEscaping(value.utf8) else {
+            out += "\""
             out += value
             out += "\""
             return
         }
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        var escaped: [UInt8] = []
+        JSONBytes.appendString(value.utf8, to: &escaped)
+        out += String(decoding: escaped, as: UTF8.self)
     }
 }
 
 /// JSON written straight as bytes, for the hot loops (export, verification) that would
-/// otherwise build a `String` per value. Strings are escaped exactly as `JSONValue` escapes
-/// them: the trail hashes that text, so the two must agree byte for byte.
+/// otherwise build a `String` per value; `JSONValue` escapes its strings here too, so there is
+/// one escaping (the trail hashes its result).
 enum JSONBytes {
-    static func needsEscaping(_ text: UnsafeRawBufferPointer) -> Bool {
+    static func needsEscaping<Text: Collection<UInt8>>(_ text: Text) -> Bool {
         text.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
     }
 
-    /// `text` as a quoted JSON string.
-    static func appendString(_ text: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    /// `text` (UTF-8) as a quoted JSON string: `"`, `\\`, and control characters escaped.
+    static func appendString<Text: Collection<UInt8>>(_ text: Text, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         guard needsEscaping(text) else {
             out.append(contentsOf: text)

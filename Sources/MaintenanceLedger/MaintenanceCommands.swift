@@ -233,7 +233,7 @@ extension Ledger {
     }
 
     /// `a`, `a or b`, `a, b or c`.
-    static func listing(_ items: [String]) -> String {
+    public static func listing(_ items: [String]) -> String {
         items.count < 2 ? items.joined() : items.dropLast().joined(separator: ", ") + " or " + items.last!
     }
 

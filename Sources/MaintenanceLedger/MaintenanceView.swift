@@ -11,9 +11,7 @@ public struct MaintenanceView: Sendable {
 
     /// The view with the add-on's attachments and window as they were at `moment`.
     static func load(addon: AddonRecord, maintenance: MaintenanceRecord?, at moment: Moment = .now, _ db: Database) throws -> MaintenanceView {
-        // As of a past moment with no maintenance yet, the add-on's server may since have been replaced.
-        MaintenanceView(addon: maintenance == nil && moment.asOf != nil ? try addon.beforeItsFirstMaintenance(db) : addon,
-                        app: try AppRecord.withID(addon.appID, db), attachments: try addon.attachmentNames(at: moment, db),
+        MaintenanceView(addon: addon, app: try AppRecord.withID(addon.appID, db), attachments: try addon.attachmentNames(at: moment, db),
                         addonWindow: try addon.window(at: moment, db)?.window, maintenance: maintenance)
     }
 

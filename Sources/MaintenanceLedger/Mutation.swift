@@ -158,9 +158,7 @@ enum RowImage {
         image.append(UInt8(ascii: "}"))
     }
 
-    /// SQLite's value as JSON (for `sql`'s output).
-
-    /// SQLite's value as JSON: blobs as hex text.
+    /// SQLite's value as JSON, blobs as hex text (for `sql`'s output).
     static func value(_ value: DatabaseValue) -> JSONValue {
         switch value.storage {
         case .null: .null

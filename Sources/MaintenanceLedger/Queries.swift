@@ -10,7 +10,9 @@ extension Ledger {
             let maintenance = try MaintenanceRecord.fetchOne(db.cachedStatement(sql: """
                 SELECT * FROM \(moment.maintenancesSource) WHERE addon_id = ? ORDER BY created_at DESC, id DESC LIMIT 1
                 """), arguments: [addon.id])
-            return try MaintenanceView.load(addon: addon, maintenance: maintenance, at: moment, db)
+            // As of a moment before its first maintenance, the add-on's server may since have been replaced.
+            let asItWas = maintenance == nil && moment.asOf != nil ? try addon.withFirstServer(db) : addon
+            return try MaintenanceView.load(addon: asItWas, maintenance: maintenance, at: moment, db)
         }
     }
 

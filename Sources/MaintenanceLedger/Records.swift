@@ -67,16 +67,12 @@ public struct AddonRecord: FetchableRecord, Sendable {
         try AddonRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM addons WHERE id = ?"), arguments: [id])!
     }
 
-    /// The add-on as it stood before its first maintenance. Its row's server changes only when
-    /// a maintenance completes on a new one (`complete --server-created-at`), so until then it
-    /// ran the server its first maintenance recorded (or, with none, the row's).
-    func beforeItsFirstMaintenance(_ db: Database) throws -> AddonRecord {
+    /// The add-on with its first server (`ReportSQL.origin`): as it stood before its first
+    /// maintenance, since only a completion can name a replacement.
+    func withFirstServer(_ db: Database) throws -> AddonRecord {
         var addon = self
-        if let server = try Timestamp.fetchOne(db.cachedStatement(sql: """
-            SELECT server_created_at FROM maintenances WHERE addon_id = ? ORDER BY created_at, id LIMIT 1
-            """), arguments: [id]) {
-            addon.serverCreatedAt = server
-        }
+        addon.serverCreatedAt = try Timestamp.fetchOne(db.cachedStatement(sql: "SELECT \(ReportSQL.origin) FROM addons a WHERE a.id = ?"),
+                                                       arguments: [id])!
         return addon
     }
 

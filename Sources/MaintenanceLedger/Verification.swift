@@ -9,8 +9,6 @@ public struct VerificationReport: Sendable, Equatable {
     public let headHash: String
 }
 
-private let closingBracket = [UInt8(ascii: "]")]
-
 extension Ledger {
     static let trailTriggers = ["audit_trail_append_only_update", "audit_trail_append_only_delete", "audit_trail_chained"]
 
@@ -26,7 +24,7 @@ extension Ledger {
     public func verify(sqliteChecks: Bool = false) throws -> VerificationReport {
         try database.read { db in
             if sqliteChecks { try Self.checkSQLiteIntegrity(db) }
-            var images = RecordedImages()
+            var images = try RecordedImages(db)
             let head = try Self.checkChain(db, collecting: &images)
             try Self.checkTablesAgreeWithTrail(db, &images, head: head)
             try Self.checkTrailTriggers(db)
@@ -56,7 +54,7 @@ extension Ledger {
     private static func checkChain(_ db: Database, collecting images: inout RecordedImages) throws -> VerificationReport {
         var expectedSeq: Int64 = 1
         var previousHash = Array(TrailEntry.genesisHash.utf8)
-        var fields: [UInt8] = []
+        var scratch: [UInt8] = []
         let statement = try db.makeStatement(sql: "SELECT seq, recorded_at, actor, action, subject, payload, prev_hash, hash FROM audit_trail ORDER BY seq")
         let rows = try Row.fetchCursor(statement)
         let sqlite = statement.sqliteStatement
@@ -68,22 +66,9 @@ extension Ledger {
             guard columnBytes(sqlite, 6).elementsEqual(previousHash) else {
                 throw LedgerError.verificationFailed("verification failed at seq \(seq): prev_hash does not match the hash of seq \(seq - 1)")
             }
-            // canonical = [seq,"recorded_at","actor","action","subject",payload], after prev_hash.
-            fields.removeAll(keepingCapacity: true)
-            fields.append(UInt8(ascii: "["))
-            JSONBytes.appendDecimal(seq, to: &fields)
-            for column in Int32(1)...4 {
-                fields.append(UInt8(ascii: ","))
-                JSONBytes.appendString(columnBytes(sqlite, column), to: &fields)
-            }
-            fields.append(UInt8(ascii: ","))
             let payload = columnBytes(sqlite, 5)
-            var hasher = SHA256()
-            hasher.update(bufferPointer: columnBytes(sqlite, 6))
-            fields.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-            hasher.update(bufferPointer: payload)
-            hasher.update(data: closingBracket)
-            let hash = Hex.bytes(hasher.finalize())
+            let hash = TrailEntry.hash(prevHash: columnBytes(sqlite, 6), seq: seq, texts: (Int32(1)...4).map { columnBytes(sqlite, $0) },
+                                       payload: payload, scratch: &scratch)
             guard columnBytes(sqlite, 7).elementsEqual(hash) else {
                 throw LedgerError.verificationFailed("verification failed at seq \(seq): hash does not match the entry's content (the entry was altered)")
             }
@@ -147,9 +132,17 @@ struct RecordedImages {
 
     /// Per table; row ids are dense from 1, so an array indexed by id (seq 0: none recorded).
     private var tables = [[Recorded]](repeating: [], count: LedgerTable.allCases.count)
-    /// Ids far beyond a table's count (only a tampered trail records those).
+    /// Per table, the largest id kept in `tables`: twice the table's largest id. A trail
+    /// recording ids beyond (only a tampered one does) costs memory by its rows, not its ids.
+    private let denseLimits: [Int64]
     private var sparse: [LedgerTable: [Int64: Recorded]] = [:]
-    private static let denseLimit: Int64 = 1 << 26
+    private static let ordinals = Dictionary(uniqueKeysWithValues: LedgerTable.allCases.enumerated().map { ($1, $0) })
+
+    init(_ db: Database) throws {
+        denseLimits = try LedgerTable.allCases.map { table in
+            max(1024, 2 * (try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM \(table.rawValue)")) ?? 0))
+        }
+    }
     private static let tableNames = LedgerTable.allCases.map { (name: Array($0.rawValue.utf8), table: $0) }
 
     static func digest(_ bytes: UnsafeRawBufferPointer) -> Digest {
@@ -176,8 +169,8 @@ struct RecordedImages {
     }
 
     private mutating func record(_ table: LedgerTable, id: Int64, _ recorded: Recorded) {
-        let index = Self.index(table)
-        guard id >= 1, id <= Self.denseLimit else { sparse[table, default: [:]][id] = recorded; return }
+        let index = Self.ordinals[table]!
+        guard id >= 1, id <= denseLimits[index] else { sparse[table, default: [:]][id] = recorded; return }
         if tables[index].count < id {
             tables[index].append(contentsOf: repeatElement(Recorded(seq: 0, digest: Digest(high: 0, low: 0)), count: max(Int(id) - tables[index].count, tables[index].count)))
         }
@@ -186,8 +179,8 @@ struct RecordedImages {
 
     /// The recorded image of a row, removed so that what remains at the end is gone from the tables.
     mutating func take(_ table: LedgerTable, id: Int64) -> Recorded? {
-        let index = Self.index(table)
-        guard id >= 1, id <= Self.denseLimit else { return sparse[table]?.removeValue(forKey: id) }
+        let index = Self.ordinals[table]!
+        guard id >= 1, id <= denseLimits[index] else { return sparse[table]?.removeValue(forKey: id) }
         guard id <= tables[index].count, tables[index][Int(id) - 1].seq != 0 else { return nil }
         defer { tables[index][Int(id) - 1].seq = 0 }
         return tables[index][Int(id) - 1]
@@ -196,13 +189,11 @@ struct RecordedImages {
     /// Every recorded row not taken: (table, id, seq).
     func remaining() -> [(LedgerTable, Int64, Int64)] {
         LedgerTable.allCases.flatMap { table in
-            let dense = tables[Self.index(table)].enumerated().filter { $0.element.seq != 0 }.map { (table, Int64($0.offset + 1), $0.element.seq) }
+            let dense = tables[Self.ordinals[table]!].enumerated().filter { $0.element.seq != 0 }.map { (table, Int64($0.offset + 1), $0.element.seq) }
             let far = (sparse[table] ?? [:]).map { (table, $0.key, $0.value.seq) }
             return dense + far
         }
     }
-
-    private static func index(_ table: LedgerTable) -> Int { LedgerTable.allCases.firstIndex(of: table)! }
 }
 
 /// Walks a payload's bytes. It only has to accept what `Mutation` writes (compact JSON) and
@@ -250,8 +241,9 @@ private struct PayloadScanner {
         let start = position
         while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) {
             let (times10, overflow) = value.multipliedReportingOverflow(by: 10)
-            guard !overflow else { return nil }
-            value = times10 + Int64(bytes[position] - UInt8(ascii: "0"))
+            let (next, carry) = times10.addingReportingOverflow(Int64(bytes[position] - UInt8(ascii: "0")))
+            guard !overflow, !carry else { return nil }
+            value = next
             position += 1
         }
         return position > start && value >= 0 ? value : nil

@@ -505,7 +505,7 @@ struct HistoryCase: CustomStringConvertible {
     }
 
     /// The README: "Errors are one line, `Error: …`, often followed by a line that names the fix."
-    /// An unknown status names the allowed values on that line, as --kind, --reason and --method do.
+    /// An unknown status is one error line; the Help line after it names the allowed values.
     @Test func anUnknownStatusIsAOneLineError() throws {
         let sandbox = try HistoryFleet.sandbox()
         let result = try sandbox.run(["history", "--status", "done"])

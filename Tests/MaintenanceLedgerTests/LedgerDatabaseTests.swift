@@ -109,7 +109,20 @@ import Testing
             }
         }
 
+        /// Each index on the rebuilt tables: name, uniqueness, partial or not, and its columns.
+        func indexes(_ db: Database) throws -> [String] {
+            try ["maintenances", "maintenance_status_changes"].flatMap { (table: String) -> [String] in
+                try Row.fetchAll(db, sql: "SELECT name, \"unique\", partial FROM pragma_index_list(?) ORDER BY name", arguments: [table]).map { index in
+                    let (name, unique, partial): (String, Int, Int) = (index["name"], index["unique"], index["partial"])
+                    let columns = try String.fetchAll(db, sql: "SELECT name FROM pragma_index_info(?) ORDER BY seqno", arguments: [name])
+                    return "\(table) \(name) unique=\(unique) partial=\(partial) (\(columns.joined(separator: ", ")))"
+                }
+            }
+        }
+        let schema3Indexes = try DatabaseQueue(path: oldPath).read(indexes)
+        #expect(schema3Indexes.count == 9)
         let upgraded = try LedgerDatabase.open(at: oldPath, mode: .mustExist)
+        #expect(try upgraded.read(indexes) == schema3Indexes)
         let (rules, migrations) = try upgraded.read { db in
             (try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'maintenances'") ?? "",
              try String.fetchAll(db, sql: "SELECT identifier FROM schema_migrations ORDER BY 1"))
