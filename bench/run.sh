@@ -3,7 +3,7 @@
 # same work on the same file.
 #
 # Usage, from the repository root:
-#   bash bench/run.sh                 full scale (about 15 min on the 2-core machine)
+#   bash bench/run.sh                 full scale (about 20 min on the 2-core machine)
 #   bash bench/run.sh --quick         the same at 1/10 scale (about 5 min)
 # Options:
 #   --history-rows N   maintenances in the history query fixture (default 10,000,000, the issue's
@@ -11,7 +11,7 @@
 #   --keep             keep the work folder (printed on stderr) instead of removing it
 #
 # Needs swift, python3 (3.11+, standard library only), the sqlite3 CLI and /usr/bin/time, and
-# about 10 GB free under ${TMPDIR:-/tmp} at full scale. Prints the table on stdout, progress on
+# about 15 GB free under ${TMPDIR:-/tmp} at full scale. Prints the table on stdout, progress on
 # stderr. What it does:
 #   1. `swift build -c release`, then runs that binary.
 #   2. Generates the ledger with bench/gen_ledger.py: maintledger creates the file
