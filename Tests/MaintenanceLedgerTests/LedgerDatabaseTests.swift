@@ -143,6 +143,43 @@ import Testing
         }
     }
 
+    /// An upgrade that would leave a broken reference is refused in one line, and the file keeps
+    /// schema 3 whole: no migration recorded, the old tables and their rules still in place.
+    @Test func anUpgradeOverABrokenReferenceIsRefusedAndChangesNothing() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("maintledger-upgrade-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("schema3.sqlite").path
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = false
+        let schema3 = try DatabaseQueue(path: path, configuration: configuration)
+        try schema3.write { db in
+            try db.execute(sql: "CREATE TABLE schema_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+            for migration in Migrations.all.prefix(3) {
+                try db.execute(sql: String(decoding: migration.sql, as: UTF8.self))
+                try db.execute(sql: "INSERT INTO schema_migrations VALUES (?)", arguments: [migration.identifier])
+            }
+            // Edited outside maintledger: an attachment of an add-on and app that do not exist.
+            try db.execute(sql: """
+                INSERT INTO attachments (app_id, addon_id, name, attached_at) VALUES (7, 9, 'REDIS_URL', '2023-01-01T00:00:00.000Z')
+                """)
+        }
+        func state() throws -> [String] {
+            try schema3.read { db in
+                try String.fetchAll(db, sql: "SELECT identifier FROM schema_migrations ORDER BY 1")
+                    + String.fetchAll(db, sql: "SELECT name || ': ' || sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+                    + String.fetchAll(db, sql: "SELECT quote(app_id) || ' ' || name FROM attachments")
+            }
+        }
+        let before = try state()
+        #expect(before.contains { $0.hasPrefix("maintenances: ") && $0.contains("status IN (") })
+        #expect(throws: LedgerError.unusableDatabase("cannot upgrade the ledger's schema: attachments row 1 refers to a missing addons row",
+                                                     hint: "The file was edited outside maintledger; restore it from a backup.")) {
+            try LedgerDatabase.open(at: path, mode: .mustExist)
+        }
+        #expect(try state() == before)
+    }
+
     /// Verification renders rows as bytes; text that needs escaping must come out exactly as the
     /// trail recorded it (and an edit of it must still be seen).
     @Test func textThatNeedsEscapingVerifies() throws {
