@@ -22,11 +22,17 @@ extension Ledger {
     /// under them), so they and SQLite's integrity check (of indexes and pages, minutes on a
     /// ledger of gigabytes) run only on request.
     public func verify(sqliteChecks: Bool = false) throws -> VerificationReport {
+        try verify(sqliteChecks: sqliteChecks, batchBytes: 1 << 20)
+    }
+
+    /// `batchBytes`: how much the reading thread copies out before a batch is checked (tests
+    /// make it tiny, so that batches come back out of order all the time).
+    func verify(sqliteChecks: Bool, batchBytes: Int) throws -> VerificationReport {
         try database.read { db in
             if sqliteChecks { try Self.checkSQLiteIntegrity(db) }
             var images = try RecordedImages(db)
-            let head = try Self.checkChain(db, collecting: &images)
-            try Self.checkTablesAgreeWithTrail(db, &images, head: head)
+            let head = try Self.checkChain(db, collecting: &images, batchBytes: batchBytes)
+            try Self.checkTablesAgreeWithTrail(db, &images, head: head, batchBytes: batchBytes)
             try Self.checkTrailTriggers(db)
             return head
         }
@@ -50,66 +56,92 @@ extension Ledger {
     }
 
     /// Recomputes every entry's hash from its stored columns (as `TrailEntry.computedHash` does,
-    /// on bytes), and collects the row images of its payload.
-    private static func checkChain(_ db: Database, collecting images: inout RecordedImages) throws -> VerificationReport {
+    /// on bytes), and collects the row images of its payload. This thread reads, checks the
+    /// order and the links, and copies entries into batches that `SharedChecking` checks on both
+    /// cores. A problem is reported at the first seq that has one, whichever thread found it.
+    private static func checkChain(_ db: Database, collecting images: inout RecordedImages, batchBytes: Int) throws -> VerificationReport {
+        let checking = SharedChecking<TrailBatch>()
+        var firstProblem: (seq: Int64, message: String)?
+        func note(_ seq: Int64, _ problem: String) {
+            if firstProblem == nil || seq < firstProblem!.seq { firstProblem = (seq, "verification failed at seq \(seq): \(problem)") }
+        }
+        func absorb(_ checked: inout TrailBatch) {
+            if let (seq, problem) = checked.firstProblem { note(seq, problem) } else { checked.record(into: &images) }
+        }
+
         var expectedSeq: Int64 = 1
         var previousHash = Array(TrailEntry.genesisHash.utf8)
-        var scratch: [UInt8] = []
         let statement = try db.makeStatement(sql: "SELECT seq, recorded_at, actor, action, subject, payload, prev_hash, hash FROM audit_trail ORDER BY seq")
-        let rows = try Row.fetchCursor(statement)
-        let sqlite = statement.sqliteStatement
-        while try rows.next() != nil {
+        try forEachRow(statement, db) { sqlite in
             let seq = sqlite3_column_int64(sqlite, 0)
             guard seq == expectedSeq else {
-                throw LedgerError.verificationFailed("verification failed at seq \(expectedSeq): entry is missing (next is seq \(seq))")
+                note(expectedSeq, "entry is missing (next is seq \(seq))")
+                return false
             }
-            guard columnBytes(sqlite, 6).elementsEqual(previousHash) else {
-                throw LedgerError.verificationFailed("verification failed at seq \(seq): prev_hash does not match the hash of seq \(seq - 1)")
+            guard sameBytes(columnBytes(sqlite, 6), previousHash) else {
+                note(seq, "prev_hash does not match the hash of seq \(seq - 1)")
+                return false
             }
-            let payload = columnBytes(sqlite, 5)
-            let hash = TrailEntry.hash(prevHash: columnBytes(sqlite, 6), seq: seq, texts: (Int32(1)...4).map { columnBytes(sqlite, $0) },
-                                       payload: payload, scratch: &scratch)
-            guard columnBytes(sqlite, 7).elementsEqual(hash) else {
-                throw LedgerError.verificationFailed("verification failed at seq \(seq): hash does not match the entry's content (the entry was altered)")
-            }
-            guard images.collect(payload, seq: seq) else {
-                throw LedgerError.verificationFailed("verification failed at seq \(seq): its payload is not a list of row changes")
-            }
-            previousHash = hash
+            // The stored hash stands for the computed one: the check of its batch compares them.
+            previousHash.removeAll(keepingCapacity: true)
+            previousHash.append(contentsOf: columnBytes(sqlite, 7))
+            checking.filling.append(seq: seq, columns: 1...7) { columnBytes(sqlite, Int32($0)) }
             expectedSeq += 1
+            if checking.filling.bytes.count >= batchBytes { checking.dispose(absorb) }
+            return firstProblem == nil
         }
+        // The entries before a problem found here still count: one of them may be the first.
+        checking.finish(absorb)
+        if let firstProblem { throw LedgerError.verificationFailed(firstProblem.message) }
         return VerificationReport(entryCount: expectedSeq - 1, headHash: String(decoding: previousHash, as: UTF8.self))
     }
 
     /// Streams every table in id order, renders each row as `Mutation` renders a trail image
-    /// (`RowImage`) and compares digests.
-    private static func checkTablesAgreeWithTrail(_ db: Database, _ images: inout RecordedImages, head: VerificationReport) throws {
+    /// (`RowImage`) into batches, and has `SharedChecking` compare their digests with the recorded ones.
+    private static func checkTablesAgreeWithTrail(_ db: Database, _ images: inout RecordedImages, head: VerificationReport, batchBytes: Int) throws {
+        let checking = SharedChecking<RenderedRows>()
         var firstMismatch: (seq: Int64, message: String)?
         func note(_ seq: Int64, _ message: String) {
             if firstMismatch == nil || seq < firstMismatch!.seq { firstMismatch = (seq, message) }
         }
-        var image: [UInt8] = []
-        for table in LedgerTable.allCases {
-            let statement = try db.makeStatement(sql: "SELECT * FROM \(table.rawValue) ORDER BY id")
-            let keys = RowImage.keys(statement.columnNames)
-            let rows = try Row.fetchCursor(statement)
-            let sqlite = statement.sqliteStatement
-            while try rows.next() != nil {
-                let id = sqlite3_column_int64(sqlite, 0)
-                guard let recorded = images.take(table, id: id) else {
-                    throw LedgerError.verificationFailed("verification failed: \(table.rawValue) row \(id) appears in no trail entry, which ends at seq \(head.entryCount) (the row was added outside maintledger, or entries after it were removed)")
-                }
-                image.removeAll(keepingCapacity: true)
-                RowImage.append(sqlite, keys: keys, to: &image)
-                if image.withUnsafeBytes(RecordedImages.digest) != recorded.digest {
-                    note(recorded.seq, "verification failed at seq \(recorded.seq): \(table.rawValue) row \(id) differs from what the trail recorded")
-                }
+        func absorb(_ compared: inout RenderedRows) {
+            if let (seq, table, id) = compared.firstMismatch {
+                note(seq, "verification failed at seq \(seq): \(LedgerTable.allCases[table].rawValue) row \(id) differs from what the trail recorded")
             }
         }
+        for (ordinal, table) in LedgerTable.allCases.enumerated() {
+            let statement = try db.makeStatement(sql: "SELECT * FROM \(table.rawValue) ORDER BY id")
+            let keys = RowImage.keys(statement.columnNames)
+            try forEachRow(statement, db) { sqlite in
+                let id = sqlite3_column_int64(sqlite, 0)
+                guard let recorded = images.take(ordinal, id: id) else {
+                    throw LedgerError.verificationFailed("verification failed: \(table.rawValue) row \(id) appears in no trail entry, which ends at seq \(head.entryCount) (the row was added outside maintledger, or entries after it were removed)")
+                }
+                checking.filling.append(table: ordinal, id: id, recorded: recorded) { RowImage.append(sqlite, keys: keys, to: &$0) }
+                if checking.filling.bytes.count >= batchBytes { checking.dispose(absorb) }
+                return true
+            }
+        }
+        checking.finish(absorb)
         for (table, id, seq) in images.remaining() {
             note(seq, "verification failed at seq \(seq): \(table.rawValue) row \(id) recorded by the trail is gone")
         }
         if let firstMismatch { throw LedgerError.verificationFailed(firstMismatch.message) }
+    }
+
+    /// Steps the statement with SQLite's own calls: verify reads every row of the file and needs
+    /// no `Row` of GRDB's for any.
+    /// `body` returns false to stop early.
+    private static func forEachRow(_ statement: Statement, _ db: Database, _ body: (SQLiteStatement) throws -> Bool) throws {
+        let sqlite = statement.sqliteStatement
+        while true {
+            switch sqlite3_step(sqlite) {
+            case SQLITE_ROW: guard try body(sqlite) else { return }
+            case SQLITE_DONE: return
+            case let code:
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: statement.sql)
+            }
+        }
     }
 
     /// A text column's bytes, valid until the statement steps again.
@@ -118,8 +150,165 @@ extension Ledger {
     }
 }
 
+private func sameBytes(_ a: UnsafeRawBufferPointer, _ b: [UInt8]) -> Bool {
+    b.withUnsafeBytes { b in a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0) }
+}
+
+/// A batch of work `audit:verify` copies out of SQLite, to be checked on either core.
+protocol CheckedBatch: SendableMetatype {
+    init()
+    mutating func check()
+    mutating func reset()
+}
+
+/// Checks batches on two cores: the reading thread fills `filling` and disposes of it; a
+/// second thread checks it if free, else the reading thread does. Checked batches come back to
+/// `absorb` on the reading thread, not necessarily in order.
+final class SharedChecking<Batch: CheckedBatch>: @unchecked Sendable {
+    // Unchecked: `inFlight` belongs to the second thread from `dispose` handing it over until
+    // `finished` is signalled; everything else is only touched by the reading thread.
+    var filling = Batch()
+    private var inFlight = Batch()
+    private var busy = false
+    private let queue = DispatchQueue(label: "maintledger.verify")
+    private let finished = DispatchSemaphore(value: 0)
+
+    func dispose(_ absorb: (inout Batch) -> Void) {
+        collect(waiting: false, absorb)
+        if busy {
+            filling.check()
+            absorb(&filling)
+            filling.reset()
+        } else {
+            swap(&filling, &inFlight)
+            busy = true
+            queue.async {
+                self.inFlight.check()
+                self.finished.signal()
+            }
+        }
+    }
+
+    /// Checks the last batch and waits for the second thread.
+    func finish(_ absorb: (inout Batch) -> Void) {
+        filling.check()
+        absorb(&filling)
+        filling.reset()
+        collect(waiting: true, absorb)
+    }
+
+    private func collect(waiting: Bool, _ absorb: (inout Batch) -> Void) {
+        guard busy, finished.wait(timeout: waiting ? .distantFuture : .now()) == .success else { return }
+        busy = false
+        absorb(&inFlight)
+        inFlight.reset()
+    }
+}
+
+/// Trail entries copied out of SQLite; `check()` checks each entry's hash and payload and
+/// digests the row images in it.
+struct TrailBatch: CheckedBatch {
+    /// The columns recorded_at … hash of each entry, back to back.
+    private(set) var bytes: [UInt8] = []
+    /// Entry i's seven columns start at `starts[8i] …` and end at `starts[8i + 7]`.
+    private var starts: [Int] = []
+    private var seqs: [Int64] = []
+    private var images: [(table: Int, id: Int64, seq: Int64, digest: RecordedImages.Digest)] = []
+    private var scratch: [UInt8] = []
+    /// Set by `check()`: the first entry whose hash is not the hash of its content, or whose
+    /// payload is not one maintledger writes, and what is wrong with it.
+    private(set) var firstProblem: (seq: Int64, problem: String)?
+
+    mutating func append(seq: Int64, columns: ClosedRange<Int>, _ column: (Int) -> UnsafeRawBufferPointer) {
+        seqs.append(seq)
+        for index in columns {
+            starts.append(bytes.count)
+            bytes.append(contentsOf: column(index))
+        }
+        starts.append(bytes.count)
+    }
+
+    mutating func check() {
+        bytes.withUnsafeBytes { bytes in
+            func column(_ entry: Int, _ index: Int) -> UnsafeRawBufferPointer {
+                UnsafeRawBufferPointer(rebasing: bytes[starts[8 * entry + index]..<starts[8 * entry + index + 1]])
+            }
+            for (entry, seq) in seqs.enumerated() {
+                let payload = column(entry, 4)
+                let hash = TrailEntry.hash(prevHash: column(entry, 5), seq: seq, texts: (0...3).map { column(entry, $0) },
+                                           payload: payload, scratch: &scratch)
+                guard sameBytes(column(entry, 6), hash) else {
+                    firstProblem = (seq, "hash does not match the entry's content (the entry was altered)")
+                    return
+                }
+                let wellFormed = PayloadScanner.rowImages(payload) { table, id, image in
+                    images.append((table, id, seq, RecordedImages.digest(UnsafeRawBufferPointer(rebasing: payload[image]))))
+                }
+                guard wellFormed else {
+                    firstProblem = (seq, "its payload is not a list of row changes")
+                    return
+                }
+            }
+        }
+    }
+
+    func record(into recorded: inout RecordedImages) {
+        for image in images {
+            recorded.record(image.table, id: image.id, RecordedImages.Recorded(seq: image.seq, digest: image.digest))
+        }
+    }
+
+    mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
+        seqs.removeAll(keepingCapacity: true)
+        images.removeAll(keepingCapacity: true)
+        firstProblem = nil
+    }
+}
+
+/// Table rows rendered as the trail records them, with the digests recorded for them;
+/// `check()` finds the first, by seq, that differs.
+struct RenderedRows: CheckedBatch {
+    struct Rendered {
+        let table: Int
+        let id: Int64
+        let recorded: RecordedImages.Recorded
+        /// Where its image ends in `bytes` (it starts where the previous one ends).
+        let end: Int
+    }
+    private(set) var bytes: [UInt8] = []
+    private var rows: [Rendered] = []
+    private(set) var firstMismatch: (seq: Int64, table: Int, id: Int64)?
+
+    mutating func append(table: Int, id: Int64, recorded: RecordedImages.Recorded, _ render: (inout [UInt8]) -> Void) {
+        render(&bytes)
+        rows.append(Rendered(table: table, id: id, recorded: recorded, end: bytes.count))
+    }
+
+    mutating func check() {
+        bytes.withUnsafeBytes { bytes in
+            var start = 0
+            for row in rows {
+                if RecordedImages.digest(UnsafeRawBufferPointer(rebasing: bytes[start..<row.end])) != row.recorded.digest,
+                   firstMismatch == nil || row.recorded.seq < firstMismatch!.seq {
+                    firstMismatch = (row.recorded.seq, row.table, row.id)
+                }
+                start = row.end
+            }
+        }
+    }
+
+    mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        rows.removeAll(keepingCapacity: true)
+        firstMismatch = nil
+    }
+}
+
 /// The last image the trail recorded of every row, as a SHA-256 digest (128 bits kept) with the
-/// seq that recorded it: 24 bytes a row instead of the image's text.
+/// seq that recorded it: 24 bytes a row instead of the image's text. Tables go by their
+/// position in `LedgerTable.allCases`.
 struct RecordedImages {
     struct Recorded {
         var seq: Int64
@@ -135,15 +324,13 @@ struct RecordedImages {
     /// Per table, the largest id kept in `tables`: twice the table's largest id. A trail
     /// recording ids beyond (only a tampered one does) costs memory by its rows, not its ids.
     private let denseLimits: [Int64]
-    private var sparse: [LedgerTable: [Int64: Recorded]] = [:]
-    private static let ordinals = Dictionary(uniqueKeysWithValues: LedgerTable.allCases.enumerated().map { ($1, $0) })
+    private var sparse = [[Int64: Recorded]](repeating: [:], count: LedgerTable.allCases.count)
 
     init(_ db: Database) throws {
         denseLimits = try LedgerTable.allCases.map { table in
             max(1024, 2 * (try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM \(table.rawValue)")) ?? 0))
         }
     }
-    private static let tableNames = LedgerTable.allCases.map { (name: Array($0.rawValue.utf8), table: $0) }
 
     static func digest(_ bytes: UnsafeRawBufferPointer) -> Digest {
         SHA256.hash(data: bytes).withUnsafeBytes { digest in
@@ -151,46 +338,31 @@ struct RecordedImages {
         }
     }
 
-    /// Reads a payload as maintledger writes it, `{"changes":[{"op":"…","table":"…","row":{"id":N,…}},…]}`,
-    /// and records each row's image; false when the payload has another shape.
-    mutating func collect(_ payload: UnsafeRawBufferPointer, seq: Int64) -> Bool {
-        var scanner = PayloadScanner(payload)
-        guard scanner.expect("{\"changes\":[") else { return false }
-        repeat {
-            guard scanner.expect("{\"op\":"), scanner.skipString(), scanner.expect(",\"table\":"),
-                  let name = scanner.string(), let table = Self.tableNames.first(where: { $0.name.elementsEqual(name) })?.table,
-                  scanner.expect(",\"row\":") else { return false }
-            let start = scanner.position
-            guard scanner.expect("{\"id\":"), let id = scanner.integer(), scanner.skipObjectRest() else { return false }
-            record(table, id: id, Recorded(seq: seq, digest: Self.digest(UnsafeRawBufferPointer(rebasing: payload[start..<scanner.position]))))
-            guard scanner.expect("}") else { return false }
-        } while scanner.expect(",")
-        return scanner.expect("]}") && scanner.atEnd
-    }
-
-    private mutating func record(_ table: LedgerTable, id: Int64, _ recorded: Recorded) {
-        let index = Self.ordinals[table]!
-        guard id >= 1, id <= denseLimits[index] else { sparse[table, default: [:]][id] = recorded; return }
-        if tables[index].count < id {
-            tables[index].append(contentsOf: repeatElement(Recorded(seq: 0, digest: Digest(high: 0, low: 0)), count: max(Int(id) - tables[index].count, tables[index].count)))
+    /// Keeps the image with the later seq: batches of the trail are checked in any order.
+    mutating func record(_ table: Int, id: Int64, _ recorded: Recorded) {
+        guard id >= 1, id <= denseLimits[table] else {
+            if (sparse[table][id]?.seq ?? 0) < recorded.seq { sparse[table][id] = recorded }
+            return
         }
-        tables[index][Int(id) - 1] = recorded
+        if tables[table].count < id {
+            tables[table].append(contentsOf: repeatElement(Recorded(seq: 0, digest: Digest(high: 0, low: 0)), count: max(Int(id) - tables[table].count, tables[table].count)))
+        }
+        if tables[table][Int(id) - 1].seq < recorded.seq { tables[table][Int(id) - 1] = recorded }
     }
 
     /// The recorded image of a row, removed so that what remains at the end is gone from the tables.
-    mutating func take(_ table: LedgerTable, id: Int64) -> Recorded? {
-        let index = Self.ordinals[table]!
-        guard id >= 1, id <= denseLimits[index] else { return sparse[table]?.removeValue(forKey: id) }
-        guard id <= tables[index].count, tables[index][Int(id) - 1].seq != 0 else { return nil }
-        defer { tables[index][Int(id) - 1].seq = 0 }
-        return tables[index][Int(id) - 1]
+    mutating func take(_ table: Int, id: Int64) -> Recorded? {
+        guard id >= 1, id <= denseLimits[table] else { return sparse[table].removeValue(forKey: id) }
+        guard id <= tables[table].count, tables[table][Int(id) - 1].seq != 0 else { return nil }
+        defer { tables[table][Int(id) - 1].seq = 0 }
+        return tables[table][Int(id) - 1]
     }
 
     /// Every recorded row not taken: (table, id, seq).
     func remaining() -> [(LedgerTable, Int64, Int64)] {
-        LedgerTable.allCases.flatMap { table in
-            let dense = tables[Self.ordinals[table]!].enumerated().filter { $0.element.seq != 0 }.map { (table, Int64($0.offset + 1), $0.element.seq) }
-            let far = (sparse[table] ?? [:]).map { (table, $0.key, $0.value.seq) }
+        LedgerTable.allCases.enumerated().flatMap { ordinal, table in
+            let dense = tables[ordinal].enumerated().filter { $0.element.seq != 0 }.map { (table, Int64($0.offset + 1), $0.element.seq) }
+            let far = sparse[ordinal].map { (table, $0.key, $0.value.seq) }
             return dense + far
         }
     }
@@ -203,6 +375,26 @@ private struct PayloadScanner {
     private(set) var position = 0
 
     init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    private static let tableNames = LedgerTable.allCases.map { Array($0.rawValue.utf8) }
+
+    /// Reads a payload as maintledger writes it, `{"changes":[{"op":"…","table":"…","row":{"id":N,…}},…]}`,
+    /// and hands over each row image: its table's position in `LedgerTable.allCases`, its id and
+    /// its bytes' range. False when the payload has another shape.
+    static func rowImages(_ payload: UnsafeRawBufferPointer, _ image: (Int, Int64, Range<Int>) -> Void) -> Bool {
+        var scanner = PayloadScanner(payload)
+        guard scanner.expect("{\"changes\":[") else { return false }
+        repeat {
+            guard scanner.expect("{\"op\":"), scanner.skipString(), scanner.expect(",\"table\":"),
+                  let name = scanner.string(), let table = tableNames.firstIndex(where: { sameBytes(UnsafeRawBufferPointer(rebasing: name), $0) }),
+                  scanner.expect(",\"row\":") else { return false }
+            let start = scanner.position
+            guard scanner.expect("{\"id\":"), let id = scanner.integer(), scanner.skipObjectRest() else { return false }
+            image(table, id, start..<scanner.position)
+            guard scanner.expect("}") else { return false }
+        } while scanner.expect(",")
+        return scanner.expect("]}") && scanner.atEnd
+    }
 
     var atEnd: Bool { position == bytes.count }
 
@@ -219,18 +411,24 @@ private struct PayloadScanner {
         let start = position
         guard skipString() else { return nil }
         let text = bytes[(start + 1)..<(position - 1)]
-        return text.contains(UInt8(ascii: "\\")) ? nil : text
+        return text.isEmpty || memchr(bytes.baseAddress! + text.startIndex, Int32(UInt8(ascii: "\\")), text.count) == nil ? text : nil
     }
 
+    /// Past the string that starts here. Most of a payload's bytes are inside strings, so this
+    /// finds each closing quote with `memchr` and counts the backslashes before it.
     mutating func skipString() -> Bool {
         guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return false }
-        position += 1
-        while position < bytes.count {
-            switch bytes[position] {
-            case UInt8(ascii: "\\"): position += 2
-            case UInt8(ascii: "\""): position += 1; return true
-            default: position += 1
+        let base = bytes.baseAddress!
+        var from = position + 1
+        while from < bytes.count, let found = memchr(base + from, Int32(UInt8(ascii: "\"")), bytes.count - from) {
+            let quote = base.distance(to: UnsafeRawPointer(found))
+            var backslashes = 0
+            while quote - backslashes - 1 > position, bytes[quote - backslashes - 1] == UInt8(ascii: "\\") { backslashes += 1 }
+            if backslashes % 2 == 0 {
+                position = quote + 1
+                return true
             }
+            from = quote + 1
         }
         return false
     }
