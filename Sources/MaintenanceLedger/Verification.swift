@@ -61,9 +61,9 @@ extension Ledger {
     /// cores. A problem is reported at the first seq that has one, whichever thread found it.
     private static func checkChain(_ db: Database, collecting images: inout RecordedImages, batchBytes: Int) throws -> VerificationReport {
         let checking = SharedChecking<TrailBatch>()
-        var firstProblem: (seq: Int64, message: String)?
+        var firstProblem = FirstProblem<Int64>()
         func note(_ seq: Int64, _ problem: String) {
-            if firstProblem == nil || seq < firstProblem!.seq { firstProblem = (seq, "verification failed at seq \(seq): \(problem)") }
+            firstProblem.note(seq, "verification failed at seq \(seq): \(problem)")
         }
         func absorb(_ checked: inout TrailBatch) {
             if let (seq, problem) = checked.firstProblem { note(seq, problem) } else { checked.record(into: &images) }
@@ -87,12 +87,12 @@ extension Ledger {
             previousHash.append(contentsOf: columnBytes(sqlite, 7))
             checking.filling.append(seq: seq, columns: 1...7) { columnBytes(sqlite, Int32($0)) }
             expectedSeq += 1
-            if checking.filling.bytes.count >= batchBytes { checking.dispose(absorb) }
-            return firstProblem == nil
+            if checking.filling.bytes.count >= batchBytes { checking.submit(absorb) }
+            return firstProblem.place == nil
         }
         // The entries before a problem found here still count: one of them may be the first.
         checking.finish(absorb)
-        if let firstProblem { throw LedgerError.verificationFailed(firstProblem.message) }
+        if firstProblem.place != nil { throw LedgerError.verificationFailed(firstProblem.message) }
         return VerificationReport(entryCount: expectedSeq - 1, headHash: String(decoding: previousHash, as: UTF8.self))
     }
 
@@ -100,14 +100,9 @@ extension Ledger {
     /// (`RowImage`) into batches, and has `SharedChecking` compare their digests with the recorded ones.
     private static func checkTablesAgreeWithTrail(_ db: Database, _ images: inout RecordedImages, head: VerificationReport, batchBytes: Int) throws {
         let checking = SharedChecking<RenderedRows>()
-        var firstMismatch: (seq: Int64, message: String)?
-        func note(_ seq: Int64, _ message: String) {
-            if firstMismatch == nil || seq < firstMismatch!.seq { firstMismatch = (seq, message) }
-        }
+        var firstMismatch = FirstProblem<RowPlace>()
         func absorb(_ compared: inout RenderedRows) {
-            if let (seq, table, id) = compared.firstMismatch {
-                note(seq, "verification failed at seq \(seq): \(LedgerTable.allCases[table].rawValue) row \(id) differs from what the trail recorded")
-            }
+            if let place = compared.firstMismatch.place { firstMismatch.note(place, compared.firstMismatch.message) }
         }
         for (ordinal, table) in LedgerTable.allCases.enumerated() {
             let statement = try db.makeStatement(sql: "SELECT * FROM \(table.rawValue) ORDER BY id")
@@ -118,15 +113,16 @@ extension Ledger {
                     throw LedgerError.verificationFailed("verification failed: \(table.rawValue) row \(id) appears in no trail entry, which ends at seq \(head.entryCount) (the row was added outside maintledger, or entries after it were removed)")
                 }
                 checking.filling.append(table: ordinal, id: id, recorded: recorded) { RowImage.append(sqlite, keys: keys, to: &$0) }
-                if checking.filling.bytes.count >= batchBytes { checking.dispose(absorb) }
+                if checking.filling.bytes.count >= batchBytes { checking.submit(absorb) }
                 return true
             }
         }
         checking.finish(absorb)
         for (table, id, seq) in images.remaining() {
-            note(seq, "verification failed at seq \(seq): \(table.rawValue) row \(id) recorded by the trail is gone")
+            firstMismatch.note(RowPlace(seq: seq, gone: true, table: table, id: id),
+                               "verification failed at seq \(seq): \(LedgerTable.allCases[table].rawValue) row \(id) recorded by the trail is gone")
         }
-        if let firstMismatch { throw LedgerError.verificationFailed(firstMismatch.message) }
+        if firstMismatch.place != nil { throw LedgerError.verificationFailed(firstMismatch.message) }
     }
 
     /// Steps the statement with SQLite's own calls: verify reads every row of the file and needs
@@ -161,24 +157,24 @@ protocol CheckedBatch: SendableMetatype {
     mutating func reset()
 }
 
-/// Checks batches on two cores: the reading thread fills `filling` and disposes of it; a
-/// second thread checks it if free, else the reading thread does. Checked batches come back to
+/// Checks batches on two cores: the reading thread fills `filling` and submits it; a second
+/// thread checks it if free, else the reading thread does. Checked batches come back to
 /// `absorb` on the reading thread, not necessarily in order.
 final class SharedChecking<Batch: CheckedBatch>: @unchecked Sendable {
-    // Unchecked: `inFlight` belongs to the second thread from `dispose` handing it over until
-    // `finished` is signalled; everything else is only touched by the reading thread.
+    // Unchecked: `inFlight` belongs to the second thread from `submit` handing it over until the
+    // reading thread's wait on `finished` succeeds; everything else is only the reading thread's.
+    // A verify that throws leaves a batch in flight: it holds copies only, and the closure keeps
+    // this object alive until the batch is done.
     var filling = Batch()
     private var inFlight = Batch()
     private var busy = false
     private let queue = DispatchQueue(label: "maintledger.verify")
     private let finished = DispatchSemaphore(value: 0)
 
-    func dispose(_ absorb: (inout Batch) -> Void) {
+    func submit(_ absorb: (inout Batch) -> Void) {
         collect(waiting: false, absorb)
         if busy {
-            filling.check()
-            absorb(&filling)
-            filling.reset()
+            checkHere(absorb)
         } else {
             swap(&filling, &inFlight)
             busy = true
@@ -191,10 +187,14 @@ final class SharedChecking<Batch: CheckedBatch>: @unchecked Sendable {
 
     /// Checks the last batch and waits for the second thread.
     func finish(_ absorb: (inout Batch) -> Void) {
+        checkHere(absorb)
+        collect(waiting: true, absorb)
+    }
+
+    private func checkHere(_ absorb: (inout Batch) -> Void) {
         filling.check()
         absorb(&filling)
         filling.reset()
-        collect(waiting: true, absorb)
     }
 
     private func collect(waiting: Bool, _ absorb: (inout Batch) -> Void) {
@@ -202,6 +202,32 @@ final class SharedChecking<Batch: CheckedBatch>: @unchecked Sendable {
         busy = false
         absorb(&inFlight)
         inFlight.reset()
+    }
+}
+
+/// The first of the problems noted, by `Place`: batches report theirs in any order, and the
+/// verdict is the problem a single pass in seq order would meet first.
+struct FirstProblem<Place: Comparable> {
+    private(set) var place: Place?
+    private(set) var message = ""
+
+    mutating func note(_ place: Place, _ message: @autoclosure () -> String) {
+        guard self.place.map({ place < $0 }) ?? true else { return }
+        self.place = place
+        self.message = message()
+    }
+}
+
+/// Where the table comparison found a row wrong, in the order a single pass meets them: by the
+/// seq that recorded the row, a differing row before a gone one, then by table and id.
+struct RowPlace: Comparable {
+    let seq: Int64
+    let gone: Bool
+    let table: Int
+    let id: Int64
+
+    static func < (a: RowPlace, b: RowPlace) -> Bool {
+        (a.seq, a.gone ? 1 : 0, a.table, a.id) < (b.seq, b.gone ? 1 : 0, b.table, b.id)
     }
 }
 
@@ -268,7 +294,7 @@ struct TrailBatch: CheckedBatch {
 }
 
 /// Table rows rendered as the trail records them, with the digests recorded for them;
-/// `check()` finds the first, by seq, that differs.
+/// `check()` finds the first that differs.
 struct RenderedRows: CheckedBatch {
     struct Rendered {
         let table: Int
@@ -279,7 +305,7 @@ struct RenderedRows: CheckedBatch {
     }
     private(set) var bytes: [UInt8] = []
     private var rows: [Rendered] = []
-    private(set) var firstMismatch: (seq: Int64, table: Int, id: Int64)?
+    private(set) var firstMismatch = FirstProblem<RowPlace>()
 
     mutating func append(table: Int, id: Int64, recorded: RecordedImages.Recorded, _ render: (inout [UInt8]) -> Void) {
         render(&bytes)
@@ -290,9 +316,10 @@ struct RenderedRows: CheckedBatch {
         bytes.withUnsafeBytes { bytes in
             var start = 0
             for row in rows {
-                if RecordedImages.digest(UnsafeRawBufferPointer(rebasing: bytes[start..<row.end])) != row.recorded.digest,
-                   firstMismatch == nil || row.recorded.seq < firstMismatch!.seq {
-                    firstMismatch = (row.recorded.seq, row.table, row.id)
+                if RecordedImages.digest(UnsafeRawBufferPointer(rebasing: bytes[start..<row.end])) != row.recorded.digest {
+                    let seq = row.recorded.seq
+                    firstMismatch.note(RowPlace(seq: seq, gone: false, table: row.table, id: row.id),
+                                       "verification failed at seq \(seq): \(LedgerTable.allCases[row.table].rawValue) row \(row.id) differs from what the trail recorded")
                 }
                 start = row.end
             }
@@ -302,7 +329,7 @@ struct RenderedRows: CheckedBatch {
     mutating func reset() {
         bytes.removeAll(keepingCapacity: true)
         rows.removeAll(keepingCapacity: true)
-        firstMismatch = nil
+        firstMismatch = FirstProblem()
     }
 }
 
@@ -321,7 +348,7 @@ struct RecordedImages {
 
     /// Per table; row ids are dense from 1, so an array indexed by id (seq 0: none recorded).
     private var tables = [[Recorded]](repeating: [], count: LedgerTable.allCases.count)
-    /// Per table, the largest id kept in `tables`: twice the table's largest id. A trail
+    /// Per table, the largest id kept in `tables`: twice the table's largest id, at least 1024. A trail
     /// recording ids beyond (only a tampered one does) costs memory by its rows, not its ids.
     private let denseLimits: [Int64]
     private var sparse = [[Int64: Recorded]](repeating: [:], count: LedgerTable.allCases.count)
@@ -338,16 +365,18 @@ struct RecordedImages {
         }
     }
 
-    /// Keeps the image with the later seq: batches of the trail are checked in any order.
+    /// Keeps the image with the later seq (batches of the trail are checked in any order), and
+    /// of one entry's images of a row the last (they come in payload order, and an entry is
+    /// never split between batches).
     mutating func record(_ table: Int, id: Int64, _ recorded: Recorded) {
         guard id >= 1, id <= denseLimits[table] else {
-            if (sparse[table][id]?.seq ?? 0) < recorded.seq { sparse[table][id] = recorded }
+            if (sparse[table][id]?.seq ?? 0) <= recorded.seq { sparse[table][id] = recorded }
             return
         }
         if tables[table].count < id {
             tables[table].append(contentsOf: repeatElement(Recorded(seq: 0, digest: Digest(high: 0, low: 0)), count: max(Int(id) - tables[table].count, tables[table].count)))
         }
-        if tables[table][Int(id) - 1].seq < recorded.seq { tables[table][Int(id) - 1] = recorded }
+        if tables[table][Int(id) - 1].seq <= recorded.seq { tables[table][Int(id) - 1] = recorded }
     }
 
     /// The recorded image of a row, removed so that what remains at the end is gone from the tables.
@@ -359,10 +388,10 @@ struct RecordedImages {
     }
 
     /// Every recorded row not taken: (table, id, seq).
-    func remaining() -> [(LedgerTable, Int64, Int64)] {
-        LedgerTable.allCases.enumerated().flatMap { ordinal, table in
-            let dense = tables[ordinal].enumerated().filter { $0.element.seq != 0 }.map { (table, Int64($0.offset + 1), $0.element.seq) }
-            let far = sparse[ordinal].map { (table, $0.key, $0.value.seq) }
+    func remaining() -> [(Int, Int64, Int64)] {
+        tables.indices.flatMap { table in
+            let dense = tables[table].enumerated().filter { $0.element.seq != 0 }.map { (table, Int64($0.offset + 1), $0.element.seq) }
+            let far = sparse[table].map { (table, $0.key, $0.value.seq) }
             return dense + far
         }
     }

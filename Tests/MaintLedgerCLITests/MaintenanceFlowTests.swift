@@ -54,6 +54,10 @@ import Testing
 
             """)
         #expect(try sandbox.infoJSON("redis-lively-12345")["customer_requested"] as? Bool == true)
+        // That entry records the maintenance twice (started, then customer-requested): the
+        // second image is the row as stored.
+        let entries = try sandbox.expectVerifies()
+        #expect(entries == 5)
         try sandbox.ok(["platform:maintenances:complete", "REDIS_URL"] + Self.app, now: "2023-04-25T07:34:00.999Z")
         #expect(try sandbox.run(["data:maintenances:info", "REDIS_URL"] + Self.app).stdout == """
             addon_attachments:    REDIS_URL

@@ -90,6 +90,25 @@ import Testing
         #expect(verdicts() == failure("verification failed at seq 300: its payload is not a list of row changes"))
     }
 
+    /// One entry may record a row twice (inserted, then updated by the same command): the
+    /// second image is the row as stored. The last entry is rewritten that way, hash and all,
+    /// so it must verify; with the two images the other way round it must not.
+    @Test(arguments: [true, false])
+    func ofTwoImagesOfARowInOneEntryTheSecondCounts(storedImageLast: Bool) throws {
+        let last = try #require(try fixture.database.read { db in try TrailEntry.fetchOne(db, sql: "SELECT * FROM audit_trail ORDER BY seq DESC LIMIT 1") })
+        let change = try #require(last.payload.firstMatch(of: #/^\{"changes":\[(\{"op":"insert","table":"engine_ticks","row":\{"id":\d+,[^}]*\}\})\]\}$/#)?.1,
+                                  "the fleet's last entry should be its last engine tick: \(last.payload)")
+        let other = change.replacing(#/"seed":11/#, with: #""seed":12"#)
+        #expect(other != change)
+        let images = storedImageLast ? [other, change] : [change, other]
+        let forged = TrailEntry(seq: last.seq, recordedAt: last.recordedAt, actor: last.actor, action: last.action, subject: last.subject,
+                                payload: #"{"changes":["# + images.joined(separator: ",") + "]}", prevHash: last.prevHash)
+        try tamper("UPDATE audit_trail SET payload = '\(forged.payload)', hash = '\(forged.hash)' WHERE seq = \(last.seq)")
+        let tickID = try fixture.database.read { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM engine_ticks")! }
+        #expect(verdicts() == (storedImageLast ? Array(repeating: "ok \(last.seq) \(forged.hash)", count: Self.batchSizes.count)
+                                               : failure("verification failed at seq \(last.seq): engine_ticks row \(tickID) differs from what the trail recorded")))
+    }
+
     /// A maintenance is recorded by several entries (created, prepared, …, completed); a change
     /// to its row is named by the last of them, however the batches came back.
     @Test func aChangedRowIsNamedByTheLastEntryThatRecordedIt() throws {
@@ -101,6 +120,47 @@ import Testing
         #expect(verdicts() == failure("verification failed at seq \(recordedBy.last!): maintenances row 3 differs from what the trail recorded"))
     }
 
+    /// `require` records a maintenance and its notice in one entry: with both rows changed, the
+    /// one a single pass meets first (table order) is named, whichever batch came back first.
+    @Test func ofTwoChangedRowsOfOneEntryTheFirstInTableOrderIsReported() throws {
+        let (seq, maintenanceID, noticeID) = try fixture.database.read { db in
+            // The newest require whose maintenance no later entry recorded (still pending).
+            for row in try Row.fetchAll(db, sql: "SELECT seq, payload FROM audit_trail WHERE action = 'platform:maintenances:require' ORDER BY seq DESC") {
+                let payload: String = row["payload"]
+                guard let maintenance = payload.firstMatch(of: #/"table":"maintenances","row":\{"id":(\d+),/#)?.1,
+                      let notice = payload.firstMatch(of: #/"table":"notices","row":\{"id":(\d+),/#)?.1 else { continue }
+                let lastRecorded = try Int64.fetchOne(db, sql: #"SELECT max(seq) FROM audit_trail WHERE payload LIKE '%"table":"maintenances","row":{"id":' || ? || ',%'"#,
+                                                      arguments: [String(maintenance)])
+                if lastRecorded == row["seq"] { return (lastRecorded!, Int64(maintenance)!, Int64(notice)!) }
+            }
+            Issue.record("the fleet should end with a pending maintenance")
+            return (0, 0, 0)
+        }
+        try fixture.database.queue.write { db in
+            try db.execute(sql: "UPDATE notices SET app = 'elsewhere' WHERE id = ?; UPDATE maintenances SET method = 'rolling_restart' WHERE id = ?",
+                           arguments: [noticeID, maintenanceID])
+        }
+        #expect(verdicts() == failure("verification failed at seq \(seq): maintenances row \(maintenanceID) differs from what the trail recorded"))
+    }
+
+    /// Batches report their problems in whatever order they come back; the verdict is the one a
+    /// single pass meets first: lowest seq, a differing row before a gone one, then table, id.
+    @Test func theFirstProblemIsTheEarliestPlaceInWhateverOrderTheyAreNoted() {
+        let places = [
+            RowPlace(seq: 8, gone: false, table: 0, id: 1), RowPlace(seq: 7, gone: true, table: 0, id: 1),
+            RowPlace(seq: 7, gone: false, table: 6, id: 1), RowPlace(seq: 7, gone: false, table: 4, id: 9),
+            RowPlace(seq: 7, gone: false, table: 4, id: 3),
+        ]
+        for rotation in places.indices {
+            let rotated = Array(places[rotation...] + places[..<rotation])
+            for order in [rotated, rotated.reversed()] {
+                var first = FirstProblem<RowPlace>()
+                for place in order { first.note(place, "seq \(place.seq) gone \(place.gone) table \(place.table) id \(place.id)") }
+                #expect(first.message == "seq 7 gone false table 4 id 3", "noted in the order \(order)")
+            }
+        }
+    }
+
     @Test func ofTwoChangedRowsTheOneRecordedFirstIsReported() throws {
         let (apps, windows) = try fixture.database.read { db in
             (try Int64.fetchOne(db, sql: #"SELECT max(seq) FROM audit_trail WHERE payload LIKE '%"table":"apps","row":{"id":7,%'"#)!,
@@ -109,7 +169,7 @@ import Testing
         try fixture.database.queue.write { db in
             try db.execute(sql: "UPDATE apps SET maintenance_mode = 1 - maintenance_mode WHERE id = 7; UPDATE windows SET set_by = 'mallory' WHERE id = 2")
         }
-        let first = apps < windows ? "apps row 7" : "windows row 2"
+        let first = apps <= windows ? "apps row 7" : "windows row 2"
         #expect(verdicts() == failure("verification failed at seq \(min(apps, windows)): \(first) differs from what the trail recorded"))
     }
 }
