@@ -61,6 +61,7 @@ extension Ledger {
     /// cores. A problem is reported at the first seq that has one, whichever thread found it.
     private static func checkChain(_ db: Database, collecting images: inout RecordedImages, batchBytes: Int) throws -> VerificationReport {
         let checking = SharedChecking<TrailBatch>()
+        defer { checking.waitForSecondThread() }
         var firstProblem = FirstProblem<Int64>()
         func note(_ seq: Int64, _ problem: String) {
             firstProblem.note(seq, "verification failed at seq \(seq): \(problem)")
@@ -100,6 +101,7 @@ extension Ledger {
     /// (`RowImage`) into batches, and has `SharedChecking` compare their digests with the recorded ones.
     private static func checkTablesAgreeWithTrail(_ db: Database, _ images: inout RecordedImages, head: VerificationReport, batchBytes: Int) throws {
         let checking = SharedChecking<RenderedRows>()
+        defer { checking.waitForSecondThread() }
         var firstMismatch = FirstProblem<RowPlace>()
         func absorb(_ compared: inout RenderedRows) {
             if let place = compared.firstMismatch.place { firstMismatch.note(place, compared.firstMismatch.message) }
@@ -125,9 +127,8 @@ extension Ledger {
         if firstMismatch.place != nil { throw LedgerError.verificationFailed(firstMismatch.message) }
     }
 
-    /// Steps the statement with SQLite's own calls: verify reads every row of the file and needs
-    /// no `Row` of GRDB's for any.
-    /// `body` returns false to stop early.
+    /// Steps the statement with SQLite's own calls (verify reads every row of the file and needs
+    /// no `Row` of GRDB's for any) until `body` returns false or the rows end.
     private static func forEachRow(_ statement: Statement, _ db: Database, _ body: (SQLiteStatement) throws -> Bool) throws {
         let sqlite = statement.sqliteStatement
         while true {
@@ -163,8 +164,6 @@ protocol CheckedBatch: SendableMetatype {
 final class SharedChecking<Batch: CheckedBatch>: @unchecked Sendable {
     // Unchecked: `inFlight` belongs to the second thread from `submit` handing it over until the
     // reading thread's wait on `finished` succeeds; everything else is only the reading thread's.
-    // A verify that throws leaves a batch in flight: it holds copies only, and the closure keeps
-    // this object alive until the batch is done.
     var filling = Batch()
     private var inFlight = Batch()
     private var busy = false
@@ -189,6 +188,11 @@ final class SharedChecking<Batch: CheckedBatch>: @unchecked Sendable {
     func finish(_ absorb: (inout Batch) -> Void) {
         checkHere(absorb)
         collect(waiting: true, absorb)
+    }
+
+    /// Lets a batch still in flight finish, unread: a verify that throws leaves no work behind.
+    func waitForSecondThread() {
+        collect(waiting: true) { _ in }
     }
 
     private func checkHere(_ absorb: (inout Batch) -> Void) {

@@ -109,6 +109,16 @@ import Testing
                                                : failure("verification failed at seq \(last.seq): engine_ticks row \(tickID) differs from what the trail recorded")))
     }
 
+    /// The reading thread stops at a row no entry recorded, with batches perhaps still in flight.
+    @Test func aRowAddedOutsideMaintledgerIsNamedWhateverIsInFlight() throws {
+        let entries = try entries()
+        try fixture.database.queue.write { db in
+            try db.execute(sql: "INSERT INTO engine_ticks (ticked_until, seed, failures_per_million, recorded_at) VALUES ('2023-01-01T00:00:00.000Z', 11, 0, 'x')")
+        }
+        let id = try fixture.database.read { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM engine_ticks")! }
+        #expect(verdicts() == failure("verification failed: engine_ticks row \(id) appears in no trail entry, which ends at seq \(entries) (the row was added outside maintledger, or entries after it were removed)"))
+    }
+
     /// A maintenance is recorded by several entries (created, prepared, …, completed); a change
     /// to its row is named by the last of them, however the batches came back.
     @Test func aChangedRowIsNamedByTheLastEntryThatRecordedIt() throws {
