@@ -23,7 +23,7 @@ public final class Mutation {
             return SplitMix64(seed: system.next())
         }
         let length = (try? Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM audit_trail ORDER BY seq DESC LIMIT 1"))) ?? nil
-        return SplitMix64(seed: seed &+ UInt64(length ?? 0) &* 0x9E37_79B9_7F4A_7C15)
+        return SplitMix64(seed: seed, stream: UInt64(length ?? 0))
     }()
     private var action = ""
     private var subject = ""
@@ -175,6 +175,14 @@ struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
 
     init(seed: UInt64) { state = seed }
+
+    /// One of many generators from one seed whose draws do not overlap. (Starting stream N at
+    /// `seed + N × step` would make it stream N-1 shifted by one draw: a command that drew two
+    /// more numbers than the one before it got the same uuid.)
+    init(seed: UInt64, stream: UInt64) {
+        var scrambler = SplitMix64(seed: seed &+ stream &* 0x9E37_79B9_7F4A_7C15)
+        state = scrambler.next()
+    }
 
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15

@@ -270,15 +270,15 @@ enum ReportFormats {
         #expect(try sandbox.run(["audit:windows"]) == RunResult(stdout: """
              App       Add-on                Previous window                      Window                               Set by Set at                    Source
              ───────── ───────────────────── ──────────────────────────────────── ──────────────────────────────────── ────── ───────────────────────── ────────
-             audit-app redis-alpha-11111     -                                    Thursdays 22:00 to Fridays 02:00 UTC alice  2023-01-01 00:00:00 +0000 default
-             audit-app postgresql-beta-22222 -                                    Thursdays 21:30 to Fridays 01:30 UTC alice  2023-01-01 00:00:00 +0000 default
-             audit-app redis-alpha-11111     Thursdays 22:00 to Fridays 02:00 UTC Fridays 18:00 to 22:00 UTC           alice  2023-01-02 10:00:00 +0000 customer
-             audit-app postgresql-beta-22222 Thursdays 21:30 to Fridays 01:30 UTC Sundays 14:30 to 18:30 UTC           bob    2023-03-01 12:00:00 +0000 customer
+             audit-app redis-alpha-11111     -                                    Thursdays 20:30 to Fridays 00:30 UTC alice  2023-01-01 00:00:00 +0000 default
+             audit-app postgresql-beta-22222 -                                    Fridays 21:00 to Saturdays 01:00 UTC alice  2023-01-01 00:00:00 +0000 default
+             audit-app redis-alpha-11111     Thursdays 20:30 to Fridays 00:30 UTC Fridays 18:00 to 22:00 UTC           alice  2023-01-02 10:00:00 +0000 customer
+             audit-app postgresql-beta-22222 Fridays 21:00 to Saturdays 01:00 UTC Sundays 14:30 to 18:30 UTC           bob    2023-03-01 12:00:00 +0000 customer
 
             """, stderr: "", exitCode: 0))
         #expect(try sandbox.run(["audit:windows", "--since", "2023-03-01", "--csv"]).stdout == """
             App,Add-on,Previous window,Window,Set by,Set at,Source\r
-            audit-app,postgresql-beta-22222,Thursdays 21:30 to Fridays 01:30 UTC,Sundays 14:30 to 18:30 UTC,bob,2023-03-01T12:00:00.000+00:00,customer\r
+            audit-app,postgresql-beta-22222,Fridays 21:00 to Saturdays 01:00 UTC,Sundays 14:30 to 18:30 UTC,bob,2023-03-01T12:00:00.000+00:00,customer\r
 
             """)
         #expect(try sandbox.run(["audit:windows", "--addon", "REDIS", "-a", "audit-app", "--json"]).stdout == """
@@ -287,7 +287,7 @@ enum ReportFormats {
                 "app": "audit-app",
                 "addon": "redis-alpha-11111",
                 "previous_window": null,
-                "window": "Thursdays 22:00 to Fridays 02:00 UTC",
+                "window": "Thursdays 20:30 to Fridays 00:30 UTC",
                 "set_by": "alice",
                 "set_at": "2023-01-01T00:00:00.000+00:00",
                 "source": "default"
@@ -295,7 +295,7 @@ enum ReportFormats {
               {
                 "app": "audit-app",
                 "addon": "redis-alpha-11111",
-                "previous_window": "Thursdays 22:00 to Fridays 02:00 UTC",
+                "previous_window": "Thursdays 20:30 to Fridays 00:30 UTC",
                 "window": "Fridays 18:00 to 22:00 UTC",
                 "set_by": "alice",
                 "set_at": "2023-01-02T10:00:00.000+00:00",
@@ -327,7 +327,7 @@ enum ReportFormats {
             """)
         #expect(try sandbox.run(["audit:windows", "--as-of", "2023-03-01T00:00:00Z", "--addon", "postgresql-beta-22222", "--csv"]).stdout == """
             App,Add-on,Previous window,Window,Set by,Set at,Source\r
-            audit-app,postgresql-beta-22222,,Thursdays 21:30 to Fridays 01:30 UTC,alice,2023-01-01T00:00:00.000+00:00,default\r
+            audit-app,postgresql-beta-22222,,Fridays 21:00 to Saturdays 01:00 UTC,alice,2023-01-01T00:00:00.000+00:00,default\r
 
             """)
         #expect(try ReportFormats.rows(sandbox, ["audit:overdue", "--as-of", "2023-05-12T00:00:00Z"], keys: ReportFormats.overdueKeys) == [

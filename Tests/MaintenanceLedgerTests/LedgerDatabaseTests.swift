@@ -87,7 +87,7 @@ import Testing
     /// come out of the upgrade with every row as it was, every index, and a trail that verifies.
     @Test func upgradingASchema3LedgerKeepsEveryRowAndStillVerifies() throws {
         let source = try LedgerFixture(now: "2022-12-31T00:00:00Z")
-        let settings = FleetSimulator.Settings(apps: 20, days: 120, start: Timestamp(iso: "2022-01-01T00:00:00Z")!, engine: EngineSettings(seed: 7))
+        let settings = FleetSimulator.Settings(apps: 20, days: 120, start: Timestamp(iso: "2022-01-01T00:00:00Z")!, engine: EngineSettings(seed: 7, failureRate: 0.1))
         _ = try FleetSimulator(database: source.database, settings: settings, now: source.now).run()
         let statuses = try source.database.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT status FROM maintenances ORDER BY 1") }
         #expect(statuses == ["completed", "failed", "pending"], "the fleet should hold open, failed and completed maintenances")
