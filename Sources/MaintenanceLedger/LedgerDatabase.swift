@@ -193,6 +193,7 @@ public final class LedgerDatabase {
         var head: TrailHead?
     }
     private var batch: Batch?
+    private let commandStatements = CommandStatements()
 
     /// Runs a query in a read transaction (one consistent snapshot), or inside the batch under way.
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
@@ -205,7 +206,7 @@ public final class LedgerDatabase {
     /// throw rolls back everything the mutation did.
     public func record<T>(_ context: LedgerContext, _ body: (Mutation) throws -> T) throws -> T {
         func perform(_ db: Database, head: TrailHead?) throws -> (T, TrailHead?) {
-            let mutation = Mutation(db: db, context: context)
+            let mutation = Mutation(db: db, context: context, shared: commandStatements)
             let result = try body(mutation)
             return (result, try mutation.appendTrailEntry(after: head) ?? head)
         }

@@ -85,14 +85,14 @@ extension Ledger {
         }
         let window = try addon.window(at: time, mutation.db)?.window
         mutation.describe(action: "platform:maintenances:require", subject: "addon:\(addon.name)")
-        let maintenance = MaintenanceRecord(row: try mutation.insertRow(.maintenances, [
+        let maintenance = try mutation.insert(.maintenances, [
             "uuid": mutation.random.uuid(), "addon_id": addon.id, "status": MaintenanceStatus.pending.rawValue,
             "reason": reason.rawValue, "method": (method ?? addon.service.defaultMethod).rawValue,
             "required_by": requiredBy, "scheduled_for": slot.scheduledFor, "previously_scheduled_for": nil,
             "window": window?.text, "outside_window": slot.outsideWindow, "started_at": nil, "completed_at": nil,
             "duration_seconds": nil, "server_created_at": addon.serverCreatedAt, "customer_requested": false,
             "emergency": emergency, "created_at": time,
-        ]))
+        ], as: MaintenanceRecord.self)
         try insertStatusChange(maintenanceID: maintenance.id, from: nil, to: .pending, at: time, mutation)
         if slot.scheduledFor != nil { try recordNotice(maintenance, kind: "scheduled", at: time, mutation) }
         return maintenance
@@ -161,18 +161,18 @@ extension Ledger {
     @discardableResult
     func recordStatusChange(_ maintenance: MaintenanceRecord, to status: MaintenanceStatus, at time: Timestamp,
                             _ mutation: Mutation) throws -> MaintenanceRecord {
-        let row = switch status {
+        let changed = switch status {
         case .running:
-            try mutation.update(.maintenances, id: maintenance.id, ["status": status.rawValue, "started_at": time])
+            try mutation.update(.maintenances, id: maintenance.id, ["status": status.rawValue, "started_at": time], as: MaintenanceRecord.self)
         case .completed:
             try mutation.update(.maintenances, id: maintenance.id, [
                 "status": status.rawValue, "completed_at": time, "duration_seconds": maintenance.startedAt!.milliseconds(until: time) / 1000,
-            ])
+            ], as: MaintenanceRecord.self)
         default:
-            try mutation.update(.maintenances, id: maintenance.id, ["status": status.rawValue])
+            try mutation.update(.maintenances, id: maintenance.id, ["status": status.rawValue], as: MaintenanceRecord.self)
         }
         try insertStatusChange(maintenanceID: maintenance.id, from: maintenance.status, to: status, at: time, mutation)
-        return MaintenanceRecord(row: row)
+        return changed
     }
 
     private func insertStatusChange(maintenanceID: Int64, from: MaintenanceStatus?, to: MaintenanceStatus, at time: Timestamp,
@@ -269,10 +269,10 @@ extension Ledger {
                                     previouslyScheduledAt: open?.previouslyScheduledFor, scheduledAt: open?.scheduledFor)
             }
             let slot = MaintenanceSlot(window: window, from: context.now, requiredBy: open.requiredBy)
-            let rescheduled = MaintenanceRecord(row: try mutation.update(.maintenances, id: open.id, [
+            let rescheduled = try mutation.update(.maintenances, id: open.id, [
                 "scheduled_for": slot.scheduledFor, "previously_scheduled_for": open.scheduledFor,
                 "window": window.text, "outside_window": slot.outsideWindow,
-            ]))
+            ], as: MaintenanceRecord.self)
             try recordNotice(rescheduled, kind: open.scheduledFor == nil ? "scheduled" : "rescheduled", mutation)
             return WindowInfo(window: window, previousWindow: previous,
                                 previouslyScheduledAt: open.scheduledFor, scheduledAt: slot.scheduledFor)
@@ -328,10 +328,10 @@ extension Ledger {
                                           hint: "Choose an earlier week.")
             }
             mutation.describe(action: "data:maintenances:schedule", subject: "addon:\(addon.name)")
-            let rescheduled = MaintenanceRecord(row: try mutation.update(.maintenances, id: open.id, [
+            let rescheduled = try mutation.update(.maintenances, id: open.id, [
                 "scheduled_for": scheduledFor, "previously_scheduled_for": open.scheduledFor,
                 "window": window.text, "outside_window": false,
-            ]))
+            ], as: MaintenanceRecord.self)
             try recordNotice(rescheduled, kind: open.scheduledFor == nil ? "scheduled" : "rescheduled", mutation)
             return Rescheduling(addonName: addon.name, previous: open.scheduledFor, scheduledFor: scheduledFor)
         }

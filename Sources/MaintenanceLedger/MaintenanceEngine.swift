@@ -256,8 +256,8 @@ extension Ledger {
             let open = try addon.openMaintenance(mutation.db)!
             let slot = try Self.platformSlot(for: addon, from: context.now, requiredBy: open.requiredBy, settings: settings, mutation.db)
             mutation.describe(action: "platform:maintenances:schedule", subject: "addon:\(addon.name)")
-            let scheduled = MaintenanceRecord(row: try mutation.update(.maintenances, id: open.id,
-                                                                       ["scheduled_for": slot.scheduledFor, "outside_window": slot.outsideWindow]))
+            let scheduled = try mutation.update(.maintenances, id: open.id, ["scheduled_for": slot.scheduledFor, "outside_window": slot.outsideWindow],
+                                                as: MaintenanceRecord.self)
             try recordNotice(scheduled, kind: "scheduled", mutation)
             return scheduled
         }

@@ -30,12 +30,12 @@ public final class Mutation {
     /// The trail payload as it grows, `{"changes":[{"op":…,"table":…,"row":{…}},…`, in bytes:
     /// rows are rendered straight from the statement that read them back.
     private var payload: [UInt8] = []
-    /// Per table, the `{"id":`, `,"uuid":`, … that precede each column's value in a row image.
-    private var imageKeys: [LedgerTable: [[UInt8]]] = [:]
+    private let shared: CommandStatements
 
-    init(db: Database, context: LedgerContext) {
+    init(db: Database, context: LedgerContext, shared: CommandStatements) {
         self.db = db
         self.context = context
+        self.shared = shared
     }
 
     /// Names the trail entry: the command and what it acted on (`addon:redis-lively-12345`).
@@ -48,51 +48,76 @@ public final class Mutation {
     func insert(_ table: LedgerTable, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws -> Int64 {
         try execute(insert: table, values)
         let id = db.lastInsertedRowID
-        _ = try capture(table, id: id, operation: "insert", returning: false)
+        try capture(table, id: id, operation: "insert") { _ in }
         return id
     }
 
     /// Inserts a row and returns it whole, as stored.
-    func insertRow(_ table: LedgerTable, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws -> Row {
+    func insert<Record: TableRecord>(_ table: LedgerTable, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>,
+                                     as type: Record.Type) throws -> Record {
         try execute(insert: table, values)
-        return try capture(table, id: db.lastInsertedRowID, operation: "insert", returning: true)!
+        return try capture(table, id: db.lastInsertedRowID, operation: "insert", decode: Record.init(columns:))
     }
 
     private func execute(insert table: LedgerTable, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws {
-        let columns = values.map(\.key)
-        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-        try db.cachedStatement(sql: "INSERT INTO \(table.rawValue) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))")
-            .execute(arguments: StatementArguments(values.map(\.value)))
+        try run(shared.insertSQL(table, values), binding: values.lazy.map(\.value))
+    }
+
+    func update(_ table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws {
+        try execute(update: table, id: id, values)
+        try capture(table, id: id, operation: "update") { _ in }
     }
 
     /// Updates a row and returns it whole, as now stored.
-    @discardableResult
-    func update(_ table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws -> Row {
-        let assignments = values.map { "\($0.key) = ?" }.joined(separator: ", ")
-        try db.cachedStatement(sql: "UPDATE \(table.rawValue) SET \(assignments) WHERE id = ?")
-            .execute(arguments: StatementArguments(values.map(\.value) + [id]))
-        return try capture(table, id: id, operation: "update", returning: true)!
+    func update<Record: TableRecord>(_ table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>,
+                                     as type: Record.Type) throws -> Record {
+        try execute(update: table, id: id, values)
+        return try capture(table, id: id, operation: "update", decode: Record.init(columns:))
     }
 
-    /// Reads back the row just written, whole (defaults and all), for the trail. Not `RETURNING`:
-    /// SQLite runs it as a trigger, which gives every statement its own journal (3× slower).
-    private func capture(_ table: LedgerTable, id: Int64, operation: String, returning: Bool) throws -> Row? {
-        let statement = try db.cachedStatement(sql: "SELECT * FROM \(table.rawValue) WHERE id = ?")
-        guard returning else {
-            // Stepped by hand: no Row is needed, only the image (most rows written; measurably faster).
-            statement.setUncheckedArguments([id])
-            let sqlite = statement.sqliteStatement
-            defer { sqlite3_reset(sqlite) }
-            guard sqlite3_step(sqlite) == SQLITE_ROW else { vanished(table, id) }
-            appendChange(operation, table, statement)
-            return nil
+    private func execute(update table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws {
+        try run(shared.updateSQL(table, values), binding: values.lazy.map(\.value) + [id])
+    }
+
+    /// Runs a write with its values bound straight to SQLite: GRDB's `StatementArguments` and
+    /// SQL built anew for every row were a seventh of a command's time.
+    private func run(_ sql: String, binding values: some Collection<(any DatabaseValueConvertible)?>) throws {
+        let statement = try db.cachedStatement(sql: sql)
+        let sqlite = statement.sqliteStatement
+        defer {
+            sqlite3_reset(sqlite)
+            sqlite3_clear_bindings(sqlite)
         }
-        let rows = try Row.fetchCursor(statement, arguments: [id])
-        guard let row = try rows.next() else { vanished(table, id) }
+        for (index, value) in zip(Int32(1)..., values) {
+            let code = switch value?.databaseValue.storage ?? .null {
+            case .null: sqlite3_bind_null(sqlite, index)
+            case .int64(let number): sqlite3_bind_int64(sqlite, index, number)
+            case .double(let number): sqlite3_bind_double(sqlite, index, number)
+            case .string(let text): sqlite3_bind_text(sqlite, index, text, -1, SQLiteTransient.destructor)
+            case .blob(let data): data.withUnsafeBytes { sqlite3_bind_blob(sqlite, index, $0.baseAddress, Int32($0.count), SQLiteTransient.destructor) }
+            }
+            guard code == SQLITE_OK else { throw Self.error(code, statement) }
+        }
+        let code = sqlite3_step(sqlite)
+        guard code == SQLITE_DONE else { throw Self.error(code, statement) }
+    }
+
+    private static func error(_ code: Int32, _ statement: Statement) -> DatabaseError {
+        DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(statement.sqliteStatement))),
+                      sql: statement.sql)
+    }
+
+    /// Reads back the row just written, whole (defaults and all), for the trail, and decodes it
+    /// for the caller. Not `RETURNING`: SQLite runs it as a trigger, which gives every statement
+    /// its own journal (3× slower). Stepped by hand: no GRDB `Row` is needed.
+    private func capture<Result>(_ table: LedgerTable, id: Int64, operation: String, decode: (StatementColumns) -> Result) throws -> Result {
+        let statement = try db.cachedStatement(sql: "SELECT * FROM \(table.rawValue) WHERE id = ?")
+        statement.setUncheckedArguments([id])
+        let sqlite = statement.sqliteStatement
+        defer { sqlite3_reset(sqlite) }
+        guard sqlite3_step(sqlite) == SQLITE_ROW else { vanished(table, id) }
         appendChange(operation, table, statement)
-        let copy = row.copy()
-        _ = try rows.next() // steps past the only row: the statement is done
-        return copy
+        return decode(StatementColumns(sqliteStatement: sqlite))
     }
 
     private func vanished(_ table: LedgerTable, _ id: Int64) -> Never {
@@ -107,9 +132,7 @@ public final class Mutation {
         payload.append(contentsOf: #"","table":""#.utf8)
         payload.append(contentsOf: table.rawValue.utf8)
         payload.append(contentsOf: #"","row":"#.utf8)
-        let keys = imageKeys[table] ?? RowImage.keys(statement.columnNames)
-        imageKeys[table] = keys
-        RowImage.append(statement.sqliteStatement, keys: keys, to: &payload)
+        RowImage.append(statement.sqliteStatement, keys: shared.imageKeys(table, statement), to: &payload)
         payload.append(UInt8(ascii: "}"))
     }
 
@@ -124,6 +147,49 @@ public final class Mutation {
         try entry.insert(db)
         return TrailHead(seq: entry.seq, hash: entry.hash)
     }
+}
+
+/// What the commands on one ledger share: the SQL of each table's INSERT and UPDATE per column
+/// list, and the `{"id":`, `,"uuid":`, … that precede each column's value in a row image. Each is
+/// worked out once per ledger, not once per command.
+final class CommandStatements {
+    private struct Shape: Hashable {
+        let table: LedgerTable
+        let columns: [String]
+    }
+    private var inserts: [Shape: String] = [:]
+    private var updates: [Shape: String] = [:]
+    private var keysByTable: [LedgerTable: [[UInt8]]] = [:]
+
+    func insertSQL(_ table: LedgerTable, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) -> String {
+        let shape = Shape(table: table, columns: values.map(\.key))
+        if let sql = inserts[shape] { return sql }
+        let placeholders = Array(repeating: "?", count: shape.columns.count).joined(separator: ", ")
+        let sql = "INSERT INTO \(table.rawValue) (\(shape.columns.joined(separator: ", "))) VALUES (\(placeholders))"
+        inserts[shape] = sql
+        return sql
+    }
+
+    /// `UPDATE table SET a = ?, b = ? WHERE id = ?`
+    func updateSQL(_ table: LedgerTable, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) -> String {
+        let shape = Shape(table: table, columns: values.map(\.key))
+        if let sql = updates[shape] { return sql }
+        let sql = "UPDATE \(table.rawValue) SET \(shape.columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?"
+        updates[shape] = sql
+        return sql
+    }
+
+    func imageKeys(_ table: LedgerTable, _ statement: Statement) -> [[UInt8]] {
+        if let keys = keysByTable[table] { return keys }
+        let keys = RowImage.keys(statement.columnNames)
+        keysByTable[table] = keys
+        return keys
+    }
+}
+
+/// SQLite copies a value bound with this destructor before the call returns.
+private enum SQLiteTransient {
+    static let destructor = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 }
 
 /// A row as canonical JSON: columns in table order, SQLite's own types, blobs as hex text.

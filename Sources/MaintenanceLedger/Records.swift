@@ -1,23 +1,82 @@
 import GRDB
+import GRDBSQLite
 
-extension Timestamp: DatabaseValueConvertible {
+extension Timestamp: DatabaseValueConvertible, StatementColumnConvertible {
     public var databaseValue: DatabaseValue { storageText.databaseValue }
 
     public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> Timestamp? {
         String.fromDatabaseValue(dbValue).flatMap(Timestamp.init(iso:))
+    }
+
+    /// Parsed from the column's bytes: no String is made on the way.
+    public init?(sqliteStatement: SQLiteStatement, index: CInt) {
+        guard let text = sqlite3_column_text(sqliteStatement, index) else { return nil }
+        self.init(iso: UnsafeRawBufferPointer(start: text, count: Int(sqlite3_column_bytes(sqliteStatement, index))))
     }
 }
 
 // Records decode `SELECT *` rows by position, in table order (a migration may only append
 // columns): name look-ups were a tenth of the engine's time.
 
-public struct AppRecord: FetchableRecord, Sendable {
+/// A row read by column position. Records decode through it from GRDB's `Row`, and straight
+/// from the statement where the engine reads rows step after step (`Statement.fetchFirst`):
+/// GRDB builds a dictionary of column names for every row it hands out.
+protocol ColumnReader {
+    subscript<Value: DatabaseValueConvertible & StatementColumnConvertible>(_ index: Int) -> Value { get }
+}
+
+/// A GRDB row (records fetched through GRDB's cursors).
+struct RowColumns: ColumnReader {
+    let row: Row
+
+    subscript<Value: DatabaseValueConvertible & StatementColumnConvertible>(_ index: Int) -> Value { row[index] }
+}
+
+/// The row a raw SQLite statement is on.
+struct StatementColumns: ColumnReader {
+    let sqliteStatement: SQLiteStatement
+
+    subscript<Value: DatabaseValueConvertible & StatementColumnConvertible>(_ index: Int) -> Value {
+        // As GRDB's `row[index]`: the schema's types are trusted, a mismatch is a bug.
+        guard let value = Value.fromStatement(sqliteStatement, atUncheckedIndex: CInt(index)) else {
+            preconditionFailure("column \(index) does not hold a \(Value.self)")
+        }
+        return value
+    }
+}
+
+/// A record of one table, decoded from `SELECT *` by position.
+protocol TableRecord: FetchableRecord {
+    init(columns: some ColumnReader)
+}
+
+extension TableRecord {
+    public init(row: Row) { self.init(columns: RowColumns(row: row)) }
+}
+
+extension Statement {
+    /// The first row the statement finds, decoded straight from SQLite; nil when it finds none.
+    func fetchFirst<Record: TableRecord>(_ type: Record.Type, arguments: StatementArguments) throws -> Record? {
+        setUncheckedArguments(arguments)
+        let sqlite = sqliteStatement
+        defer { sqlite3_reset(sqlite) }
+        switch sqlite3_step(sqlite) {
+        case SQLITE_ROW: return Record(columns: StatementColumns(sqliteStatement: sqlite))
+        case SQLITE_DONE: return nil
+        case let code:
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(sqlite))),
+                                sql: sql, arguments: arguments)
+        }
+    }
+}
+
+public struct AppRecord: TableRecord, Sendable {
     public let id: Int64
     public let uuid: String
     public let name: String
     public let maintenanceMode: Bool
 
-    public init(row: Row) {
+    init(columns row: some ColumnReader) {
         id = row[0]
         uuid = row[1]
         name = row[2]
@@ -25,18 +84,18 @@ public struct AppRecord: FetchableRecord, Sendable {
     }
 
     static func named(_ name: String, _ db: Database) throws -> AppRecord {
-        guard let app = try AppRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM apps WHERE name = ?"), arguments: [name]) else {
+        guard let app = try db.cachedStatement(sql: "SELECT * FROM apps WHERE name = ?").fetchFirst(AppRecord.self, arguments: [name]) else {
             throw LedgerError.notFound("Couldn't find that app: \(name)", hint: "Create it with `maintledger apps:create \(name)`.")
         }
         return app
     }
 
     static func withID(_ id: Int64, _ db: Database) throws -> AppRecord {
-        try AppRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM apps WHERE id = ?"), arguments: [id])!
+        try db.cachedStatement(sql: "SELECT * FROM apps WHERE id = ?").fetchFirst(AppRecord.self, arguments: [id])!
     }
 }
 
-public struct AddonRecord: FetchableRecord, Sendable {
+public struct AddonRecord: TableRecord, Sendable {
     public let id: Int64
     public let uuid: String
     public let name: String
@@ -47,7 +106,7 @@ public struct AddonRecord: FetchableRecord, Sendable {
     public let provisionedAt: Timestamp
     public let deprovisionedAt: Timestamp?
 
-    public init(row: Row) {
+    init(columns row: some ColumnReader) {
         id = row[0]
         uuid = row[1]
         name = row[2]
@@ -64,7 +123,7 @@ public struct AddonRecord: FetchableRecord, Sendable {
     public var isLive: Bool { deprovisionedAt == nil }
 
     static func withID(_ id: Int64, _ db: Database) throws -> AddonRecord {
-        try AddonRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM addons WHERE id = ?"), arguments: [id])!
+        try db.cachedStatement(sql: "SELECT * FROM addons WHERE id = ?").fetchFirst(AddonRecord.self, arguments: [id])!
     }
 
     /// The add-on with its first server (`ReportSQL.origin`): as it stood before its first
@@ -78,14 +137,14 @@ public struct AddonRecord: FetchableRecord, Sendable {
 
     /// The window in force now, or nil on plans without one.
     func currentWindow(_ db: Database) throws -> WindowRecord? {
-        try WindowRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM windows WHERE addon_id = ? ORDER BY id DESC LIMIT 1"), arguments: [id])
+        try db.cachedStatement(sql: "SELECT * FROM windows WHERE addon_id = ? ORDER BY id DESC LIMIT 1").fetchFirst(WindowRecord.self, arguments: [id])
     }
 
     /// The window in force at `time` (the newest set by then).
     func window(at time: Timestamp, _ db: Database) throws -> WindowRecord? {
-        try WindowRecord.fetchOne(db.cachedStatement(sql: """
+        try db.cachedStatement(sql: """
             SELECT * FROM windows WHERE addon_id = ? AND set_at <= ? ORDER BY id DESC LIMIT 1
-            """), arguments: [id, time])
+            """).fetchFirst(WindowRecord.self, arguments: [id, time])
     }
 
     /// Names of its attachments live at `moment`, in the order they were made.
@@ -101,12 +160,14 @@ public struct AddonRecord: FetchableRecord, Sendable {
                                   arguments: [id])
     }
 
-    /// The maintenance still under way (pending through running), if any.
+    /// The maintenance still under way (pending through running), if any. Found through the
+    /// index that keeps it unique: one probe, where `status IN (…)` made SQLite probe four times
+    /// (the condition repeats the index's own, which SQLite requires to use it).
     func openMaintenance(_ db: Database) throws -> MaintenanceRecord? {
-        try MaintenanceRecord.fetchOne(db.cachedStatement(sql: """
-            SELECT * FROM maintenances
-            WHERE addon_id = ? AND status IN ('pending', 'preparing', 'ready', 'running')
-            """), arguments: [id])
+        try db.cachedStatement(sql: """
+            SELECT * FROM maintenances INDEXED BY maintenances_one_open
+            WHERE addon_id = ? AND (status = 'pending' OR status = 'preparing' OR status = 'ready' OR status = 'running')
+            """).fetchFirst(MaintenanceRecord.self, arguments: [id])
     }
 
     /// When its last maintenance completed, if one ever did.
@@ -117,20 +178,20 @@ public struct AddonRecord: FetchableRecord, Sendable {
 
     /// The newest maintenance, open or not.
     func latestMaintenance(_ db: Database) throws -> MaintenanceRecord? {
-        try MaintenanceRecord.fetchOne(db.cachedStatement(sql: """
+        try db.cachedStatement(sql: """
             SELECT * FROM maintenances WHERE addon_id = ? ORDER BY created_at DESC, id DESC LIMIT 1
-            """), arguments: [id])
+            """).fetchFirst(MaintenanceRecord.self, arguments: [id])
     }
 }
 
-public struct WindowRecord: FetchableRecord, Sendable {
+public struct WindowRecord: TableRecord, Sendable {
     public let id: Int64
     public let window: WeeklyWindow
     public let source: String
     public let setAt: Timestamp
     public let setBy: String
 
-    public init(row: Row) {
+    init(columns row: some ColumnReader) {
         id = row[0]
         window = WeeklyWindow(dayOfWeek: row[2], startMinute: row[3])
         source = row[5]
@@ -156,7 +217,7 @@ public enum MaintenanceMethod: String, Sendable, CaseIterable {
     case rollingRestart = "rolling_restart"
 }
 
-public struct MaintenanceRecord: FetchableRecord, Sendable {
+public struct MaintenanceRecord: TableRecord, Sendable {
     public let id: Int64
     public let uuid: String
     public let addonID: Int64
@@ -176,7 +237,7 @@ public struct MaintenanceRecord: FetchableRecord, Sendable {
     public let emergency: Bool
     public let createdAt: Timestamp
 
-    public init(row: Row) {
+    init(columns row: some ColumnReader) {
         id = row[0]
         uuid = row[1]
         addonID = row[2]

@@ -92,7 +92,14 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// `2023-04-28T18:04:21+00:00`, `2023-04-28 18:04:21 +0000`, `2023-04-28T18:04Z`,
     /// and a bare date `2023-04-28` (midnight UTC). A time without a zone is read as UTC.
     public init?(iso text: String) {
-        var scanner = DigitScanner(Array(text.utf8))
+        var text = text
+        guard let parsed = text.withUTF8({ Self(iso: UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = parsed
+    }
+
+    /// The same, from UTF-8 bytes (a column SQLite hands over, without making a String of it).
+    init?(iso bytes: UnsafeRawBufferPointer) {
+        var scanner = DigitScanner(bytes)
         guard let year = scanner.number(digits: 4), scanner.skip("-"),
               let month = scanner.number(digits: 2), scanner.skip("-"),
               let day = scanner.number(digits: 2),
@@ -181,10 +188,10 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
 /// A tiny forward-only reader over ASCII bytes for the timestamp parser.
 private struct DigitScanner {
-    private let bytes: [UInt8]
+    private let bytes: UnsafeRawBufferPointer
     private var index = 0
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     var atEnd: Bool { index == bytes.count }
 
