@@ -263,7 +263,8 @@ struct SplitMix64: RandomNumberGenerator {
         var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &self) }
         bytes[6] = (bytes[6] & 0x0F) | 0x40
         bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let hex = bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }
-        return [hex[0..<4], hex[4..<6], hex[6..<8], hex[8..<10], hex[10..<16]].map { $0.joined() }.joined(separator: "-")
+        var text = Hex.bytes(bytes)
+        for dash in [8, 13, 18, 23] { text.insert(UInt8(ascii: "-"), at: dash) }
+        return String(decoding: text, as: UTF8.self)
     }
 }

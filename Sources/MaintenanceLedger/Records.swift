@@ -57,11 +57,15 @@ extension TableRecord {
 extension Statement {
     /// The first row the statement finds, decoded straight from SQLite; nil when it finds none.
     func fetchFirst<Record: TableRecord>(_ type: Record.Type, arguments: StatementArguments) throws -> Record? {
+        try fetchFirst(arguments: arguments, Record.init(columns:))
+    }
+
+    func fetchFirst<Result>(arguments: StatementArguments, _ decode: (StatementColumns) -> Result) throws -> Result? {
         setUncheckedArguments(arguments)
         let sqlite = sqliteStatement
         defer { sqlite3_reset(sqlite) }
         switch sqlite3_step(sqlite) {
-        case SQLITE_ROW: return Record(columns: StatementColumns(sqliteStatement: sqlite))
+        case SQLITE_ROW: return decode(StatementColumns(sqliteStatement: sqlite))
         case SQLITE_DONE: return nil
         case let code:
             throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(sqlite))),
@@ -260,7 +264,8 @@ public struct MaintenanceRecord: TableRecord, Sendable {
 
     /// When its status last changed: no later change may be recorded before it.
     func lastChangeAt(_ db: Database) throws -> Timestamp {
-        try Timestamp.fetchOne(db.cachedStatement(sql: "SELECT max(changed_at) FROM maintenance_status_changes WHERE maintenance_id = ?"),
-                               arguments: [id]) ?? createdAt
+        let latest = try db.cachedStatement(sql: "SELECT max(changed_at) FROM maintenance_status_changes WHERE maintenance_id = ?")
+            .fetchFirst(arguments: [id]) { columns -> Timestamp? in columns[0] }
+        return (latest ?? nil) ?? createdAt // no row, or no change yet: max() is NULL
     }
 }
