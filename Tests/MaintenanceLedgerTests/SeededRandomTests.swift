@@ -31,3 +31,29 @@ import Testing
         #expect(draws(seed: 7, stream: 41, count: 20) != draws(seed: 8, stream: 41, count: 20))
     }
 }
+
+@Suite struct SeededFleetUUIDTests {
+    /// With overlapping streams, app 2's uuid was add-on 1's, and a maintenance's shared most of
+    /// its digits with the one before it.
+    @Test func everyUUIDOfASeededFleetIsItsOwn() throws {
+        let fixture = try LedgerFixture(now: "2022-12-31T00:00:00Z")
+        let settings = FleetSimulator.Settings(apps: 30, days: 60, start: Timestamp(iso: "2022-01-01T00:00:00Z")!, engine: EngineSettings(seed: 7))
+        _ = try FleetSimulator(database: fixture.database, settings: settings, now: fixture.now).run()
+        let uuids = try fixture.database.read { db in
+            try String.fetchAll(db, sql: "SELECT uuid FROM apps UNION ALL SELECT uuid FROM addons UNION ALL SELECT uuid FROM maintenances")
+        }
+        #expect(uuids.count > 100)
+        // No two share a run of 12 hex digits (by chance that would take billions of uuids).
+        var runs: [Substring: String] = [:]
+        for uuid in uuids {
+            let digits = uuid.replacingOccurrences(of: "-", with: "")
+            for start in 0...(digits.count - 12) {
+                let run = digits.dropFirst(start).prefix(12)
+                if let other = runs.updateValue(uuid, forKey: run), other != uuid {
+                    Issue.record("\(uuid) and \(other) share \(run)")
+                    return
+                }
+            }
+        }
+    }
+}
