@@ -134,7 +134,7 @@ def main():
                  note(f"{count(meta.get('simulate_maintenances', '0'))} maintenances, {count(meta.get('simulate_entries', '0'))} trail entries"
                       + (f"; peak memory {ours['rss_kb'] / 1024:,.0f} MB" if ours and ours.get("rss_kb") else "")
                       + (f". Work grows with the apps: 10,000 apps would take about {projected:.0f} s, sqlite3's copy about "
-                         f"{t_base * scale:.0f} s" if projected and t_base else "")
+                         f"{t_base * scale:.0f} s" if projected and t_base and sim_apps != 10_000 else "")
                       + ". sqlite3: the same rows copied into an empty file with the same schema, table by table in id order "
                         "(CHECKs, indexes, foreign keys and the trail's triggers on), one transaction: the writes alone, without "
                         "the engine's updates, rules, JSON or hashing")])
