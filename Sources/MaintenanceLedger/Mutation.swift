@@ -53,7 +53,7 @@ public final class Mutation {
     }
 
     /// Inserts a row and returns it whole, as stored.
-    func insert<Record: TableRecord>(_ table: LedgerTable, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>,
+    func insert<Record: PositionalRecord>(_ table: LedgerTable, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>,
                                      as type: Record.Type) throws -> Record {
         try execute(insert: table, values)
         return try capture(table, id: db.lastInsertedRowID, operation: "insert", decode: Record.init(columns:))
@@ -69,7 +69,7 @@ public final class Mutation {
     }
 
     /// Updates a row and returns it whole, as now stored.
-    func update<Record: TableRecord>(_ table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>,
+    func update<Record: PositionalRecord>(_ table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>,
                                      as type: Record.Type) throws -> Record {
         try execute(update: table, id: id, values)
         return try capture(table, id: id, operation: "update", decode: Record.init(columns:))
@@ -80,7 +80,8 @@ public final class Mutation {
     }
 
     /// Runs a write with its values bound straight to SQLite: GRDB's `StatementArguments` and
-    /// SQL built anew for every row were a seventh of a command's time.
+    /// SQL built anew for every row were a seventh of a command's time. (These SQL texts are
+    /// only ever run here, so GRDB's own record of a statement's arguments never goes stale.)
     private func run(_ sql: String, binding values: some Collection<(any DatabaseValueConvertible)?>) throws {
         let statement = try db.cachedStatement(sql: sql)
         let sqlite = statement.sqliteStatement
@@ -89,35 +90,24 @@ public final class Mutation {
             sqlite3_clear_bindings(sqlite)
         }
         for (index, value) in zip(Int32(1)..., values) {
-            let code = switch value?.databaseValue.storage ?? .null {
-            case .null: sqlite3_bind_null(sqlite, index)
-            case .int64(let number): sqlite3_bind_int64(sqlite, index, number)
-            case .double(let number): sqlite3_bind_double(sqlite, index, number)
-            case .string(let text): sqlite3_bind_text(sqlite, index, text, -1, SQLiteTransient.destructor)
-            case .blob(let data): data.withUnsafeBytes { sqlite3_bind_blob(sqlite, index, $0.baseAddress, Int32($0.count), SQLiteTransient.destructor) }
-            }
-            guard code == SQLITE_OK else { throw Self.error(code, statement) }
+            let code = (value?.databaseValue ?? .null).bind(to: sqlite, at: index)
+            guard code == SQLITE_OK else { throw DatabaseError.last(code, of: statement) }
         }
         let code = sqlite3_step(sqlite)
-        guard code == SQLITE_DONE else { throw Self.error(code, statement) }
-    }
-
-    private static func error(_ code: Int32, _ statement: Statement) -> DatabaseError {
-        DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(statement.sqliteStatement))),
-                      sql: statement.sql)
+        guard code == SQLITE_DONE else { throw DatabaseError.last(code, of: statement) }
     }
 
     /// Reads back the row just written, whole (defaults and all), for the trail, and decodes it
     /// for the caller. Not `RETURNING`: SQLite runs it as a trigger, which gives every statement
-    /// its own journal (3× slower). Stepped by hand: no GRDB `Row` is needed.
+    /// its own journal (3× slower).
     private func capture<Result>(_ table: LedgerTable, id: Int64, operation: String, decode: (StatementColumns) -> Result) throws -> Result {
-        let statement = try db.cachedStatement(sql: "SELECT * FROM \(table.rawValue) WHERE id = ?")
-        statement.setUncheckedArguments([id])
-        let sqlite = statement.sqliteStatement
-        defer { sqlite3_reset(sqlite) }
-        guard sqlite3_step(sqlite) == SQLITE_ROW else { vanished(table, id) }
-        appendChange(operation, table, statement)
-        return decode(StatementColumns(sqliteStatement: sqlite))
+        let statement = try db.cachedStatement(sql: shared.readBackSQL(table))
+        let captured = try statement.fetchFirst(arguments: [id]) { columns in
+            appendChange(operation, table, statement)
+            return decode(columns)
+        }
+        guard let captured else { vanished(table, id) }
+        return captured
     }
 
     private func vanished(_ table: LedgerTable, _ id: Int64) -> Never {
@@ -150,8 +140,8 @@ public final class Mutation {
 }
 
 /// What the commands on one ledger share: the SQL of each table's INSERT and UPDATE per column
-/// list, and the `{"id":`, `,"uuid":`, … that precede each column's value in a row image. Each is
-/// worked out once per ledger, not once per command.
+/// list and of its read-back, and the `{"id":`, `,"uuid":`, … that precede each column's value in
+/// a row image. Each is worked out once per ledger, not once per command.
 final class CommandStatements {
     private struct Shape: Hashable {
         let table: LedgerTable
@@ -159,6 +149,7 @@ final class CommandStatements {
     }
     private var inserts: [Shape: String] = [:]
     private var updates: [Shape: String] = [:]
+    private var readBacks: [LedgerTable: String] = [:]
     private var keysByTable: [LedgerTable: [[UInt8]]] = [:]
 
     func insertSQL(_ table: LedgerTable, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) -> String {
@@ -179,17 +170,20 @@ final class CommandStatements {
         return sql
     }
 
+    /// `SELECT * FROM table WHERE id = ?`: a row just written, read back for its image.
+    func readBackSQL(_ table: LedgerTable) -> String {
+        if let sql = readBacks[table] { return sql }
+        let sql = "SELECT * FROM \(table.rawValue) WHERE id = ?"
+        readBacks[table] = sql
+        return sql
+    }
+
     func imageKeys(_ table: LedgerTable, _ statement: Statement) -> [[UInt8]] {
         if let keys = keysByTable[table] { return keys }
         let keys = RowImage.keys(statement.columnNames)
         keysByTable[table] = keys
         return keys
     }
-}
-
-/// SQLite copies a value bound with this destructor before the call returns.
-private enum SQLiteTransient {
-    static let destructor = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 }
 
 /// A row as canonical JSON: columns in table order, SQLite's own types, blobs as hex text.
@@ -242,9 +236,9 @@ struct SplitMix64: RandomNumberGenerator {
 
     init(seed: UInt64) { state = seed }
 
-    /// One of many generators from one seed whose draws do not overlap. (Starting stream N at
-    /// `seed + N × step` would make it stream N-1 shifted by one draw: a command that drew two
-    /// more numbers than the one before it got the same uuid.)
+    /// One of many generators from one seed whose draws do not overlap. (Started at
+    /// `seed + N × step`, stream N's draw i was stream N-1's draw i+1: neighbouring commands
+    /// shared uuid digits, and some got the same uuid.)
     init(seed: UInt64, stream: UInt64) {
         var scrambler = SplitMix64(seed: seed &+ stream &* 0x9E37_79B9_7F4A_7C15)
         state = scrambler.next()

@@ -19,8 +19,8 @@ extension Timestamp: DatabaseValueConvertible, StatementColumnConvertible {
 // columns): name look-ups were a tenth of the engine's time.
 
 /// A row read by column position. Records decode through it from GRDB's `Row`, and straight
-/// from the statement where the engine reads rows step after step (`Statement.fetchFirst`):
-/// GRDB builds a dictionary of column names for every row it hands out.
+/// from the statement where a command reads one row at a time (`Statement.fetchFirst`): GRDB
+/// builds a dictionary of the column names for every fetch, a tenth of a one-row read.
 protocol ColumnReader {
     subscript<Value: DatabaseValueConvertible & StatementColumnConvertible>(_ index: Int) -> Value { get }
 }
@@ -46,35 +46,43 @@ struct StatementColumns: ColumnReader {
 }
 
 /// A record of one table, decoded from `SELECT *` by position.
-protocol TableRecord: FetchableRecord {
+protocol PositionalRecord: FetchableRecord {
     init(columns: some ColumnReader)
 }
 
-extension TableRecord {
+extension PositionalRecord {
     public init(row: Row) { self.init(columns: RowColumns(row: row)) }
 }
 
 extension Statement {
     /// The first row the statement finds, decoded straight from SQLite; nil when it finds none.
-    func fetchFirst<Record: TableRecord>(_ type: Record.Type, arguments: StatementArguments) throws -> Record? {
+    func fetchFirst<Record: PositionalRecord>(_ type: Record.Type, arguments: StatementArguments) throws -> Record? {
         try fetchFirst(arguments: arguments, Record.init(columns:))
     }
 
-    func fetchFirst<Result>(arguments: StatementArguments, _ decode: (StatementColumns) -> Result) throws -> Result? {
+    /// The first row the statement finds, as `decode` reads it while the statement is on it.
+    func fetchFirst<Result>(arguments: StatementArguments, _ decode: (StatementColumns) throws -> Result) throws -> Result? {
+        assert((try? validateArguments(arguments)) != nil, "\(arguments) do not fit \(sql)")
         setUncheckedArguments(arguments)
         let sqlite = sqliteStatement
         defer { sqlite3_reset(sqlite) }
         switch sqlite3_step(sqlite) {
-        case SQLITE_ROW: return decode(StatementColumns(sqliteStatement: sqlite))
+        case SQLITE_ROW: return try decode(StatementColumns(sqliteStatement: sqlite))
         case SQLITE_DONE: return nil
-        case let code:
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(sqlite))),
-                                sql: sql, arguments: arguments)
+        case let code: throw DatabaseError.last(code, of: self)
         }
     }
 }
 
-public struct AppRecord: TableRecord, Sendable {
+extension DatabaseError {
+    /// The error SQLite reports for `statement`'s last call (read before the statement is reset).
+    static func last(_ code: Int32, of statement: Statement) -> DatabaseError {
+        DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(statement.sqliteStatement))),
+                      sql: statement.sql)
+    }
+}
+
+public struct AppRecord: PositionalRecord, Sendable {
     public let id: Int64
     public let uuid: String
     public let name: String
@@ -99,7 +107,7 @@ public struct AppRecord: TableRecord, Sendable {
     }
 }
 
-public struct AddonRecord: TableRecord, Sendable {
+public struct AddonRecord: PositionalRecord, Sendable {
     public let id: Int64
     public let uuid: String
     public let name: String
@@ -188,7 +196,7 @@ public struct AddonRecord: TableRecord, Sendable {
     }
 }
 
-public struct WindowRecord: TableRecord, Sendable {
+public struct WindowRecord: PositionalRecord, Sendable {
     public let id: Int64
     public let window: WeeklyWindow
     public let source: String
@@ -221,7 +229,7 @@ public enum MaintenanceMethod: String, Sendable, CaseIterable {
     case rollingRestart = "rolling_restart"
 }
 
-public struct MaintenanceRecord: TableRecord, Sendable {
+public struct MaintenanceRecord: PositionalRecord, Sendable {
     public let id: Int64
     public let uuid: String
     public let addonID: Int64
@@ -264,8 +272,9 @@ public struct MaintenanceRecord: TableRecord, Sendable {
 
     /// When its status last changed: no later change may be recorded before it.
     func lastChangeAt(_ db: Database) throws -> Timestamp {
-        let latest = try db.cachedStatement(sql: "SELECT max(changed_at) FROM maintenance_status_changes WHERE maintenance_id = ?")
-            .fetchFirst(arguments: [id]) { columns -> Timestamp? in columns[0] }
-        return (latest ?? nil) ?? createdAt // no row, or no change yet: max() is NULL
+        // max() gives one row, NULL before the first change.
+        let latest: Timestamp? = try db.cachedStatement(sql: "SELECT max(changed_at) FROM maintenance_status_changes WHERE maintenance_id = ?")
+            .fetchFirst(arguments: [id]) { columns -> Timestamp? in columns[0] } ?? nil
+        return latest ?? createdAt
     }
 }

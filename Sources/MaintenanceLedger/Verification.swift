@@ -73,7 +73,7 @@ extension Ledger {
         var expectedSeq: Int64 = 1
         var previousHash = Array(TrailEntry.genesisHash.utf8)
         let statement = try db.makeStatement(sql: "SELECT seq, recorded_at, actor, action, subject, payload, prev_hash, hash FROM audit_trail ORDER BY seq")
-        try forEachRow(statement, db) { sqlite in
+        try forEachRow(statement) { sqlite in
             let seq = sqlite3_column_int64(sqlite, 0)
             guard seq == expectedSeq else {
                 note(expectedSeq, "entry is missing (next is seq \(seq))")
@@ -109,7 +109,7 @@ extension Ledger {
         for (ordinal, table) in LedgerTable.allCases.enumerated() {
             let statement = try db.makeStatement(sql: "SELECT * FROM \(table.rawValue) ORDER BY id")
             let keys = RowImage.keys(statement.columnNames)
-            try forEachRow(statement, db) { sqlite in
+            try forEachRow(statement) { sqlite in
                 let id = sqlite3_column_int64(sqlite, 0)
                 guard let recorded = images.take(ordinal, id: id) else {
                     throw LedgerError.verificationFailed("verification failed: \(table.rawValue) row \(id) appears in no trail entry, which ends at seq \(head.entryCount) (the row was added outside maintledger, or entries after it were removed)")
@@ -129,14 +129,13 @@ extension Ledger {
 
     /// Steps the statement with SQLite's own calls (verify reads every row of the file and needs
     /// no `Row` of GRDB's for any) until `body` returns false or the rows end.
-    private static func forEachRow(_ statement: Statement, _ db: Database, _ body: (SQLiteStatement) throws -> Bool) throws {
+    private static func forEachRow(_ statement: Statement, _ body: (SQLiteStatement) throws -> Bool) throws {
         let sqlite = statement.sqliteStatement
         while true {
             switch sqlite3_step(sqlite) {
             case SQLITE_ROW: guard try body(sqlite) else { return }
             case SQLITE_DONE: return
-            case let code:
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: statement.sql)
+            case let code: throw DatabaseError.last(code, of: statement)
             }
         }
     }

@@ -68,6 +68,29 @@ import Testing
             """, exitCode: 64)
     }
 
+    /// A value only the schema refuses (an app uuid of the wrong length) fails in SQLite: the
+    /// line is named with SQLite's reason, nothing is kept, and the file imports once fixed.
+    @Test func aLineOnlyTheSchemaRefusesIsNamedWithSQLitesReason() throws {
+        var rows = try Self.exported.get().split(separator: "\n").map(String.init)
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(rows[0].utf8)) as? [String: Any])
+        var app = try #require(object["app"] as? [String: Any])
+        app["uuid"] = "not-a-uuid"
+        object["app"] = app
+        rows[0] = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        let target = try LedgerSandbox()
+        target.now = Self.now
+        try target.ok(["apps:create", "other-app"])
+        let bad = try Self.file(rows.joined(separator: "\n") + "\n", in: target)
+        try target.expectRefusal(["import", bad], stderr: """
+            Error: line 1 of \(bad): CHECK constraint failed: length(uuid) = 36
+            Nothing from \(bad) was imported; fix that line and import the file again.
+
+            """, exitCode: 64)
+        let good = try Self.file(try Self.exported.get(), in: target)
+        #expect(try target.run(["import", good]).exitCode == 0)
+        _ = try target.expectVerifies()
+    }
+
     @Test func aRefusedFirstImportLeavesNoLedger() throws {
         let target = try LedgerSandbox()
         let file = try Self.file("{\"bad\": 1}\n", in: target)
