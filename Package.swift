@@ -1,6 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The layers, bottom up; each target may import only those below it (README: Development).
+//   LedgerCore        values every layer speaks: time, windows, plans, statuses, errors, JSON, CSV
+//   LedgerStore       the SQLite file: schema, records, the write path and the trail (GRDB lives here)
+//   MaintenanceLedger the rules and questions: commands, queries, reports, verification, import/export
+//   LedgerSimulation  the maintenance engine, the fleet simulator and the demo's story
+//   MaintLedgerCLI    the `maintledger` commands: arguments, output layouts, help
 let package = Package(
     name: "maintledger",
     platforms: [.macOS(.v13)],
@@ -14,28 +20,45 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
-        // Sources/MaintenanceLedger/migrations links to the top-level migrations/ folder,
-        // whose SQL files are embedded in the binary (no resource bundle to install).
+        .target(name: "LedgerCore"),
+        // Sources/LedgerStore/migrations links to the top-level migrations/ folder, whose SQL
+        // files are embedded in the binary (no resource bundle to install).
         .target(
-            name: "MaintenanceLedger",
+            name: "LedgerStore",
             dependencies: [
+                "LedgerCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.embedInCode("migrations")]
         ),
         .target(
+            name: "MaintenanceLedger",
+            dependencies: [
+                "LedgerCore", "LedgerStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "LedgerSimulation",
+            dependencies: ["LedgerCore", "LedgerStore", "MaintenanceLedger", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
             name: "MaintLedgerCLI",
             dependencies: [
-                "MaintenanceLedger",
+                "LedgerCore", "LedgerStore", "MaintenanceLedger", "LedgerSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "maintledger", dependencies: ["MaintLedgerCLI"]),
-        .testTarget(name: "MaintenanceLedgerTests", dependencies: ["MaintenanceLedger"]),
+        .testTarget(name: "MaintenanceLedgerTests", dependencies: [
+            "LedgerCore", "LedgerStore", "MaintenanceLedger", "LedgerSimulation", "MaintLedgerCLI",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         // Runs the built `maintledger` binary; depending on it makes `swift test` build it first.
         .testTarget(name: "MaintLedgerCLITests", dependencies: [
-            "maintledger", "MaintenanceLedger", .product(name: "GRDB", package: "GRDB.swift"),
+            "maintledger", "LedgerCore", "LedgerStore", "MaintenanceLedger", "LedgerSimulation", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ]
 )

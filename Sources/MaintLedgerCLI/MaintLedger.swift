@@ -1,3 +1,6 @@
+import LedgerSimulation
+import LedgerStore
+import LedgerCore
 import ArgumentParser
 import Foundation
 import MaintenanceLedger

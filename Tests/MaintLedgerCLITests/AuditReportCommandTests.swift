@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import LedgerCore
+import LedgerStore
 import MaintenanceLedger
 import Testing
 

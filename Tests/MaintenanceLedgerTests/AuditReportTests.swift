@@ -1,6 +1,10 @@
 import Foundation
 import GRDB
 import Testing
+@testable import LedgerCore
+@testable import LedgerSimulation
+@testable import LedgerStore
+@testable import MaintLedgerCLI
 @testable import MaintenanceLedger
 
 // The auditors' reports (`audit:overdue`, `audit:compliance`, `audit:windows`) and the read-only

@@ -1,6 +1,9 @@
 import Foundation
 import GRDB
 import Testing
+@testable import LedgerCore
+@testable import LedgerSimulation
+@testable import LedgerStore
 @testable import MaintenanceLedger
 
 // `export`: files, manifests and the cursor in a real folder, checked against the ledger's own
@@ -109,11 +112,11 @@ private final class ExportFleet {
             let lines = rows.map { row in
                 var cells: [(String, DatabaseValue)] = row.columnNames.map { ($0, row[$0] as DatabaseValue) }
                 if entity != .trail { cells.append(("seq", seqs[row["id"]]!.databaseValue)) }
-                return format == .ndjson ? Self.json(cells, entity).compactText : TextFormat.csvRow(cells.map(Self.csvText))
+                return format == .ndjson ? Self.json(cells, entity).compactText : CSV.row(cells.map(Self.csvText))
             }
             guard format == .csv, let first = rows.first else { return lines }
             let headers = first.columnNames + (entity == .trail ? [] : ["seq"])
-            return [TextFormat.csvRow(headers)] + lines
+            return [CSV.row(headers)] + lines
         }
     }
 

@@ -1,6 +1,9 @@
 import Foundation
 import GRDB
 import Testing
+@testable import LedgerCore
+@testable import LedgerSimulation
+@testable import LedgerStore
 @testable import MaintenanceLedger
 
 private func ts(_ text: String) -> Timestamp { Timestamp(iso: text)! }

@@ -1,4 +1,7 @@
 import Testing
+@testable import LedgerCore
+@testable import LedgerSimulation
+@testable import LedgerStore
 @testable import MaintenanceLedger
 
 /// `import` reads its lines with `JSONValue.parse`; it must read what JSON writers write.

@@ -1,6 +1,9 @@
 import Foundation
 import GRDB
 import Testing
+@testable import LedgerCore
+@testable import LedgerSimulation
+@testable import LedgerStore
 @testable import MaintenanceLedger
 
 // The automatic maintenance engine (`platform:tick`) on its own: cadence, scheduling and

@@ -1,5 +1,8 @@
 import GRDB
 import Testing
+@testable import LedgerCore
+@testable import LedgerSimulation
+@testable import LedgerStore
 @testable import MaintenanceLedger
 
 private func time(_ text: String) -> Timestamp { Timestamp(iso: text)! }

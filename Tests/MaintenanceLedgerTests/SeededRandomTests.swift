@@ -1,4 +1,7 @@
 import Testing
+@testable import LedgerCore
+@testable import LedgerSimulation
+@testable import LedgerStore
 @testable import MaintenanceLedger
 
 // A seeded command draws its names and uuids from its own stream (the seed and the trail's

@@ -1,4 +1,8 @@
 import Testing
+@testable import LedgerCore
+@testable import LedgerSimulation
+@testable import LedgerStore
+@testable import MaintLedgerCLI
 @testable import MaintenanceLedger
 
 @Suite struct TimestampTests {
@@ -138,7 +142,7 @@ import Testing
     }
 
     @Test func quotesCSVFieldsAsRFC4180Asks() {
-        #expect(TextFormat.csvRow(["plain", "with,comma", "with \"quote\"", "line\nbreak"])
+        #expect(CSV.row(["plain", "with,comma", "with \"quote\"", "line\nbreak"])
                 == "plain,\"with,comma\",\"with \"\"quote\"\"\",\"line\nbreak\"\r\n")
     }
 

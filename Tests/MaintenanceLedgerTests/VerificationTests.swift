@@ -1,6 +1,9 @@
 import Foundation
 import GRDB
 import Testing
+@testable import LedgerCore
+@testable import LedgerSimulation
+@testable import LedgerStore
 @testable import MaintenanceLedger
 
 /// `audit:verify` copies the trail and the tables into batches checked on two threads, in any

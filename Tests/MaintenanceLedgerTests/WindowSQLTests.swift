@@ -1,5 +1,8 @@
 import GRDB
 import Testing
+@testable import LedgerCore
+@testable import LedgerSimulation
+@testable import LedgerStore
 @testable import MaintenanceLedger
 
 /// `--as-of` works out whether an earlier schedule lay outside its window in SQL, from the

@@ -1,0 +1,231 @@
+/// A UTC instant with millisecond precision, the only time type in the ledger.
+///
+/// Stored as text like `2023-04-28T18:04:21.141Z`: fixed width, so text order is time order
+/// and a plain `sqlite3` user can read and compare it.
+public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let millisecondsSinceEpoch: Int64
+
+    public init(millisecondsSinceEpoch: Int64) {
+        self.millisecondsSinceEpoch = millisecondsSinceEpoch
+    }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
+        lhs.millisecondsSinceEpoch < rhs.millisecondsSinceEpoch
+    }
+
+    public static let millisecondsPerMinute: Int64 = 60_000
+    public static let millisecondsPerDay: Int64 = 86_400_000
+    public static let millisecondsPerWeek: Int64 = 7 * millisecondsPerDay
+
+    public func adding(milliseconds: Int64) -> Timestamp {
+        Timestamp(millisecondsSinceEpoch: millisecondsSinceEpoch + milliseconds)
+    }
+
+    public func adding(minutes: Int64) -> Timestamp { adding(milliseconds: minutes * Self.millisecondsPerMinute) }
+    public func adding(days: Int64) -> Timestamp { adding(milliseconds: days * Self.millisecondsPerDay) }
+    public func adding(weeks: Int64) -> Timestamp { adding(milliseconds: weeks * Self.millisecondsPerWeek) }
+
+    /// Milliseconds from `self` to `later` (negative when `later` is earlier).
+    public func milliseconds(until later: Timestamp) -> Int64 {
+        later.millisecondsSinceEpoch - millisecondsSinceEpoch
+    }
+
+    /// Midnight UTC of this instant's day.
+    public var startOfDay: Timestamp {
+        Timestamp(millisecondsSinceEpoch: Self.floorDiv(millisecondsSinceEpoch, Self.millisecondsPerDay) * Self.millisecondsPerDay)
+    }
+
+    /// 0 = Sunday … 6 = Saturday (1970-01-01 was a Thursday).
+    public var dayOfWeek: Int {
+        Int((Self.floorDiv(millisecondsSinceEpoch, Self.millisecondsPerDay) + 4) % 7 + 7) % 7
+    }
+
+    // MARK: Formatting
+
+    /// Storage form: `2023-04-28T18:04:21.141Z`.
+    public var storageText: String { format(dateTimeSeparator: "T", milliseconds: true, zone: "Z") }
+
+    /// The form of Heroku's maintenance JSON and `info` block: `2023-04-28T18:04:21.141+00:00`.
+    public var isoText: String { format(dateTimeSeparator: "T", milliseconds: true, zone: "+00:00") }
+
+    /// The form of Heroku's list views: `2023-05-03 08:54:02 +0000`.
+    public var listText: String { format(dateTimeSeparator: " ", milliseconds: false, zone: " +0000") }
+
+    public var description: String { storageText }
+
+    private func format(dateTimeSeparator: String, milliseconds: Bool, zone: String) -> String {
+        let days = Self.floorDiv(millisecondsSinceEpoch, Self.millisecondsPerDay)
+        let msOfDay = millisecondsSinceEpoch - days * Self.millisecondsPerDay
+        let (year, month, day) = Self.civil(fromDays: days)
+        let seconds = msOfDay / 1000
+        // Bytes, not string concatenation: every row written formats several of these.
+        var text: [UInt8] = []
+        text.reserveCapacity(32)
+        Self.append(year, 4, to: &text, then: "-")
+        Self.append(month, 2, to: &text, then: "-")
+        Self.append(day, 2, to: &text, then: dateTimeSeparator)
+        Self.append(seconds / 3600, 2, to: &text, then: ":")
+        Self.append(seconds / 60 % 60, 2, to: &text, then: ":")
+        Self.append(seconds % 60, 2, to: &text, then: milliseconds ? "." : zone)
+        if milliseconds { Self.append(msOfDay % 1000, 3, to: &text, then: zone) }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// `value` zero-padded to `width` digits, then `separator`.
+    private static func append(_ value: Int64, _ width: Int, to text: inout [UInt8], then separator: String) {
+        var divisor: Int64 = 1
+        for _ in 1..<width { divisor *= 10 }
+        if value >= 0, value < divisor * 10 {
+            while divisor > 0 {
+                text.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                divisor /= 10
+            }
+        } else {
+            text.append(contentsOf: pad(value, width).utf8)
+        }
+        text.append(contentsOf: separator.utf8)
+    }
+
+    // MARK: Parsing
+
+    /// Parses ISO 8601 forms people and systems write: `2023-04-28T18:04:21.141Z`,
+    /// `2023-04-28T18:04:21+00:00`, `2023-04-28 18:04:21 +0000`, `2023-04-28T18:04Z`,
+    /// and a bare date `2023-04-28` (midnight UTC). A time without a zone is read as UTC.
+    public init?(iso text: String) {
+        var text = text
+        guard let parsed = text.withUTF8({ Self(iso: UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = parsed
+    }
+
+    /// The same, from UTF-8 bytes (a column SQLite hands over, without making a String of it).
+    package init?(iso bytes: UnsafeRawBufferPointer) {
+        var scanner = DigitScanner(bytes)
+        guard let year = scanner.number(digits: 4), scanner.skip("-"),
+              let month = scanner.number(digits: 2), scanner.skip("-"),
+              let day = scanner.number(digits: 2),
+              (1...12).contains(month), (1...Self.daysIn(month: month, year: year)).contains(day)
+        else { return nil }
+        var hour: Int64 = 0, minute: Int64 = 0, second: Int64 = 0, millis: Int64 = 0, offsetMinutes: Int64 = 0
+        if !scanner.atEnd {
+            guard scanner.skip("T") || scanner.skip(" "),
+                  let h = scanner.number(digits: 2), scanner.skip(":"),
+                  let m = scanner.number(digits: 2), h < 24, m < 60
+            else { return nil }
+            (hour, minute) = (h, m)
+            if scanner.skip(":") {
+                guard let s = scanner.number(digits: 2), s < 60 else { return nil }
+                second = s
+                if scanner.skip(".") || scanner.skip(",") {
+                    guard let (fraction, count) = scanner.fraction() else { return nil }
+                    millis = Self.truncateToMilliseconds(fraction, digits: count)
+                }
+            }
+            _ = scanner.skip(" ")
+            if scanner.skip("Z") || scanner.skip("z") {
+                offsetMinutes = 0
+            } else if let sign = scanner.sign() {
+                guard let oh = scanner.number(digits: 2) else { return nil }
+                _ = scanner.skip(":")
+                guard let om = scanner.number(digits: 2), oh < 24, om < 60 else { return nil }
+                offsetMinutes = sign * (oh * 60 + om)
+            }
+        }
+        guard scanner.atEnd else { return nil }
+        let days = Self.days(fromCivil: year, month, day)
+        let local = days * Self.millisecondsPerDay + ((hour * 60 + minute) * 60 + second) * 1000 + millis
+        self.init(millisecondsSinceEpoch: local - offsetMinutes * Self.millisecondsPerMinute)
+    }
+
+    private static func truncateToMilliseconds(_ fraction: Int64, digits: Int) -> Int64 {
+        var value = fraction
+        var count = digits
+        while count > 3 { value /= 10; count -= 1 }
+        while count < 3 { value *= 10; count += 1 }
+        return value
+    }
+
+    // MARK: Calendar arithmetic (proleptic Gregorian, after Howard Hinnant's algorithms)
+
+    package static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+        a >= 0 ? a / b : -((-a + b - 1) / b)
+    }
+
+    package static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = floorDiv(y, 400)
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    package static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
+        let z = days + 719_468
+        let era = floorDiv(z, 146_097)
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    private static func daysIn(month: Int64, year: Int64) -> Int64 {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    private static func pad(_ value: Int64, _ width: Int) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+}
+
+/// A tiny forward-only reader over ASCII bytes for the timestamp parser.
+private struct DigitScanner {
+    private let bytes: UnsafeRawBufferPointer
+    private var index = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    var atEnd: Bool { index == bytes.count }
+
+    mutating func skip(_ character: Unicode.Scalar) -> Bool {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: character) else { return false }
+        index += 1
+        return true
+    }
+
+    mutating func number(digits: Int) -> Int64? {
+        guard index + digits <= bytes.count else { return nil }
+        var value: Int64 = 0
+        for byte in bytes[index..<index + digits] {
+            guard (48...57).contains(byte) else { return nil }
+            value = value * 10 + Int64(byte - 48)
+        }
+        index += digits
+        return value
+    }
+
+    /// One or more digits, returned with how many there were (at most 9 are kept).
+    mutating func fraction() -> (Int64, Int)? {
+        var value: Int64 = 0
+        var count = 0
+        while index < bytes.count, (48...57).contains(bytes[index]) {
+            if count < 9 { value = value * 10 + Int64(bytes[index] - 48); count += 1 }
+            index += 1
+        }
+        return count == 0 ? nil : (value, count)
+    }
+
+    mutating func sign() -> Int64? {
+        if skip("+") { return 1 }
+        if skip("-") { return -1 }
+        return nil
+    }
+}

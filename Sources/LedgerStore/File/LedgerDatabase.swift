@@ -1,0 +1,311 @@
+import LedgerCore
+import Foundation
+import GRDB
+
+/// The ledger file: opening, validating and migrating it, and the two ways in: `read` for
+/// queries and `record` for mutations, which always append to the audit trail in the same
+/// `BEGIN IMMEDIATE` transaction.
+public final class LedgerDatabase {
+    /// `PRAGMA application_id` of every ledger ('MLDG'); set by the first migration.
+    package static let applicationID: Int32 = 1_296_387_143
+
+    public let path: String
+    package let queue: DatabaseQueue
+    /// What `open` created (the file, then the folders it needed, deepest first), so that a
+    /// command refused on a new ledger can leave the disk as it found it.
+    private var created: [String] = []
+    /// The file's inode when opened: a write checks it still is the file at `path`.
+    private var fileIdentity: FileIdentity?
+
+    private init(path: String, queue: DatabaseQueue) {
+        self.path = path
+        self.queue = queue
+    }
+
+    public enum OpenMode: Sendable {
+        /// Create the file (and its folders) when missing: commands that record something.
+        case createIfMissing
+        /// Refuse a missing file and create nothing: commands that only read.
+        case mustExist
+    }
+
+    public static func open(at path: String, mode: OpenMode) throws -> LedgerDatabase {
+        var created: [String] = []
+        if !FileManager.default.fileExists(atPath: path) {
+            guard mode == .createIfMissing else {
+                throw LedgerError.notFound("no ledger at \(path)",
+                                           hint: "Record something first (for example `maintledger apps:create APP`), or point --db or MAINTLEDGER_DB at an existing ledger.")
+            }
+            created = try createEmptyFile(at: path)
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            // A batch runs each command in a savepoint, whose journal is a temporary file by
+            // default: in memory it saves the syscalls (simulate: system time 0.7–2.8 s → 0.2 s).
+            // (It is also why no statement may need a journal of its own, see `Mutation.capture`.)
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+        }
+        do {
+            let ledger = LedgerDatabase(path: path, queue: try DatabaseQueue(path: path, configuration: configuration))
+            ledger.created = created
+            ledger.fileIdentity = FileIdentity(path: path)
+            try ledger.prepareSchema(mode: mode)
+            return ledger
+        } catch let error as LedgerError {
+            throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw LedgerError.unusableDatabase("\(path) is not a SQLite database",
+                                               hint: "Point --db at a ledger file, or at a new path to start one.")
+        } catch {
+            throw LedgerError.unusableDatabase("cannot use \(path): \(Self.describe(error))", hint: nil)
+        }
+    }
+
+    /// Creates the file and any missing folders; returns what it created, file first.
+    private static func createEmptyFile(at path: String) throws -> [String] {
+        let url = URL(fileURLWithPath: path)
+        var missingFolders: [String] = []
+        var folder = url.deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: folder.path) {
+            missingFolders.append(folder.path)
+            folder.deleteLastPathComponent()
+        }
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            throw LedgerError.unusableDatabase("cannot create the folder for \(path): \(Self.describe(error))", hint: nil)
+        }
+        // The ledger names customers and who did what: readable by its owner only. O_EXCL, so
+        // that of two processes creating it at once, one creates and the other just opens it.
+        switch createExclusively(path) {
+        case 0:
+            return [path] + missingFolders
+        case EEXIST:
+            return []
+        case let error:
+            throw LedgerError.unusableDatabase("cannot create \(path): \(String(cString: strerror(error)))",
+                                               hint: "Check that the folder is writable.")
+        }
+    }
+
+    /// Removes the ledger this process created if nothing was recorded in it: a refused first
+    /// command leaves no file and no folders behind.
+    public func removeIfCreatedAndEmpty() {
+        guard let file = created.first else { return }
+        // Checked and removed under the write lock; a writer that opened the file meanwhile
+        // notices it is gone (see `ensureStillAtPath`) instead of writing to a deleted file.
+        try? queue.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                guard try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_trail") == 0 else { return .rollback }
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) }
+                for folder in created.dropFirst() { try? FileManager.default.removeItem(atPath: folder) }
+                return .rollback
+            }
+        }
+        try? queue.close()
+    }
+
+    /// Refuses foreign files before anything is written to them, then migrates. Both steps hold
+    /// the write lock, so processes opening a new ledger at once agree on what they found.
+    private func prepareSchema(mode: OpenMode) throws {
+        try queue.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                try validate(db, mode: mode)
+                return .commit
+            }
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            // A migration that rebuilds a table drops the old one, which foreign keys forbid
+            // while they are on (SQLite's 12-step procedure); `migrate` checks them before commit.
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
+            try db.inTransaction(.immediate) {
+                try validate(db, mode: mode)
+                try Self.migrate(db)
+                return .commit
+            }
+        }
+    }
+
+    /// A ledger carries our application id; an empty file may become one; anything else is foreign.
+    private func validate(_ db: Database, mode: OpenMode) throws {
+        let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+        let objectCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+        if applicationID != Self.applicationID {
+            guard objectCount == 0 else {
+                throw LedgerError.unusableDatabase("\(path) is not a maintledger ledger",
+                                                   hint: "Point --db at a ledger file, or at a new path to start one.")
+            }
+            guard mode == .createIfMissing else {
+                throw LedgerError.notFound("\(path) holds no ledger yet",
+                                           hint: "Record something first, for example `maintledger apps:create APP`.")
+            }
+            return
+        }
+        let known = Set(Migrations.all.map(\.identifier))
+        if let newer = try Self.appliedMigrations(db).filter({ !known.contains($0) }).max() {
+            throw LedgerError.unusableDatabase("\(path) was written by a newer maintledger (schema \(newer))",
+                                               hint: "Upgrade maintledger to read this ledger.")
+        }
+    }
+
+    package static func appliedMigrations(_ db: Database) throws -> [String] {
+        guard try db.tableExists("schema_migrations") else { return [] }
+        return try String.fetchAll(db, sql: "SELECT identifier FROM schema_migrations")
+    }
+
+    /// Applies, in order, the embedded migrations this file lacks (inside the caller's transaction).
+    package static func migrate(_ db: Database) throws {
+        try db.execute(sql: "CREATE TABLE IF NOT EXISTS schema_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+        let applied = Set(try appliedMigrations(db))
+        let pending = Migrations.all.filter { !applied.contains($0.identifier) }
+        guard !pending.isEmpty else { return }
+        for migration in pending {
+            try db.execute(sql: String(decoding: migration.sql, as: UTF8.self))
+            try db.execute(sql: "INSERT INTO schema_migrations (identifier) VALUES (?)", arguments: [migration.identifier])
+        }
+        if let violation = try firstForeignKeyViolation(db) {
+            throw LedgerError.unusableDatabase("cannot upgrade the ledger's schema: \(violation)",
+                                               hint: "The file was edited outside maintledger; restore it from a backup.")
+        }
+    }
+
+    /// "TABLE row N refers to a missing PARENT row", or nil when every reference resolves.
+    package static func firstForeignKeyViolation(_ db: Database) throws -> String? {
+        try Row.fetchOne(db.cachedStatement(sql: "PRAGMA foreign_key_check")).map { violation in
+            "\(violation[0] as String? ?? "?") row \(violation[1] as Int64? ?? 0) refers to a missing \(violation[2] as String? ?? "?") row"
+        }
+    }
+
+    package static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError { return error.message ?? "\(error.resultCode)" }
+        if let error = error as? CocoaError, let underlying = error.underlying { return underlying.localizedDescription }
+        return error.localizedDescription
+    }
+
+    // MARK: Access
+
+    /// The batch under way, if any: its commands share one transaction, and it knows the trail's
+    /// head (only its own commands append while it holds the write lock).
+    private struct Batch {
+        let connection: Database
+        var head: TrailHead?
+    }
+    private var batch: Batch?
+    private let commandStatements = CommandStatements()
+
+    /// Runs a query in a read transaction (one consistent snapshot), or inside the batch under way.
+    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+        if let batch { return try body(batch.connection) }
+        return try queue.read { db in try body(db) }
+    }
+
+    /// Runs a mutation in one `BEGIN IMMEDIATE` transaction (a savepoint inside a batch) and
+    /// appends its trail entry there too. A mutation that changed no row appends nothing. Any
+    /// throw rolls back everything the mutation did.
+    public func record<T>(_ context: LedgerContext, _ body: (Mutation) throws -> T) throws -> T {
+        func perform(_ db: Database, head: TrailHead?) throws -> (T, TrailHead?) {
+            let mutation = Mutation(db: db, context: context, shared: commandStatements)
+            let result = try body(mutation)
+            return (result, try mutation.appendTrailEntry(after: head) ?? head)
+        }
+        guard let batch else {
+            return try inImmediateTransaction { db in
+                try ensureStillAtPath()
+                return try perform(db, head: try TrailHead.read(db)).0
+            }
+        }
+        // A savepoint per command, through cached statements: GRDB's `inSavepoint` parses
+        // its SQL anew each time, a tenth of a batch's time.
+        let db = batch.connection
+        try db.cachedStatement(sql: "SAVEPOINT command").execute()
+        do {
+            let (result, head) = try perform(db, head: batch.head)
+            try db.cachedStatement(sql: "RELEASE SAVEPOINT command").execute()
+            self.batch?.head = head
+            return result
+        } catch {
+            try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT command").execute()
+            try db.cachedStatement(sql: "RELEASE SAVEPOINT command").execute()
+            throw error
+        }
+    }
+
+    /// Runs many commands in one transaction: each keeps its own trail entry and rules, and a
+    /// refused command rolls back only itself. Used by the engine and the simulator.
+    public func batch<T>(_ body: () throws -> T) throws -> T {
+        precondition(batch == nil, "batches do not nest")
+        return try inImmediateTransaction { db in
+            try ensureStillAtPath()
+            batch = Batch(connection: db, head: try TrailHead.read(db))
+            // A batch writes more pages than the default 2 MB cache holds; spilled pages go to
+            // the WAL mid-transaction and every later look-up searches them (imports slowed
+            // tenfold). Readers keep the small cache, so exports stay within their memory bound.
+            try db.execute(sql: "PRAGMA cache_size = -262144")
+            defer {
+                batch = nil
+                try? db.execute(sql: "PRAGMA cache_size = -2000")
+            }
+            return try body()
+        }
+    }
+
+    private func ensureStillAtPath() throws {
+        guard FileIdentity(path: path) == fileIdentity else {
+            throw LedgerError.refused("\(path) was removed or replaced while this command ran; nothing was recorded", hint: "Try again.")
+        }
+    }
+
+    private func inImmediateTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try queue.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+            throw LedgerError.refused("the ledger stayed locked by another writer for 10 s", hint: "Try again.")
+        }
+    }
+}
+
+/// Who acts and when; every command gets one.
+public struct LedgerContext: Sendable {
+    public var now: Timestamp
+    public var actor: String
+    /// Makes generated names, uuids and default windows reproducible (tests, demos).
+    public var seed: UInt64?
+
+    public init(now: Timestamp, actor: String, seed: UInt64? = nil) {
+        self.now = now
+        self.actor = actor
+        self.seed = seed
+    }
+}
+
+/// Which file a path names (device and inode).
+private struct FileIdentity: Equatable {
+    let device: UInt64
+    let inode: UInt64
+
+    init?(path: String) {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        device = UInt64(status.st_dev)
+        inode = UInt64(status.st_ino)
+    }
+}
+
+/// Creates an empty file readable by its owner only, failing with EEXIST if it exists; 0 on success.
+private func createExclusively(_ path: String) -> Int32 {
+    let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+    guard descriptor >= 0 else { return errno }
+    fchmod(descriptor, 0o600) // whatever the umask
+    close(descriptor)
+    return 0
+}

@@ -1,0 +1,15 @@
+import LedgerCore
+/// The schema migrations, embedded in the binary from the top-level `migrations/` folder.
+///
+/// SwiftPM's `.embedInCode` names each file's bytes after its file name, with a leading digit
+/// turned into `_` (`0001_ledger_core.sql` → `_001_ledger_core_sql`), and offers no list:
+/// a migration file is shipped by adding one line here. A test checks the folder and this
+/// list agree.
+package enum Migrations {
+    package static let all: [(identifier: String, sql: [UInt8])] = [
+        ("0001_ledger_core", PackageResources._001_ledger_core_sql),
+        ("0002_engine_and_notices", PackageResources._002_engine_and_notices_sql),
+        ("0003_history_indexes", PackageResources._003_history_indexes_sql),
+        ("0004_cheaper_constraints", PackageResources._004_cheaper_constraints_sql),
+    ]
+}

@@ -1,0 +1,159 @@
+import LedgerCore
+import Foundation
+import GRDB
+
+/// `sql`: auditors' own queries, on a connection that cannot change the ledger. The file is
+/// opened read-only (SQLITE_OPEN_READONLY) with `PRAGMA query_only = 1`, and only one statement
+/// that SQLite itself calls read-only, starting with SELECT, WITH, VALUES or EXPLAIN, is run.
+/// (A read-only connection to a WAL file may leave the empty `-wal` and `-shm` files SQLite
+/// shares between connections; the ledger file itself is never written.)
+public final class ReadOnlyLedger {
+    private let queue: DatabaseQueue
+
+    private init(queue: DatabaseQueue) { self.queue = queue }
+
+    /// Opens an existing ledger read-only; a missing file, or one that is not a ledger, is refused.
+    public static func open(at path: String) throws -> ReadOnlyLedger {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw LedgerError.notFound("no ledger at \(path)", hint: "Point --db or MAINTLEDGER_DB at an existing ledger.")
+        }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA query_only = 1") }
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            guard try queue.read({ db in try Int32.fetchOne(db, sql: "PRAGMA application_id") }) == LedgerDatabase.applicationID else {
+                throw LedgerError.unusableDatabase("\(path) is not a maintledger ledger", hint: "Point --db at a ledger file.")
+            }
+            return ReadOnlyLedger(queue: queue)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw LedgerError.unusableDatabase("\(path) is not a SQLite database", hint: "Point --db at a ledger file.")
+        } catch let error as DatabaseError {
+            throw LedgerError.unusableDatabase("cannot read \(path): \(LedgerDatabase.describe(error))", hint: nil)
+        }
+    }
+
+    private static let allowedKeywords = ["SELECT", "WITH", "VALUES", "EXPLAIN"]
+    package static let refusalHint = "Write one SELECT, WITH, VALUES or EXPLAIN statement; read a pragma as a table, as in SELECT * FROM pragma_table_info('maintenances')."
+
+    /// Runs one read-only statement. `body` gets its result columns and its rows, which it must
+    /// read before returning. Nothing runs when the statement is refused: more than one
+    /// statement, or one that is not a read-only query (exit 1), or one SQLite cannot compile (64).
+    public func query(_ sql: String, _ body: (_ columns: [String], _ rows: QueryRows) throws -> Void) throws {
+        guard let keyword = SQLText.leadingKeyword(sql) else {
+            throw LedgerError.invalidInput("the query is empty", hint: Self.refusalHint)
+        }
+        if SQLText.holdsMoreThanOneStatement(sql) {
+            throw LedgerError.refused("sql runs one statement at a time; nothing was run", hint: "Remove what follows the first `;`.")
+        }
+        try queue.read { db in
+            let statement: Statement
+            do {
+                statement = try db.makeStatement(sql: sql)
+            } catch let error as DatabaseError {
+                throw LedgerError.invalidInput("the query does not compile: \(LedgerDatabase.describe(error))", hint: nil)
+            }
+            guard Self.allowedKeywords.contains(keyword) else {
+                throw LedgerError.refused("sql runs read-only queries; \(keyword) statements are refused and nothing was run", hint: Self.refusalHint)
+            }
+            guard statement.isReadonly else {
+                throw LedgerError.refused("sql runs read-only queries; this statement writes and was not run", hint: Self.refusalHint)
+            }
+            guard (try? statement.validateArguments([])) != nil else {
+                throw LedgerError.invalidInput("the query has parameters (? or :name), and sql binds none", hint: "Write the values into the query.")
+            }
+            try body(statement.columnNames, QueryRows(try Row.fetchCursor(statement)))
+        }
+    }
+}
+
+/// The rows of a running query, one at a time, as JSON values in SQLite's own types (integer,
+/// real, text, null; blobs as hex text).
+public final class QueryRows {
+    private let cursor: RowCursor
+
+    fileprivate init(_ cursor: RowCursor) { self.cursor = cursor }
+
+    public func next() throws -> [JSONValue]? {
+        do {
+            guard let row = try cursor.next() else { return nil }
+            // By position, not name: a query's columns may share a name (`SELECT a.id, b.id …`).
+            return row.databaseValues.map(RowImage.value)
+        } catch let error as DatabaseError {
+            throw LedgerError.refused("the query failed: \(LedgerDatabase.describe(error))", hint: nil)
+        }
+    }
+}
+
+/// Just enough of SQLite's tokenizer to find a query's first keyword and whether another
+/// statement follows its first: quoted strings and names, and comments, are skipped whole.
+package enum SQLText {
+    /// The first word, upper-cased; nil for a query of blanks and comments only.
+    package static func leadingKeyword(_ sql: String) -> String? {
+        let bytes = Array(sql.utf8)
+        let start = skipTrivia(bytes, from: 0)
+        var end = start
+        while end < bytes.count, (bytes[end] | 0x20) >= UInt8(ascii: "a"), (bytes[end] | 0x20) <= UInt8(ascii: "z") { end += 1 }
+        return end > start ? String(decoding: bytes[start..<end], as: UTF8.self).uppercased() : nil
+    }
+
+    /// Whether anything but blanks, comments and semicolons follows the first statement.
+    package static func holdsMoreThanOneStatement(_ sql: String) -> Bool {
+        let bytes = Array(sql.utf8)
+        var index = 0
+        while index < bytes.count, bytes[index] != UInt8(ascii: ";") { index = skipToken(bytes, from: index) }
+        while index < bytes.count {
+            index = skipTrivia(bytes, from: index)
+            guard index < bytes.count else { return false }
+            guard bytes[index] == UInt8(ascii: ";") else { return true }
+            index += 1
+        }
+        return false
+    }
+
+    /// Past blanks and comments.
+    private static func skipTrivia(_ bytes: [UInt8], from start: Int) -> Int {
+        var index = start
+        while index < bytes.count {
+            if [0x20, 0x09, 0x0A, 0x0C, 0x0D].contains(bytes[index]) {
+                index += 1
+            } else if isComment(bytes, at: index) {
+                index = skipToken(bytes, from: index)
+            } else {
+                break
+            }
+        }
+        return index
+    }
+
+    private static func isComment(_ bytes: [UInt8], at index: Int) -> Bool {
+        guard index + 1 < bytes.count else { return false }
+        return (bytes[index] == UInt8(ascii: "-") && bytes[index + 1] == UInt8(ascii: "-"))
+            || (bytes[index] == UInt8(ascii: "/") && bytes[index + 1] == UInt8(ascii: "*"))
+    }
+
+    /// Past one byte, or a whole string, quoted name or comment starting there.
+    private static func skipToken(_ bytes: [UInt8], from index: Int) -> Int {
+        func after(_ closing: UInt8, from start: Int) -> Int {
+            var index = start
+            while index < bytes.count, bytes[index] != closing { index += 1 }
+            return min(index + 1, bytes.count)
+        }
+        switch bytes[index] {
+        case UInt8(ascii: "'"), UInt8(ascii: "\""), UInt8(ascii: "`"):
+            // A doubled quote inside is just two quoted runs back to back.
+            return after(bytes[index], from: index + 1)
+        case UInt8(ascii: "["):
+            return after(UInt8(ascii: "]"), from: index + 1)
+        case UInt8(ascii: "-") where isComment(bytes, at: index):
+            return after(0x0A, from: index + 2)
+        case UInt8(ascii: "/") where isComment(bytes, at: index):
+            var end = index + 2
+            while end + 1 < bytes.count, !(bytes[end] == UInt8(ascii: "*") && bytes[end + 1] == UInt8(ascii: "/")) { end += 1 }
+            return min(end + 2, bytes.count)
+        default:
+            return index + 1
+        }
+    }
+}

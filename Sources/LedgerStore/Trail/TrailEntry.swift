@@ -1,0 +1,104 @@
+import LedgerCore
+import Crypto
+import GRDB
+
+/// The trail's last entry: what the next one chains to.
+package struct TrailHead: Equatable {
+    package let seq: Int64
+    package let hash: String
+
+    package static func read(_ db: Database) throws -> TrailHead? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_trail ORDER BY seq DESC LIMIT 1")).map { TrailHead(seq: $0[0], hash: $0[1]) }
+    }
+}
+
+/// One entry of the tamper-evident trail.
+///
+/// `hash = SHA-256(prev_hash ‖ canonical)` where `prev_hash` is the previous entry's hex hash
+/// (64 zeros for the first) and `canonical` is the JSON array
+/// `[seq,"recorded_at","actor","action","subject",payload]` with `payload` as stored.
+public struct TrailEntry: Sendable, FetchableRecord {
+    public static let genesisHash = String(repeating: "0", count: 64)
+
+    public let seq: Int64
+    public let recordedAt: String
+    public let actor: String
+    public let action: String
+    public let subject: String
+    public let payload: String
+    public let prevHash: String
+    public var hash: String
+
+    package init(seq: Int64, recordedAt: String, actor: String, action: String, subject: String, payload: String, prevHash: String) {
+        self.seq = seq
+        self.recordedAt = recordedAt
+        self.actor = actor
+        self.action = action
+        self.subject = subject
+        self.payload = payload
+        self.prevHash = prevHash
+        self.hash = ""
+        self.hash = computedHash
+    }
+
+    public init(row: Row) {
+        // By position, in table order: `audit:trail` and exports decode every entry.
+        seq = row[0]
+        recordedAt = row[1]
+        actor = row[2]
+        action = row[3]
+        subject = row[4]
+        payload = row[5]
+        prevHash = row[6]
+        hash = row[7]
+    }
+
+    /// The hash this entry's content and predecessor call for.
+    package var computedHash: String {
+        var scratch: [UInt8] = []
+        let hash = Array(prevHash.utf8).withUnsafeBytes { prevHash in
+            Array(payload.utf8).withUnsafeBytes { payload in
+                Self.hash(prevHash: prevHash, seq: seq, texts: [recordedAt.utf8, actor.utf8, action.utf8, subject.utf8],
+                          payload: payload, scratch: &scratch)
+            }
+        }
+        return String(decoding: hash, as: UTF8.self)
+    }
+
+    /// SHA-256 of `prev_hash` then `[seq,"recorded_at","actor","action","subject",payload]`, as
+    /// hex bytes, from the stored columns (`audit:verify` passes their bytes as SQLite holds them).
+    package static func hash<Text: Collection<UInt8>>(prevHash: UnsafeRawBufferPointer, seq: Int64, texts: [Text],
+                                              payload: UnsafeRawBufferPointer, scratch: inout [UInt8]) -> [UInt8] {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(UInt8(ascii: "["))
+        JSONBytes.appendDecimal(seq, to: &scratch)
+        for text in texts {
+            scratch.append(UInt8(ascii: ","))
+            JSONBytes.appendString(text, to: &scratch)
+        }
+        scratch.append(UInt8(ascii: ","))
+        var hasher = SHA256()
+        hasher.update(bufferPointer: prevHash)
+        scratch.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        hasher.update(bufferPointer: payload)
+        hasher.update(data: [UInt8(ascii: "]")])
+        return Hex.bytes(hasher.finalize())
+    }
+
+    package func insert(_ db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO audit_trail (seq, recorded_at, actor, action, subject, payload, prev_hash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [seq, recordedAt, actor, action, subject, payload, prevHash, hash])
+    }
+
+    /// The entry as `audit:trail --json` prints it, the payload as the object it is.
+    public var json: JSONValue {
+        .object([
+            ("seq", .int(seq)), ("recorded_at", .string(recordedAt)), ("actor", .string(actor)),
+            ("action", .string(action)), ("subject", .string(subject)), ("payload", .raw(payload)),
+            ("prev_hash", .string(prevHash)), ("hash", .string(hash)),
+        ])
+    }
+}
+

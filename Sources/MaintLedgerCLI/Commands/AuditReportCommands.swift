@@ -1,0 +1,105 @@
+import LedgerSimulation
+import LedgerStore
+import LedgerCore
+import ArgumentParser
+import MaintenanceLedger
+
+extension ComplianceGrouping: ExpressibleByArgument {}
+
+struct AuditOverdue: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit:overdue",
+        abstract: "List maintenances past their deadline, and gaps of more than 90 days between completed maintenances.",
+        discussion: """
+            Rows of kind `overdue` come first: live add-ons' maintenances whose required-by time has passed and that are \
+            still open, or failed or were cancelled with no completed maintenance recorded after them. A maintenance a \
+            customer ran on their own initiative has no deadline. Rows of kind `gap` follow: every stretch of more than \
+            90 days in which an add-on completed no maintenance, from its first server's creation to its first \
+            completion, between completions, and from its last completion to now (or to its destruction).
+            """)
+
+    @OptionGroup var asOf: AsOfOption
+    @OptionGroup var format: ListFormatOptions
+    @OptionGroup var ledger: LedgerOptions
+
+    func run() throws {
+        let ledger = try ledger.openForReading()
+        let moment = try ledger.moment(asOf: asOf.asOf)
+        try format.stream(OverdueRow.layout, empty: "Nothing overdue, and no gap of more than 90 days") { write in
+            try ledger.overdue(at: moment, write)
+        }
+    }
+}
+
+struct AuditCompliance: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit:compliance",
+        abstract: "Show how maintenance kept its windows and deadlines, overall or per plan, kind or app.",
+        discussion: """
+            Counts the maintenances that ended (completed, failed or cancelled) in [--since, --until). In window: of \
+            those that started and were scheduled with a window, the share that started inside it (plans without \
+            windows are left out). Deadline met: of those with a deadline, the share completed by it (a failed or \
+            cancelled one missed it; one a customer ran on their own initiative had none). Durations are nearest-rank \
+            percentiles of the completed ones, in seconds; the longest gap is the longest an add-on went without a \
+            completed maintenance, among the gaps these completions ended.
+            """)
+
+    @Option(help: ArgumentHelp("Maintenances that ended at or after this time.", valueName: "time")) var since: Timestamp?
+    @Option(help: ArgumentHelp("Maintenances that ended before this time.", valueName: "time")) var until: Timestamp?
+    @Option(help: "One row per plan, kind or app.") var by: ComplianceGrouping?
+    @OptionGroup var asOf: AsOfOption
+    @OptionGroup var format: ListFormatOptions
+    @OptionGroup var ledger: LedgerOptions
+
+    func run() throws {
+        let ledger = try ledger.openForReading()
+        let rows = try ledger.compliance(ComplianceFilter(since: since, until: until, by: by), at: try ledger.moment(asOf: asOf.asOf))
+        try format.print(rows, ComplianceRow.layout(by: by), empty: "No maintenance ended in that period")
+    }
+}
+
+struct AuditWindows: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit:windows",
+        abstract: "List every maintenance window set, with the one it replaced, who set it and when; oldest first.")
+
+    @Option(name: [.customShort("a"), .long], help: "Only add-ons owned by this app (with --addon: resolves an attachment name).")
+    var app: String?
+    @Option(help: "Only this add-on (name, or attachment with --app).") var addon: String?
+    @Option(help: ArgumentHelp("Only windows set at or after this time.", valueName: "time")) var since: Timestamp?
+    @OptionGroup var asOf: AsOfOption
+    @OptionGroup var format: ListFormatOptions
+    @OptionGroup var ledger: LedgerOptions
+
+    func run() throws {
+        let ledger = try ledger.openForReading()
+        let moment = try ledger.moment(asOf: asOf.asOf)
+        try format.stream(WindowChange.layout, empty: "No window changes match") { write in
+            try ledger.windowChanges(WindowChangeFilter(app: app, addon: addon, since: since), at: moment, write)
+        }
+    }
+}
+
+struct SQLQuery: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sql",
+        abstract: "Run one read-only SQL query on the ledger.",
+        discussion: """
+            The ledger is opened read-only and query-only. One SELECT, WITH, VALUES or EXPLAIN statement runs; anything \
+            that could change the ledger, or a second statement, is refused (exit 1) and nothing runs. A query SQLite \
+            cannot compile is a usage error (exit 64). The columns are the query's; JSON keeps SQLite's types (blobs \
+            as hex text).
+            """)
+
+    @Argument(help: "The query, e.g. \"SELECT status, count(*) FROM maintenances GROUP BY status\".") var query: String
+    @OptionGroup var format: ListFormatOptions
+    @OptionGroup var ledger: LedgerOptions
+
+    func run() throws {
+        try ReadOnlyLedger.open(at: ledger.path).query(query) { columns, rows in
+            try format.stream(QueryRows.layout(columns: columns)) { write in
+                while let row = try rows.next() { write(row) }
+            }
+        }
+    }
+}

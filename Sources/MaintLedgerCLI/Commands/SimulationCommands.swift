@@ -1,0 +1,78 @@
+import LedgerSimulation
+import LedgerStore
+import LedgerCore
+import ArgumentParser
+import Foundation
+import MaintenanceLedger
+
+/// Shows a bar on stderr while a simulation runs, only when stderr is a terminal.
+struct ProgressBar {
+    private let enabled = isatty(STDERR_FILENO) == 1
+    private let label: String
+
+    init(_ label: String) { self.label = label }
+
+    func update(_ done: Int, _ total: Int) {
+        guard enabled, total > 0 else { return }
+        let width = 30, filled = done * width / total
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        FileHandle.standardError.write(Data("\r\(label) [\(bar)] day \(done)/\(total)".utf8))
+        if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
+
+func describe(_ summary: FleetSimulator.Summary, days: Int, seconds: Double) -> String {
+    let engine = summary.engine
+    return "Simulated \(summary.apps) apps with \(summary.addons) add-ons over \(days) days in \(String(format: "%.1f", seconds)) s: "
+        + "\(engine.required) maintenances required, \(engine.completed) completed, \(engine.failed) failed; "
+        + "\(summary.customerActions) customer actions (\(summary.refusedCustomerActions) refused by the rules)"
+}
+
+struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Build a fleet from nothing on an empty ledger and run it through the engine.",
+        discussion: "The same options give the same ledger, row for row and hash for hash. Progress goes to stderr.")
+
+    @Option(help: "How many apps (each gets 1 to 4 data add-ons).") var apps: Int
+    @Option(help: "How many days to run.") var days: Int
+    @Option(help: ArgumentHelp("The first day (default: DAYS days before today).", valueName: "yyyy-mm-dd")) var start: String?
+    @OptionGroup var engine: EngineOptions
+    @OptionGroup var ledger: LedgerOptions
+
+    func validate() throws {
+        guard apps > 0 else { throw ValidationError("--apps must be at least 1") }
+        guard days > 0 else { throw ValidationError("--days must be at least 1") }
+        if let start, start.count != 10 || Timestamp(iso: start) == nil { throw ValidationError("--start takes a date as YYYY-MM-DD") }
+    }
+
+    func run() throws {
+        let ledger = try ledger.openForWriting()
+        let now = ledger.context.now
+        let first = start.flatMap(Timestamp.init(iso:)) ?? now.startOfDay.adding(days: -Int64(days))
+        let settings = FleetSimulator.Settings(apps: apps, days: days, start: first, engine: engine.settings)
+        let clock = Date()
+        let summary = try FleetSimulator(database: ledger.database, settings: settings, now: now)
+            .run(progress: ProgressBar("simulate").update)
+        Console.error(describe(summary, days: days, seconds: Date().timeIntervalSince(clock)))
+    }
+}
+
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Build a demo ledger: the seed's example-app in a simulated fleet of 500 apps over a year.",
+        discussion: "Refuses a ledger that holds anything but an earlier demo, which it replaces.")
+
+    @OptionGroup var ledger: LedgerOptions
+
+    func run() throws {
+        let path = ledger.path
+        try Demo.prepare(path: path)
+        let opened = try ledger.openForWriting()
+        let clock = Date()
+        let summary = try Demo.build(database: opened.database, now: opened.context.now, progress: ProgressBar("demo").update)
+        Console.error(describe(summary, days: Demo.days, seconds: Date().timeIntervalSince(clock)))
+        Console.output(try DemoGuide.text(opened, program: CommandLine.arguments[0], dbFlag: ledger.db.map { " --db \($0)" } ?? ""))
+    }
+}

@@ -1,0 +1,94 @@
+import MaintenanceLedger
+import LedgerSimulation
+import LedgerStore
+import LedgerCore
+import Foundation
+
+/// The one output family of every listing: a table for people, or JSON, NDJSON, CSV for programs.
+public enum OutputFormat: String, Sendable, CaseIterable {
+    case table, json, ndjson, csv
+}
+
+/// How one kind of item looks in every format: its JSON object (Heroku's shape where one
+/// exists), its table cells, and its CSV cells (full values where the table abbreviates).
+public struct RecordLayout<Item> {
+    public let headers: [String]
+    public let json: (Item) -> JSONValue
+    public let cells: (Item) -> [String]
+    public let csvHeaders: [String]
+    public let csvCells: (Item) -> [String]
+
+    /// CSV repeats the table's columns unless given its own (`csvHeaders` with `csvCells`).
+    public init(json: @escaping (Item) -> JSONValue, headers: [String], cells: @escaping (Item) -> [String],
+                csvHeaders: [String]? = nil, csvCells: ((Item) -> [String])? = nil) {
+        self.headers = headers
+        self.json = json
+        self.cells = cells
+        self.csvHeaders = csvHeaders ?? headers
+        self.csvCells = csvCells ?? cells
+    }
+}
+
+/// Writes items one at a time in the chosen format. JSON, NDJSON and CSV stream; a table sizes
+/// its columns on its first `tableSample` rows and streams the rest in those widths.
+public final class ListWriter<Item> {
+    private let format: OutputFormat
+    private let layout: RecordLayout<Item>
+    private let sink: ByteSink
+    private var pendingTableRows: [[String]] = []
+    private var tableWidths: [Int]?
+    public private(set) var count = 0
+    static var tableSample: Int { 1000 }
+
+    public init(_ format: OutputFormat, _ layout: RecordLayout<Item>, sink: ByteSink) {
+        self.format = format
+        self.layout = layout
+        self.sink = sink
+        switch format {
+        case .csv: sink.write(CSV.row(layout.csvHeaders))
+        case .json: sink.write("[")
+        case .table, .ndjson: break
+        }
+    }
+
+    public func write(_ item: Item) {
+        switch format {
+        case .json:
+            sink.write(count == 0 ? "\n  " : ",\n  ")
+            sink.write(layout.json(item).prettyText(level: 1))
+        case .ndjson:
+            sink.write(layout.json(item).compactText + "\n")
+        case .csv:
+            sink.write(CSV.row(layout.csvCells(item)))
+        case .table:
+            let cells = layout.cells(item)
+            if let tableWidths {
+                sink.write(TextFormat.tableLine(cells, widths: tableWidths) + "\n")
+            } else {
+                pendingTableRows.append(cells)
+                if pendingTableRows.count >= Self.tableSample { flushTableHead() }
+            }
+        }
+        count += 1
+    }
+
+    /// Ends the output (closing the JSON array, printing a short table) and flushes it. An
+    /// empty table prints nothing when `emptyTable` is false (the caller says so on stderr).
+    public func finish(emptyTable: Bool = true) throws {
+        switch format {
+        case .table where count == 0 && !emptyTable: break
+        case .json: sink.write(count == 0 ? "]\n" : "\n]\n")
+        case .table where tableWidths == nil: flushTableHead()
+        case .table, .ndjson, .csv: break
+        }
+        try sink.finish()
+    }
+
+    private func flushTableHead() {
+        let widths = TextFormat.columnWidths(headers: layout.headers, rows: pendingTableRows)
+        sink.write(TextFormat.table(headers: layout.headers, rows: pendingTableRows, widths: widths) + "\n")
+        tableWidths = widths
+        pendingTableRows = []
+    }
+}
+

@@ -1,0 +1,291 @@
+import LedgerCore
+import LedgerStore
+import GRDB
+
+extension Ledger {
+    // MARK: Platform
+
+    /// `platform:maintenances:require`: a new pending maintenance, scheduled into the window.
+    public func requireMaintenance(_ selector: AddonSelector, requiredBy: Timestamp, reason: MaintenanceReason = .routineMaintenance,
+                                   method: MaintenanceMethod? = nil, emergency: Bool = false, at: Timestamp? = nil) throws -> MaintenanceView {
+        let time = try validateEventTime(at)
+        guard requiredBy > time else {
+            throw LedgerError.refused("--required-by \(requiredBy.isoText) is not after \(time.isoText)",
+                                           hint: "A maintenance is required by a time still ahead.")
+        }
+        return try database.record(context) { mutation in
+            let (addon, _) = try selector.resolveLive(mutation.db)
+            guard time >= addon.provisionedAt else {
+                throw LedgerError.refused("--at \(time.isoText) is before \(addon.name) was provisioned (\(addon.provisionedAt.isoText))", hint: nil)
+            }
+            let window = try addon.window(at: time, mutation.db)?.window
+            let slot = emergency
+                ? MaintenanceSlot(emergencyAt: time, window: window)
+                : MaintenanceSlot(window: window, from: time, requiredBy: requiredBy)
+            let maintenance = try insertPendingMaintenance(addon, slot: slot, requiredBy: requiredBy, reason: reason, method: method,
+                                                           emergency: emergency, at: time, mutation)
+            return try MaintenanceView.load(addon: addon, maintenanceID: maintenance.id, mutation.db)
+        }
+    }
+
+    /// Records a new pending maintenance with its first status and, once it has a time, its notice.
+    package func insertPendingMaintenance(_ addon: AddonRecord, slot: MaintenanceSlot, requiredBy: Timestamp, reason: MaintenanceReason,
+                                  method: MaintenanceMethod?, emergency: Bool, at time: Timestamp, _ mutation: Mutation) throws -> MaintenanceRecord {
+        if let open = try addon.openMaintenance(mutation.db) {
+            throw LedgerError.refused("\(addon.name) already has a \(open.status.rawValue) maintenance (required by \(open.requiredBy.listText))",
+                                      hint: "Complete, fail or cancel it first; an add-on has one open maintenance at a time.")
+        }
+        let window = try addon.window(at: time, mutation.db)?.window
+        mutation.describe(action: "platform:maintenances:require", subject: "addon:\(addon.name)")
+        let maintenance = try mutation.insert(.maintenances, [
+            "uuid": mutation.random.uuid(), "addon_id": addon.id, "status": MaintenanceStatus.pending.rawValue,
+            "reason": reason.rawValue, "method": (method ?? addon.service.defaultMethod).rawValue,
+            "required_by": requiredBy, "scheduled_for": slot.scheduledFor, "previously_scheduled_for": nil,
+            "window": window?.text, "outside_window": slot.outsideWindow, "started_at": nil, "completed_at": nil,
+            "duration_seconds": nil, "server_created_at": addon.serverCreatedAt, "customer_requested": false,
+            "emergency": emergency, "created_at": time,
+        ], as: MaintenanceRecord.self)
+        try insertStatusChange(maintenanceID: maintenance.id, from: nil, to: .pending, at: time, mutation)
+        if slot.scheduledFor != nil { try recordNotice(maintenance, kind: "scheduled", at: time, mutation) }
+        return maintenance
+    }
+
+    /// The upcoming-maintenance notice for the maintenance as it now stands.
+    /// Made `at` the time of the scheduling (a backfilled maintenance's `--at`), so that
+    /// `--as-of` finds the schedule from then on.
+    package func recordNotice(_ maintenance: MaintenanceRecord, kind: String, at time: Timestamp? = nil, _ mutation: Mutation) throws {
+        let db = mutation.db
+        let addon = try AddonRecord.withID(maintenance.addonID, db)
+        let attachments = JSONValue.array(try addon.attachmentNames(db).map(JSONValue.string)).compactText
+        try mutation.insert(.notices, [
+            "maintenance_id": maintenance.id, "kind": kind, "app": try AppRecord.withID(addon.appID, db).name,
+            "addon": addon.name, "attachments": attachments, "window": maintenance.window,
+            "scheduled_for": maintenance.scheduledFor, "required_by": maintenance.requiredBy, "created_at": time ?? context.now,
+        ])
+    }
+
+    /// `platform:maintenances:prepare|ready|start|complete|fail|cancel`.
+    public func changeStatus(_ selector: AddonSelector, _ change: StatusChange, at: Timestamp? = nil,
+                             serverCreatedAt: Timestamp? = nil) throws -> MaintenanceView {
+        try database.record(context) { mutation in
+            let (addon, _) = try selector.resolveLive(mutation.db)
+            let maintenance = try applyStatusChange(to: addon, change, at: at, serverCreatedAt: serverCreatedAt, mutation)
+            return try MaintenanceView.load(addon: addon, maintenanceID: maintenance.id, mutation.db)
+        }
+    }
+
+    /// The engine's way to the same rules, by add-on id: the maintenance as changed, no view.
+    package func changeStatus(addonID: Int64, _ change: StatusChange) throws -> MaintenanceRecord {
+        try database.record(context) { mutation in
+            try applyStatusChange(to: try AddonRecord.withID(addonID, mutation.db), change, at: nil, serverCreatedAt: nil, mutation)
+        }
+    }
+
+    /// Checks the change against the lifecycle and the clock, records it, and returns the maintenance as changed.
+    private func applyStatusChange(to addon: AddonRecord, _ change: StatusChange, at: Timestamp?, serverCreatedAt: Timestamp?,
+                                   _ mutation: Mutation) throws -> MaintenanceRecord {
+        let db = mutation.db
+        guard let open = try addon.openMaintenance(db) else {
+            let latest = try addon.latestMaintenance(db)
+            throw LedgerError.refused("\(addon.name) has no open maintenance to \(change.rawValue)" + (latest.map { " (the latest is \($0.status.rawValue))" } ?? ""),
+                                      hint: "Record one with `maintledger platform:maintenances:require \(addon.name) --required-by TIME`.")
+        }
+        guard change.allowedFrom.contains(open.status) else {
+            throw LedgerError.refused("cannot \(change.rawValue) the maintenance of \(addon.name): it is \(open.status.rawValue)",
+                                      hint: "\(change.rawValue) applies to a maintenance that is \(Self.listing(change.allowedFrom.map(\.rawValue))).")
+        }
+        let time = try validateEventTime(at, notBefore: try open.lastChangeAt(db), what: "its last status change")
+        if let serverCreatedAt {
+            guard change == .complete else {
+                throw LedgerError.invalidInput("--server-created-at goes with complete only", hint: nil)
+            }
+            _ = try validateEventTime(serverCreatedAt, flag: "--server-created-at")
+        }
+        mutation.describe(action: "platform:maintenances:\(change.rawValue)", subject: "addon:\(addon.name)")
+        let changed = try recordStatusChange(open, to: change.target, at: time, mutation)
+        if let serverCreatedAt {
+            try mutation.update(.addons, id: addon.id, ["server_created_at": serverCreatedAt])
+        }
+        return changed
+    }
+
+    /// Moves a maintenance to `status`, with the times that status implies; returns it as changed.
+    @discardableResult
+    func recordStatusChange(_ maintenance: MaintenanceRecord, to status: MaintenanceStatus, at time: Timestamp,
+                            _ mutation: Mutation) throws -> MaintenanceRecord {
+        let changed = switch status {
+        case .running:
+            try mutation.update(.maintenances, id: maintenance.id, ["status": status.rawValue, "started_at": time], as: MaintenanceRecord.self)
+        case .completed:
+            try mutation.update(.maintenances, id: maintenance.id, [
+                "status": status.rawValue, "completed_at": time, "duration_seconds": maintenance.startedAt!.milliseconds(until: time) / 1000,
+            ], as: MaintenanceRecord.self)
+        default:
+            try mutation.update(.maintenances, id: maintenance.id, ["status": status.rawValue], as: MaintenanceRecord.self)
+        }
+        try insertStatusChange(maintenanceID: maintenance.id, from: maintenance.status, to: status, at: time, mutation)
+        return changed
+    }
+
+    private func insertStatusChange(maintenanceID: Int64, from: MaintenanceStatus?, to: MaintenanceStatus, at time: Timestamp,
+                                    _ mutation: Mutation) throws {
+        try mutation.insert(.maintenanceStatusChanges, ["maintenance_id": maintenanceID, "from_status": from?.rawValue,
+                                                        "to_status": to.rawValue, "changed_at": time, "actor": context.actor])
+    }
+
+    // MARK: Customer
+
+    /// `data:maintenances:run`: starts the open maintenance now, or records a customer-requested
+    /// one. Needs the app in maintenance mode or `--confirm APP`.
+    public func runMaintenance(_ selector: AddonSelector, confirm: String?) throws -> MaintenanceView {
+        try database.record(context) { mutation in
+            let db = mutation.db
+            let (addon, app) = try selector.resolveLive(db)
+            try Self.requireCustomerControls(addon, command: "run maintenance manually")
+            guard app.maintenanceMode || confirm == app.name else { throw LedgerError.unconfirmedRun(app: app.name) }
+            mutation.describe(action: "data:maintenances:run", subject: "addon:\(addon.name)")
+            let id: Int64
+            if let open = try addon.openMaintenance(db) {
+                guard open.status != .running else {
+                    throw LedgerError.refused("the maintenance of \(addon.name) is already running",
+                                              hint: "Wait for it with `maintledger data:maintenances:wait \(addon.name)`.")
+                }
+                guard try open.lastChangeAt(db) <= context.now else {
+                    throw LedgerError.refused("the maintenance of \(addon.name) changed after now (\(context.now.isoText))", hint: nil)
+                }
+                try recordStatusChange(open, to: .running, at: context.now, mutation)
+                try mutation.update(.maintenances, id: open.id, ["customer_requested": true])
+                id = open.id
+            } else {
+                let window = try addon.currentWindow(db)?.window
+                id = try mutation.insert(.maintenances, [
+                    "uuid": mutation.random.uuid(), "addon_id": addon.id, "status": MaintenanceStatus.running.rawValue,
+                    "reason": MaintenanceReason.customerRequest.rawValue, "method": addon.service.defaultMethod.rawValue,
+                    "required_by": context.now, "scheduled_for": context.now, "previously_scheduled_for": nil,
+                    "window": window?.text, "outside_window": window.map { !$0.contains(context.now) } ?? false,
+                    "started_at": context.now, "completed_at": nil, "duration_seconds": nil,
+                    "server_created_at": addon.serverCreatedAt, "customer_requested": true, "emergency": false,
+                    "created_at": context.now,
+                ])
+                try insertStatusChange(maintenanceID: id, from: nil, to: .running, at: context.now, mutation)
+            }
+            return try MaintenanceView.load(addon: addon, maintenanceID: id, db)
+        }
+    }
+
+    /// Windows and manual runs exist on Premium, Private and Shield (and Postgres Standard) plans only.
+    static func requireCustomerControls(_ addon: AddonRecord, command: String) throws {
+        guard addon.plan.hasWindows else {
+            let hint = addon.service == .kafka
+                ? "Kafka plans have no maintenance windows; the platform schedules their maintenance."
+                : "Windows and manual runs exist on Premium, Private and Shield plans (and Postgres Standard)."
+            throw LedgerError.refused("cannot \(command) on \(addon.name): its \(addon.service.rawValue):\(addon.plan.name) plan has no maintenance window",
+                                      hint: hint)
+        }
+    }
+
+    /// `a`, `a or b`, `a, b or c`.
+    public static func listing(_ items: [String]) -> String {
+        items.count < 2 ? items.joined() : items.dropLast().joined(separator: ", ") + " or " + items.last!
+    }
+
+    /// `data:maintenances:window:update ADDON DAY TIME`: records the new window (the old one is
+    /// kept) and moves a pending maintenance into it.
+    public func updateWindow(_ selector: AddonSelector, day: String, time: String) throws -> WindowInfo {
+        guard let dayOfWeek = WeeklyWindow.parseDay(day) else {
+            throw LedgerError.invalidInput("'\(day)' is not a day of the week", hint: "Write a day like Sunday or sundays.")
+        }
+        guard let startMinute = WeeklyWindow.parseTime(time) else {
+            throw LedgerError.invalidInput("'\(time)' is not a window start time",
+                                           hint: "Write the time in UTC as HH:MM or H:MMAM/PM, where MM is 00 or 30 (14:30, 2:30PM).")
+        }
+        let window = WeeklyWindow(dayOfWeek: dayOfWeek, startMinute: startMinute)
+        return try database.record(context) { mutation in
+            let db = mutation.db
+            let (addon, _) = try selector.resolveLive(db)
+            try Self.requireCustomerControls(addon, command: "set a maintenance window")
+            let previous = try addon.currentWindow(db)?.window
+            guard previous != window else {
+                // Setting the window it already has changes nothing and records nothing.
+                let open = try addon.openMaintenance(db)
+                let earlier = try WindowRecord.fetchAll(db, sql: "SELECT * FROM windows WHERE addon_id = ? ORDER BY id DESC LIMIT 2",
+                                                        arguments: [addon.id]).dropFirst().first?.window
+                return WindowInfo(window: window, previousWindow: earlier, previouslyScheduledAt: open?.previouslyScheduledFor,
+                                  scheduledAt: open?.scheduledFor)
+            }
+            mutation.describe(action: "data:maintenances:window:update", subject: "addon:\(addon.name)")
+            try recordWindow(window, source: "customer", addonID: addon.id, mutation)
+            guard let open = try addon.openMaintenance(db), open.status == .pending, !open.emergency else {
+                let open = try addon.openMaintenance(db)
+                return WindowInfo(window: window, previousWindow: previous,
+                                    previouslyScheduledAt: open?.previouslyScheduledFor, scheduledAt: open?.scheduledFor)
+            }
+            let slot = MaintenanceSlot(window: window, from: context.now, requiredBy: open.requiredBy)
+            let rescheduled = try mutation.update(.maintenances, id: open.id, [
+                "scheduled_for": slot.scheduledFor, "previously_scheduled_for": open.scheduledFor,
+                "window": window.text, "outside_window": slot.outsideWindow,
+            ], as: MaintenanceRecord.self)
+            try recordNotice(rescheduled, kind: open.scheduledFor == nil ? "scheduled" : "rescheduled", mutation)
+            return WindowInfo(window: window, previousWindow: previous,
+                                previouslyScheduledAt: open.scheduledFor, scheduledAt: slot.scheduledFor)
+        }
+    }
+
+    public struct Rescheduling: Sendable {
+        public let addonName: String
+        public let previous: Timestamp?
+        public let scheduledFor: Timestamp
+    }
+
+    public enum ScheduleTarget: Sendable {
+        /// Whole weeks from the current schedule (or from the next window when none).
+        case weeks(Int)
+        /// The first window start on or after that day.
+        case week(Timestamp)
+    }
+
+    /// `data:maintenances:schedule`: moves the pending maintenance by whole weeks, on its window,
+    /// never past its required_by nor into the past.
+    public func scheduleMaintenance(_ selector: AddonSelector, to target: ScheduleTarget) throws -> Rescheduling {
+        if case .weeks(0) = target {
+            throw LedgerError.invalidInput("--weeks 0 moves nothing", hint: "Give a non-zero number of weeks, negative to move earlier.")
+        }
+        return try database.record(context) { mutation in
+            let db = mutation.db
+            let (addon, _) = try selector.resolveLive(db)
+            try Self.requireCustomerControls(addon, command: "schedule maintenance")
+            guard let open = try addon.openMaintenance(db) else {
+                throw LedgerError.refused("\(addon.name) has no pending maintenance to schedule", hint: nil)
+            }
+            guard open.status == .pending else {
+                throw LedgerError.refused("cannot reschedule the maintenance of \(addon.name): it is \(open.status.rawValue)", hint: nil)
+            }
+            let window = try addon.currentWindow(db)!.window
+            let scheduledFor: Timestamp
+            switch target {
+            case .weeks(let weeks):
+                let base = open.scheduledFor ?? window.start(onOrAfter: context.now)
+                scheduledFor = window.start(onOrAfter: base.adding(weeks: Int64(weeks)))
+            case .week(let day):
+                scheduledFor = window.start(onOrAfter: day)
+            }
+            guard scheduledFor != open.scheduledFor else {
+                return Rescheduling(addonName: addon.name, previous: open.scheduledFor, scheduledFor: scheduledFor)
+            }
+            guard scheduledFor >= context.now else {
+                throw LedgerError.refused("\(scheduledFor.listText) is in the past", hint: "Choose a later week.")
+            }
+            guard scheduledFor < open.requiredBy else {
+                throw LedgerError.refused("\(scheduledFor.listText) is not before the maintenance's required-by time \(open.requiredBy.listText)",
+                                          hint: "Choose an earlier week.")
+            }
+            mutation.describe(action: "data:maintenances:schedule", subject: "addon:\(addon.name)")
+            let rescheduled = try mutation.update(.maintenances, id: open.id, [
+                "scheduled_for": scheduledFor, "previously_scheduled_for": open.scheduledFor,
+                "window": window.text, "outside_window": false,
+            ], as: MaintenanceRecord.self)
+            try recordNotice(rescheduled, kind: open.scheduledFor == nil ? "scheduled" : "rescheduled", mutation)
+            return Rescheduling(addonName: addon.name, previous: open.scheduledFor, scheduledFor: scheduledFor)
+        }
+    }
+}
