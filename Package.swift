@@ -36,13 +36,12 @@ let package = Package(
             name: "MaintenanceLedger",
             dependencies: [
                 "LedgerCore", "LedgerStore",
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(
             name: "LedgerSimulation",
-            dependencies: ["LedgerCore", "LedgerStore", "MaintenanceLedger", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["LedgerCore", "LedgerStore", "MaintenanceLedger"]
         ),
         .target(
             name: "MaintLedgerCLI",

@@ -2,7 +2,6 @@ import LedgerCore
 import LedgerStore
 import MaintenanceLedger
 import Foundation
-import GRDB
 
 /// The one-command demo: the seed article's example-app inside a simulated fleet of about 500
 /// apps over the year to 2023-05-01. Its customers act as `demo`, its engine as `platform`.
@@ -18,10 +17,10 @@ public enum Demo {
         guard FileManager.default.fileExists(atPath: path) else { return }
         let database = try LedgerDatabase.open(at: path, mode: .createIfMissing)
         let foreignEntries = try database.read { db in
-            try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM audit_trail WHERE actor NOT IN (?, ?)"), arguments: [actor, MaintenanceEngine.actor])!
+            try db.value(Int.self, "SELECT count(*) FROM audit_trail WHERE actor NOT IN (?, ?)", [actor, MaintenanceEngine.actor])!
         }
-        let entries = try database.read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM audit_trail"))! }
-        let firstActor = try database.read { db in try String.fetchOne(db.cachedStatement(sql: "SELECT actor FROM audit_trail WHERE seq = 1")) }
+        let entries = try database.read { db in try db.value(Int.self, "SELECT count(*) FROM audit_trail")! }
+        let firstActor = try database.read { db in try db.value(String.self, "SELECT actor FROM audit_trail WHERE seq = 1") }
         guard foreignEntries == 0, entries == 0 || firstActor == actor else {
             throw LedgerError.refused("\(path) holds data that is not the demo's; the demo leaves it alone",
                                       hint: "Run the demo on another file: `maintledger demo --db /tmp/maintledger-demo.sqlite`.")
@@ -45,15 +44,15 @@ public enum Demo {
 
     public static func figures(_ database: LedgerDatabase) throws -> Figures {
         try database.read { db in
-            Figures(apps: try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM apps"))!,
-                    addons: try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM addons"))!,
-                    maintenances: try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM maintenances"))!,
-                    entries: try Int64.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM audit_trail"))!,
-                    notices: try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM notices"))!,
-                    busiestApp: try String.fetchOne(db.cachedStatement(sql: """
+            Figures(apps: try db.value(Int.self, "SELECT count(*) FROM apps")!,
+                    addons: try db.value(Int.self, "SELECT count(*) FROM addons")!,
+                    maintenances: try db.value(Int.self, "SELECT count(*) FROM maintenances")!,
+                    entries: try db.value(Int64.self, "SELECT count(*) FROM audit_trail")!,
+                    notices: try db.value(Int.self, "SELECT count(*) FROM notices")!,
+                    busiestApp: try db.value(String.self, """
                         SELECT apps.name FROM apps JOIN attachments ON attachments.app_id = apps.id AND attachments.detached_at IS NULL
                         WHERE apps.name <> 'example-app' GROUP BY apps.id ORDER BY count(*) DESC, apps.id LIMIT 1
-                        """))!)
+                        """)!)
         }
     }
 

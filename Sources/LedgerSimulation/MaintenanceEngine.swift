@@ -2,7 +2,6 @@ import LedgerCore
 import LedgerStore
 import MaintenanceLedger
 import Foundation
-import GRDB
 
 /// How the engine's pseudo-random choices come out: the same settings give the same ledger.
 public struct EngineSettings: Sendable {
@@ -47,13 +46,13 @@ public final class MaintenanceEngine {
     public init(database: LedgerDatabase, settings: EngineSettings) throws {
         self.database = database
         self.settings = settings
-        let ids = try database.read { db in try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM addons WHERE deprovisioned_at IS NULL")) }
+        let ids = try database.read { db in try db.values(Int64.self, "SELECT id FROM addons WHERE deprovisioned_at IS NULL") }
         for id in ids { try refresh(addonID: id) }
     }
 
     /// How far the engine has processed, if it ever ticked.
     public func lastTick() throws -> Timestamp? {
-        try database.read { db in try Timestamp.fetchOne(db.cachedStatement(sql: "SELECT max(ticked_until) FROM engine_ticks")) }
+        try database.read { db in try db.value(Timestamp.self, "SELECT max(ticked_until) FROM engine_ticks") }
     }
 
     /// `platform:tick`: takes every step due up to `until`, in time order, in one transaction,
@@ -140,7 +139,7 @@ public final class MaintenanceEngine {
         var latestClosed: (status: MaintenanceStatus, endedAt: Timestamp)?
         var lastCompletion: Timestamp?
 
-        static func load(addonID: Int64, _ db: Database) throws -> AddonState {
+        static func load(addonID: Int64, _ db: LedgerSQL) throws -> AddonState {
             let addon = try AddonRecord.withID(addonID, db)
             var state = AddonState(addon: addon, lastCompletion: try addon.lastCompletion(db))
             if let open = try addon.openMaintenance(db) {
@@ -242,8 +241,8 @@ extension Ledger {
     /// lies before the deadline; on plans without windows, at a time the platform picks.
     func requireRoutineMaintenance(addonID: Int64, requiredBy: Timestamp, settings: EngineSettings) throws -> MaintenanceRecord {
         try database.record(context) { mutation in
-            let addon = try AddonRecord.withID(addonID, mutation.db)
-            let slot = try Self.platformSlot(for: addon, from: context.now, requiredBy: requiredBy, settings: settings, mutation.db)
+            let addon = try AddonRecord.withID(addonID, mutation.sql)
+            let slot = try Self.platformSlot(for: addon, from: context.now, requiredBy: requiredBy, settings: settings, mutation.sql)
             return try insertPendingMaintenance(addon, slot: slot, requiredBy: requiredBy, reason: .routineMaintenance, method: nil,
                                              emergency: false, at: context.now, mutation)
         }
@@ -252,9 +251,9 @@ extension Ledger {
     /// Gives a pending maintenance that has no time (plans without windows) one.
     func assignPlatformTime(addonID: Int64, settings: EngineSettings) throws -> MaintenanceRecord {
         try database.record(context) { mutation in
-            let addon = try AddonRecord.withID(addonID, mutation.db)
-            let open = try addon.openMaintenance(mutation.db)!
-            let slot = try Self.platformSlot(for: addon, from: context.now, requiredBy: open.requiredBy, settings: settings, mutation.db)
+            let addon = try AddonRecord.withID(addonID, mutation.sql)
+            let open = try addon.openMaintenance(mutation.sql)!
+            let slot = try Self.platformSlot(for: addon, from: context.now, requiredBy: open.requiredBy, settings: settings, mutation.sql)
             mutation.describe(action: "platform:maintenances:schedule", subject: "addon:\(addon.name)")
             let scheduled = try mutation.update(.maintenances, id: open.id, ["scheduled_for": slot.scheduledFor, "outside_window": slot.outsideWindow],
                                                 as: MaintenanceRecord.self)
@@ -264,7 +263,7 @@ extension Ledger {
     }
 
     static func platformSlot(for addon: AddonRecord, from time: Timestamp, requiredBy: Timestamp, settings: EngineSettings,
-                             _ db: Database) throws -> MaintenanceSlot {
+                             _ db: LedgerSQL) throws -> MaintenanceSlot {
         let earliest = time.adding(days: Cadence.leadDays)
         if let window = try addon.currentWindow(db)?.window {
             let start = window.start(onOrAfter: earliest)

@@ -77,7 +77,7 @@ private let friday = WeeklyWindow(dayOfWeek: 5, startMinute: 18 * 60)
     }
 
     private func uuids() throws -> [String] {
-        try fixture.database.read { db in try String.fetchAll(db, sql: "SELECT uuid FROM maintenances ORDER BY id") }
+        try fixture.database.inspect { db in try String.fetchAll(db, sql: "SELECT uuid FROM maintenances ORDER BY id") }
     }
 
     @Test func overdueListsUnmetDeadlinesAndGapsOverNinetyDays() throws {

@@ -46,7 +46,7 @@ private final class ExportFleet {
 
     /// A customer moves the window of the first add-on that has one.
     func moveAWindow(actor: String = "alice") throws {
-        let addon = try fixture.database.read { db in
+        let addon = try fixture.database.inspect { db in
             try String.fetchOne(db, sql: """
                 SELECT name FROM addons WHERE deprovisioned_at IS NULL AND id IN (SELECT addon_id FROM windows) ORDER BY id LIMIT 1
                 """)!
@@ -58,7 +58,7 @@ private final class ExportFleet {
 
     var head: (seq: Int64, hash: String) {
         get throws {
-            try fixture.database.read { db in
+            try fixture.database.inspect { db in
                 let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_trail ORDER BY seq DESC LIMIT 1")!
                 return (row[0], row[1])
             }
@@ -84,7 +84,7 @@ private final class ExportFleet {
     /// holds every row with the head seq; later ones the rows the payloads name, with the seq
     /// of their latest change.
     func expectedLines(_ entity: ExportEntity, _ format: ExportFormat, first: Int64, last: Int64) throws -> [String] {
-        try fixture.database.read { db in
+        try fixture.database.inspect { db in
             let rows: [Row]
             var seqs: [Int64: Int64] = [:]
             switch entity {

@@ -70,7 +70,7 @@ private func ts(_ text: String) -> Timestamp { Timestamp(iso: text)! }
         _ = try fixture.ledger(at: "2023-04-26T20:01:00Z").changeStatus(addon, .start)
         _ = try fixture.ledger(at: "2023-04-26T20:05:00Z").changeStatus(addon, .complete)
         let now = Moment(asOf: ts("2023-04-26T20:05:00Z"))
-        let (table, rebuilt, before, beforeAny) = try fixture.database.read { db -> ([Row], [Row], [Row], [Row]) in
+        let (table, rebuilt, before, beforeAny) = try fixture.database.inspect { db -> ([Row], [Row], [Row], [Row]) in
             (try Row.fetchAll(db, sql: "SELECT * FROM maintenances ORDER BY id"),
              try Row.fetchAll(db, sql: "SELECT * FROM \(now.maintenancesSource) ORDER BY id"),
              try Row.fetchAll(db, sql: "SELECT status, scheduled_for, previously_scheduled_for, \"window\", started_at FROM "

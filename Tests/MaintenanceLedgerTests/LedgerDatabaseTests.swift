@@ -20,7 +20,7 @@ import Testing
         let fixture = try LedgerFixture()
         let attributes = try FileManager.default.attributesOfItem(atPath: fixture.path)
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
-        let pragmas = try fixture.database.read { db in
+        let pragmas = try fixture.database.inspect { db in
             try ["journal_mode", "foreign_keys", "synchronous", "application_id"].map { try String.fetchOne(db, sql: "PRAGMA \($0)") }
         }
         // synchronous 2 is FULL; the application id marks the file as a ledger.
@@ -92,7 +92,7 @@ import Testing
         let source = try LedgerFixture(now: "2022-12-31T00:00:00Z")
         let settings = FleetSimulator.Settings(apps: 20, days: 120, start: Timestamp(iso: "2022-01-01T00:00:00Z")!, engine: EngineSettings(seed: 7, failureRate: 0.1))
         _ = try FleetSimulator(database: source.database, settings: settings, now: source.now).run()
-        let statuses = try source.database.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT status FROM maintenances ORDER BY 1") }
+        let statuses = try source.database.inspect { db in try String.fetchAll(db, sql: "SELECT DISTINCT status FROM maintenances ORDER BY 1") }
         #expect(statuses == ["completed", "failed", "pending"], "the fleet should hold open, failed and completed maintenances")
 
         // The same content in a file that has only migrations 0001–0003, as schema 3 wrote it.
@@ -125,22 +125,22 @@ import Testing
         let schema3Indexes = try DatabaseQueue(path: oldPath).read(indexes)
         #expect(schema3Indexes.count == 9)
         let upgraded = try LedgerDatabase.open(at: oldPath, mode: .mustExist)
-        #expect(try upgraded.read(indexes) == schema3Indexes)
-        let (rules, migrations) = try upgraded.read { db in
+        #expect(try upgraded.inspect(indexes) == schema3Indexes)
+        let (rules, migrations) = try upgraded.inspect { db in
             (try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'maintenances'") ?? "",
              try String.fetchAll(db, sql: "SELECT identifier FROM schema_migrations ORDER BY 1"))
         }
         #expect(!rules.contains(" IN ('") && rules.contains("status = 'cancelled'"))
         #expect(migrations == Migrations.all.map(\.identifier))
         func schemaObjects(_ database: LedgerDatabase) throws -> [String] {
-            try database.read { db in try String.fetchAll(db, sql: "SELECT type || ' ' || name || ' on ' || tbl_name FROM sqlite_master ORDER BY name") }
+            try database.inspect { db in try String.fetchAll(db, sql: "SELECT type || ' ' || name || ' on ' || tbl_name FROM sqlite_master ORDER BY name") }
         }
         #expect(try schemaObjects(upgraded) == schemaObjects(source.database))
         let upgradedFixture = Ledger(database: upgraded, context: LedgerContext(now: source.now, actor: "alice"))
         #expect(try upgradedFixture.verify() == source.ledger().verify())
         for table in LedgerTable.allCases.map(\.rawValue) {
             let read = { (database: LedgerDatabase) in
-                try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY id").map(\.description) }
+                try database.inspect { db in try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY id").map(\.description) }
             }
             #expect(try read(upgraded) == read(source.database), "\(table) changed in the upgrade")
         }

@@ -32,7 +32,7 @@ final class LedgerFixture {
     @discardableResult
     func premiumRedis(app: String = "example-app", addon: String = "redis-lively-12345", plan: String = "premium-0") throws -> AddonSelector {
         let ledger = ledger()
-        if try database.read({ db in try Int.fetchOne(db, sql: "SELECT count(*) FROM apps WHERE name = ?", arguments: [app]) }) == 0 {
+        if try database.inspect({ db in try Int.fetchOne(db, sql: "SELECT count(*) FROM apps WHERE name = ?", arguments: [app]) }) == 0 {
             try ledger.createApp(named: app)
         }
         _ = try ledger.createAddon(servicePlan: "heroku-redis:\(plan)", app: app, name: addon)
@@ -43,12 +43,12 @@ final class LedgerFixture {
     }
 
     func count(_ table: String) throws -> Int {
-        try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)")! }
+        try database.inspect { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)")! }
     }
 
     /// Every table's rows and the trail, as text: equal snapshots mean nothing changed.
     func snapshot() throws -> String {
-        try database.read { db in
+        try database.inspect { db in
             try (LedgerTable.allCases.map(\.rawValue) + ["audit_trail"]).map { table in
                 try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY rowid").map(\.description).joined(separator: "\n")
             }.joined(separator: "\n--\n")
@@ -60,5 +60,12 @@ final class LedgerFixture {
         let before = try snapshot()
         #expect(throws: expected, sourceLocation: sourceLocation, performing: body)
         #expect(try snapshot() == before, "a refusal changed the ledger", sourceLocation: sourceLocation)
+    }
+}
+
+extension LedgerDatabase {
+    /// Tests look into the file with GRDB's own API, beside the store's.
+    func inspect<T>(_ body: (Database) throws -> T) throws -> T {
+        try queue.read(body)
     }
 }

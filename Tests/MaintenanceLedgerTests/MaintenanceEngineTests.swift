@@ -97,28 +97,28 @@ private struct EngineFleet {
     static let end = "2024-01-03T00:00:00Z"
 
     func addon(_ name: String) throws -> AddonRecord {
-        try fixture.database.read { db in try AddonRecord.fetchOne(db, sql: "SELECT * FROM addons WHERE name = ?", arguments: [name])! }
+        try fixture.database.read { db in try db.one(AddonRecord.self, "SELECT * FROM addons WHERE name = ?", [name])! }
     }
 
     func maintenances(of name: String) throws -> [MaintenanceRecord] {
         try fixture.database.read { db in
-            try MaintenanceRecord.fetchAll(db, sql: """
+            try db.all(MaintenanceRecord.self, """
                 SELECT maintenances.* FROM maintenances JOIN addons ON addons.id = maintenances.addon_id
                 WHERE addons.name = ? ORDER BY maintenances.id
-                """, arguments: [name])
+                """, [name])
         }
     }
 
     /// Each status a maintenance entered, with its time and actor.
     func statusChanges(of maintenance: MaintenanceRecord) throws -> [(status: String, at: Timestamp, actor: String)] {
-        try fixture.database.read { db in
+        try fixture.database.inspect { db in
             try Row.fetchAll(db, sql: "SELECT to_status, changed_at, actor FROM maintenance_status_changes WHERE maintenance_id = ? ORDER BY id",
-                             arguments: [maintenance.id]).map { ($0["to_status"], $0["changed_at"], $0["actor"]) }
+                             arguments: [maintenance.id]).map { ($0["to_status"], Timestamp(iso: $0["changed_at"] as String)!, $0["actor"]) }
         }
     }
 
     func notices(of maintenance: MaintenanceRecord) throws -> [Row] {
-        try fixture.database.read { db in
+        try fixture.database.inspect { db in
             try Row.fetchAll(db, sql: "SELECT * FROM notices WHERE maintenance_id = ? ORDER BY id", arguments: [maintenance.id])
         }
     }
@@ -296,7 +296,7 @@ extension Timestamp {
                 }
                 // The notice carries what the maintenance says now.
                 let notice = try #require(notices.last)
-                #expect(notice["scheduled_for"] as Timestamp == scheduled && notice["required_by"] as Timestamp == maintenance.requiredBy)
+                #expect(Timestamp(iso: notice["scheduled_for"] as String) == scheduled && Timestamp(iso: notice["required_by"] as String) == maintenance.requiredBy)
                 #expect(notice["window"] as String? == maintenance.window && notice["addon"] as String == name)
                 // Prepared at its time, ready 20–60 s later, started 10–90 s after that, then completed;
                 // only the last one may still be under way when the run ends.
@@ -319,7 +319,7 @@ extension Timestamp {
         }
         #expect(checked > 40 && withoutWindows > 10, "\(checked) maintenances, \(withoutWindows) without windows")
         // The engine adds no side door: every trail entry it made is a command's, by `platform`.
-        let engineActions = try fleet.fixture.database.read { db in
+        let engineActions = try fleet.fixture.database.inspect { db in
             try String.fetchAll(db, sql: "SELECT DISTINCT action FROM audit_trail WHERE actor = 'platform' ORDER BY action")
         }
         #expect(engineActions == ["platform:maintenances:complete", "platform:maintenances:prepare", "platform:maintenances:ready",
@@ -348,7 +348,7 @@ extension Timestamp {
         #expect(notices.map(\.kind) == ["scheduled"])
         #expect(notices.first?.scheduledFor == time && notices.first?.requiredBy == ts("2023-05-20T00:00:00Z") && notices.first?.window == nil)
         #expect(notices.first?.createdAt == ts("2023-04-24T09:00:00Z") && notices.first?.attachments == #"["KAFKA_URL"]"#)
-        let action = try fixture.database.read { db in
+        let action = try fixture.database.inspect { db in
             try Row.fetchOne(db, sql: "SELECT actor, action, recorded_at FROM audit_trail ORDER BY seq DESC LIMIT 1 OFFSET 1")!
         }
         #expect(action["actor"] as String == "platform" && action["action"] as String == "platform:maintenances:schedule")

@@ -44,7 +44,7 @@ private func time(_ text: String) -> Timestamp { Timestamp(iso: text)! }
     }
 
     private func statuses() throws -> [String] {
-        try fixture.database.read { db in
+        try fixture.database.inspect { db in
             try String.fetchAll(db, sql: "SELECT coalesce(from_status, '-') || '>' || to_status FROM maintenance_status_changes ORDER BY id")
         }
     }

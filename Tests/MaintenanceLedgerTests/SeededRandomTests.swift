@@ -39,7 +39,7 @@ import Testing
         let fixture = try LedgerFixture(now: "2022-12-31T00:00:00Z")
         let settings = FleetSimulator.Settings(apps: 30, days: 60, start: Timestamp(iso: "2022-01-01T00:00:00Z")!, engine: EngineSettings(seed: 7))
         _ = try FleetSimulator(database: fixture.database, settings: settings, now: fixture.now).run()
-        let uuids = try fixture.database.read { db in
+        let uuids = try fixture.database.inspect { db in
             try String.fetchAll(db, sql: "SELECT uuid FROM apps UNION ALL SELECT uuid FROM addons UNION ALL SELECT uuid FROM maintenances")
         }
         #expect(uuids.count > 100)

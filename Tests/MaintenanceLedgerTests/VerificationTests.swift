@@ -54,13 +54,13 @@ import Testing
     }
 
     func entries() throws -> Int64 {
-        try fixture.database.read { db in try Int64.fetchOne(db, sql: "SELECT max(seq) FROM audit_trail")! }
+        try fixture.database.inspect { db in try Int64.fetchOne(db, sql: "SELECT max(seq) FROM audit_trail")! }
     }
 
     @Test func anUntouchedLedgerVerifiesTheSameWhateverTheBatchSize() throws {
         let entries = try entries()
         #expect(entries > 550, "the fleet should be big enough to fill many batches, past the seqs edited below")
-        let head = try fixture.database.read { db in try String.fetchOne(db, sql: "SELECT hash FROM audit_trail ORDER BY seq DESC LIMIT 1")! }
+        let head = try fixture.database.inspect { db in try String.fetchOne(db, sql: "SELECT hash FROM audit_trail ORDER BY seq DESC LIMIT 1")! }
         #expect(verdicts() == Array(repeating: "ok \(entries) \(head)", count: Self.batchSizes.count))
     }
 
@@ -86,7 +86,7 @@ import Testing
     /// by the thread that checked its batch) before the next entry's broken link (found by the
     /// reading thread).
     @Test func aPayloadOfAnotherShapeIsReportedBeforeTheLinkItBreaks() throws {
-        let entry = try #require(try fixture.database.read { db in try TrailEntry.fetchOne(db, sql: "SELECT * FROM audit_trail WHERE seq = 300") })
+        let entry = try #require(try fixture.database.read { db in try db.one(TrailEntry.self, "SELECT * FROM audit_trail WHERE seq = 300") })
         let forged = TrailEntry(seq: 300, recordedAt: entry.recordedAt, actor: entry.actor, action: entry.action, subject: entry.subject,
                                 payload: #"{"changes":[]}"#, prevHash: entry.prevHash)
         try tamper("UPDATE audit_trail SET payload = '\(forged.payload)', hash = '\(forged.hash)' WHERE seq = 300")
@@ -98,7 +98,7 @@ import Testing
     /// so it must verify; with the two images the other way round it must not.
     @Test(arguments: [true, false])
     func ofTwoImagesOfARowInOneEntryTheSecondCounts(storedImageLast: Bool) throws {
-        let last = try #require(try fixture.database.read { db in try TrailEntry.fetchOne(db, sql: "SELECT * FROM audit_trail ORDER BY seq DESC LIMIT 1") })
+        let last = try #require(try fixture.database.read { db in try db.one(TrailEntry.self, "SELECT * FROM audit_trail ORDER BY seq DESC LIMIT 1") })
         let change = try #require(last.payload.firstMatch(of: #/^\{"changes":\[(\{"op":"insert","table":"engine_ticks","row":\{"id":\d+,[^}]*\}\})\]\}$/#)?.1,
                                   "the fleet's last entry should be its last engine tick: \(last.payload)")
         let other = change.replacing(#/"seed":11/#, with: #""seed":12"#)
@@ -107,7 +107,7 @@ import Testing
         let forged = TrailEntry(seq: last.seq, recordedAt: last.recordedAt, actor: last.actor, action: last.action, subject: last.subject,
                                 payload: #"{"changes":["# + images.joined(separator: ",") + "]}", prevHash: last.prevHash)
         try tamper("UPDATE audit_trail SET payload = '\(forged.payload)', hash = '\(forged.hash)' WHERE seq = \(last.seq)")
-        let tickID = try fixture.database.read { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM engine_ticks")! }
+        let tickID = try fixture.database.inspect { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM engine_ticks")! }
         #expect(verdicts() == (storedImageLast ? Array(repeating: "ok \(last.seq) \(forged.hash)", count: Self.batchSizes.count)
                                                : failure("verification failed at seq \(last.seq): engine_ticks row \(tickID) differs from what the trail recorded")))
     }
@@ -118,14 +118,14 @@ import Testing
         try fixture.database.queue.write { db in
             try db.execute(sql: "INSERT INTO engine_ticks (ticked_until, seed, failures_per_million, recorded_at) VALUES ('2023-01-01T00:00:00.000Z', 11, 0, 'x')")
         }
-        let id = try fixture.database.read { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM engine_ticks")! }
+        let id = try fixture.database.inspect { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM engine_ticks")! }
         #expect(verdicts() == failure("verification failed: engine_ticks row \(id) appears in no trail entry, which ends at seq \(entries) (the row was added outside maintledger, or entries after it were removed)"))
     }
 
     /// A maintenance is recorded by several entries (created, prepared, …, completed); a change
     /// to its row is named by the last of them, however the batches came back.
     @Test func aChangedRowIsNamedByTheLastEntryThatRecordedIt() throws {
-        let recordedBy = try fixture.database.read { db in
+        let recordedBy = try fixture.database.inspect { db in
             try Int64.fetchAll(db, sql: #"SELECT seq FROM audit_trail WHERE payload LIKE '%"table":"maintenances","row":{"id":3,%' ORDER BY seq"#)
         }
         #expect(recordedBy.count >= 4, "maintenance 3 should have moved through its lifecycle: \(recordedBy)")
@@ -136,7 +136,7 @@ import Testing
     /// `require` records a maintenance and its notice in one entry: with both rows changed, the
     /// one a single pass meets first (table order) is named, whichever batch came back first.
     @Test func ofTwoChangedRowsOfOneEntryTheFirstInTableOrderIsReported() throws {
-        let (seq, maintenanceID, noticeID) = try fixture.database.read { db in
+        let (seq, maintenanceID, noticeID) = try fixture.database.inspect { db in
             // The newest require whose maintenance no later entry recorded (still pending).
             for row in try Row.fetchAll(db, sql: "SELECT seq, payload FROM audit_trail WHERE action = 'platform:maintenances:require' ORDER BY seq DESC") {
                 let payload: String = row["payload"]
@@ -175,7 +175,7 @@ import Testing
     }
 
     @Test func ofTwoChangedRowsTheOneRecordedFirstIsReported() throws {
-        let (apps, windows) = try fixture.database.read { db in
+        let (apps, windows) = try fixture.database.inspect { db in
             (try Int64.fetchOne(db, sql: #"SELECT max(seq) FROM audit_trail WHERE payload LIKE '%"table":"apps","row":{"id":7,%'"#)!,
              try Int64.fetchOne(db, sql: #"SELECT max(seq) FROM audit_trail WHERE payload LIKE '%"table":"windows","row":{"id":2,%'"#)!)
         }

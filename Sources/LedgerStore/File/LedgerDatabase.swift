@@ -1,6 +1,6 @@
-import LedgerCore
 import Foundation
-import GRDB
+internal import GRDB
+import LedgerCore
 
 /// The ledger file: opening, validating and migrating it, and the two ways in: `read` for
 /// queries and `record` for mutations, which always append to the audit trail in the same
@@ -10,7 +10,7 @@ public final class LedgerDatabase {
     package static let applicationID: Int32 = 1_296_387_143
 
     public let path: String
-    package let queue: DatabaseQueue
+    let queue: DatabaseQueue
     /// What `open` created (the file, then the folders it needed, deepest first), so that a
     /// command refused on a new ledger can leave the disk as it found it.
     private var created: [String] = []
@@ -151,13 +151,13 @@ public final class LedgerDatabase {
         }
     }
 
-    package static func appliedMigrations(_ db: Database) throws -> [String] {
+    static func appliedMigrations(_ db: Database) throws -> [String] {
         guard try db.tableExists("schema_migrations") else { return [] }
         return try String.fetchAll(db, sql: "SELECT identifier FROM schema_migrations")
     }
 
     /// Applies, in order, the embedded migrations this file lacks (inside the caller's transaction).
-    package static func migrate(_ db: Database) throws {
+    static func migrate(_ db: Database) throws {
         try db.execute(sql: "CREATE TABLE IF NOT EXISTS schema_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
         let applied = Set(try appliedMigrations(db))
         let pending = Migrations.all.filter { !applied.contains($0.identifier) }
@@ -166,16 +166,9 @@ public final class LedgerDatabase {
             try db.execute(sql: String(decoding: migration.sql, as: UTF8.self))
             try db.execute(sql: "INSERT INTO schema_migrations (identifier) VALUES (?)", arguments: [migration.identifier])
         }
-        if let violation = try firstForeignKeyViolation(db) {
+        if let violation = try LedgerSQL(db).firstForeignKeyViolation() {
             throw LedgerError.unusableDatabase("cannot upgrade the ledger's schema: \(violation)",
                                                hint: "The file was edited outside maintledger; restore it from a backup.")
-        }
-    }
-
-    /// "TABLE row N refers to a missing PARENT row", or nil when every reference resolves.
-    package static func firstForeignKeyViolation(_ db: Database) throws -> String? {
-        try Row.fetchOne(db.cachedStatement(sql: "PRAGMA foreign_key_check")).map { violation in
-            "\(violation[0] as String? ?? "?") row \(violation[1] as Int64? ?? 0) refers to a missing \(violation[2] as String? ?? "?") row"
         }
     }
 
@@ -197,9 +190,9 @@ public final class LedgerDatabase {
     private let commandStatements = CommandStatements()
 
     /// Runs a query in a read transaction (one consistent snapshot), or inside the batch under way.
-    public func read<T>(_ body: (Database) throws -> T) throws -> T {
-        if let batch { return try body(batch.connection) }
-        return try queue.read { db in try body(db) }
+    package func read<T>(_ body: (LedgerSQL) throws -> T) throws -> T {
+        if let batch { return try body(LedgerSQL(batch.connection)) }
+        return try queue.read { db in try body(LedgerSQL(db)) }
     }
 
     /// Runs a mutation in one `BEGIN IMMEDIATE` transaction (a savepoint inside a batch) and
@@ -214,7 +207,7 @@ public final class LedgerDatabase {
         guard let batch else {
             return try inImmediateTransaction { db in
                 try ensureStillAtPath()
-                return try perform(db, head: try TrailHead.read(db)).0
+                return try perform(db, head: try TrailHead.read(LedgerSQL(db))).0
             }
         }
         // A savepoint per command, through cached statements: GRDB's `inSavepoint` parses
@@ -239,7 +232,7 @@ public final class LedgerDatabase {
         precondition(batch == nil, "batches do not nest")
         return try inImmediateTransaction { db in
             try ensureStillAtPath()
-            batch = Batch(connection: db, head: try TrailHead.read(db))
+            batch = Batch(connection: db, head: try TrailHead.read(LedgerSQL(db)))
             // A batch writes more pages than the default 2 MB cache holds; spilled pages go to
             // the WAL mid-transaction and every later look-up searches them (imports slowed
             // tenfold). Readers keep the small cache, so exports stay within their memory bound.

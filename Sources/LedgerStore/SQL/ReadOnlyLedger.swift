@@ -1,6 +1,6 @@
-import LedgerCore
 import Foundation
-import GRDB
+internal import GRDB
+import LedgerCore
 
 /// `sql`: auditors' own queries, on a connection that cannot change the ledger. The file is
 /// opened read-only (SQLITE_OPEN_READONLY) with `PRAGMA query_only = 1`, and only one statement

@@ -1,14 +1,14 @@
-import LedgerCore
 import Crypto
-import GRDB
+internal import GRDB
+import LedgerCore
 
 /// The trail's last entry: what the next one chains to.
 package struct TrailHead: Equatable {
     package let seq: Int64
     package let hash: String
 
-    package static func read(_ db: Database) throws -> TrailHead? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_trail ORDER BY seq DESC LIMIT 1")).map { TrailHead(seq: $0[0], hash: $0[1]) }
+    package static func read(_ sql: LedgerSQL) throws -> TrailHead? {
+        try sql.row("SELECT seq, hash FROM audit_trail ORDER BY seq DESC LIMIT 1").map { TrailHead(seq: $0[0], hash: $0[1]) }
     }
 }
 
@@ -17,7 +17,7 @@ package struct TrailHead: Equatable {
 /// `hash = SHA-256(prev_hash ‖ canonical)` where `prev_hash` is the previous entry's hex hash
 /// (64 zeros for the first) and `canonical` is the JSON array
 /// `[seq,"recorded_at","actor","action","subject",payload]` with `payload` as stored.
-public struct TrailEntry: Sendable, FetchableRecord {
+public struct TrailEntry: PositionalRecord, Sendable {
     public static let genesisHash = String(repeating: "0", count: 64)
 
     public let seq: Int64
@@ -41,7 +41,7 @@ public struct TrailEntry: Sendable, FetchableRecord {
         self.hash = computedHash
     }
 
-    public init(row: Row) {
+    package init(columns row: RecordColumns) {
         // By position, in table order: `audit:trail` and exports decode every entry.
         seq = row[0]
         recordedAt = row[1]
@@ -85,7 +85,7 @@ public struct TrailEntry: Sendable, FetchableRecord {
         return Hex.bytes(hasher.finalize())
     }
 
-    package func insert(_ db: Database) throws {
+    func insert(_ db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT INTO audit_trail (seq, recorded_at, actor, action, subject, payload, prev_hash, hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)

@@ -1,5 +1,5 @@
 import LedgerCore
-import GRDB
+internal import GRDB
 
 /// What the commands on one ledger share: the SQL of each table's INSERT and UPDATE per column
 /// list and of its read-back, and the `{"id":`, `,"uuid":`, … that precede each column's value in
@@ -14,7 +14,7 @@ package final class CommandStatements {
     private var readBacks: [LedgerTable: String] = [:]
     private var keysByTable: [LedgerTable: [[UInt8]]] = [:]
 
-    package func insertSQL(_ table: LedgerTable, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) -> String {
+    package func insertSQL(_ table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>) -> String {
         let shape = Shape(table: table, columns: values.map(\.key))
         if let sql = inserts[shape] { return sql }
         let placeholders = Array(repeating: "?", count: shape.columns.count).joined(separator: ", ")
@@ -24,7 +24,7 @@ package final class CommandStatements {
     }
 
     /// `UPDATE table SET a = ?, b = ? WHERE id = ?`
-    package func updateSQL(_ table: LedgerTable, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) -> String {
+    package func updateSQL(_ table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>) -> String {
         let shape = Shape(table: table, columns: values.map(\.key))
         if let sql = updates[shape] { return sql }
         let sql = "UPDATE \(table.rawValue) SET \(shape.columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?"
@@ -40,7 +40,7 @@ package final class CommandStatements {
         return sql
     }
 
-    package func imageKeys(_ table: LedgerTable, _ statement: Statement) -> [[UInt8]] {
+    func imageKeys(_ table: LedgerTable, _ statement: Statement) -> [[UInt8]] {
         if let keys = keysByTable[table] { return keys }
         let keys = RowImage.keys(statement.columnNames)
         keysByTable[table] = keys

@@ -1,12 +1,14 @@
+internal import GRDB
+internal import GRDBSQLite
 import LedgerCore
-import GRDB
-import GRDBSQLite
 
 /// One command's changes inside its transaction. Rows are written through `insert` and
 /// `update`, which capture each row's full image afterwards; the images become the payload of
 /// the command's single trail entry, which is what lets `audit:verify` compare tables and trail.
 public final class Mutation {
-    package let db: Database
+    let db: Database
+    /// Reads inside the command's transaction, which see its own writes.
+    package var sql: LedgerSQL { LedgerSQL(db) }
     public let context: LedgerContext
     /// Names, uuids and default windows come from here. Seeded runs stay reproducible command
     /// after command: the seed is mixed with the trail's length (read only when needed).
@@ -25,7 +27,7 @@ public final class Mutation {
     private var payload: [UInt8] = []
     private let shared: CommandStatements
 
-    package init(db: Database, context: LedgerContext, shared: CommandStatements) {
+    init(db: Database, context: LedgerContext, shared: CommandStatements) {
         self.db = db
         self.context = context
         self.shared = shared
@@ -38,7 +40,7 @@ public final class Mutation {
     }
 
     @discardableResult
-    package func insert(_ table: LedgerTable, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws -> Int64 {
+    package func insert(_ table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>) throws -> Int64 {
         try execute(insert: table, values)
         let id = db.lastInsertedRowID
         try capture(table, id: id, operation: "insert") { _ in }
@@ -46,36 +48,36 @@ public final class Mutation {
     }
 
     /// Inserts a row and returns it whole, as stored.
-    package func insert<Record: PositionalRecord>(_ table: LedgerTable, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>,
+    package func insert<Record: PositionalRecord>(_ table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>,
                                      as type: Record.Type) throws -> Record {
         try execute(insert: table, values)
-        return try capture(table, id: db.lastInsertedRowID, operation: "insert", decode: Record.init(columns:))
+        return try capture(table, id: db.lastInsertedRowID, operation: "insert", decode: { Record(columns: RecordColumns(statement: $0)) })
     }
 
-    private func execute(insert table: LedgerTable, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws {
+    private func execute(insert table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>) throws {
         try run(shared.insertSQL(table, values), binding: values.lazy.map(\.value))
     }
 
-    package func update(_ table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws {
+    package func update(_ table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any SQLBindable)?>) throws {
         try execute(update: table, id: id, values)
         try capture(table, id: id, operation: "update") { _ in }
     }
 
     /// Updates a row and returns it whole, as now stored.
-    package func update<Record: PositionalRecord>(_ table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>,
+    package func update<Record: PositionalRecord>(_ table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any SQLBindable)?>,
                                      as type: Record.Type) throws -> Record {
         try execute(update: table, id: id, values)
-        return try capture(table, id: id, operation: "update", decode: Record.init(columns:))
+        return try capture(table, id: id, operation: "update", decode: { Record(columns: RecordColumns(statement: $0)) })
     }
 
-    private func execute(update table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws {
+    private func execute(update table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any SQLBindable)?>) throws {
         try run(shared.updateSQL(table, values), binding: values.lazy.map(\.value) + [id])
     }
 
     /// Runs a write with its values bound straight to SQLite: GRDB's `StatementArguments` and
     /// SQL built anew for every row were a seventh of a command's time. (These SQL texts are
     /// only ever run here, so GRDB's own record of a statement's arguments never goes stale.)
-    private func run(_ sql: String, binding values: some Collection<(any DatabaseValueConvertible)?>) throws {
+    private func run(_ sql: String, binding values: some Collection<(any SQLBindable)?>) throws {
         let statement = try db.cachedStatement(sql: sql)
         let sqlite = statement.sqliteStatement
         defer {
@@ -83,7 +85,7 @@ public final class Mutation {
             sqlite3_clear_bindings(sqlite)
         }
         for (index, value) in zip(Int32(1)..., values) {
-            let code = (value?.databaseValue ?? .null).bind(to: sqlite, at: index)
+            let code = (value?.sqlValue ?? .null).bind(to: sqlite, at: index)
             guard code == SQLITE_OK else { throw DatabaseError.last(code, of: statement) }
         }
         let code = sqlite3_step(sqlite)
@@ -93,7 +95,7 @@ public final class Mutation {
     /// Reads back the row just written, whole (defaults and all), for the trail, and decodes it
     /// for the caller. Not `RETURNING`: SQLite runs it as a trigger, which gives every statement
     /// its own journal (3× slower).
-    private func capture<Result>(_ table: LedgerTable, id: Int64, operation: String, decode: (StatementColumns) -> Result) throws -> Result {
+    private func capture<Result>(_ table: LedgerTable, id: Int64, operation: String, decode: (SQLiteStatement) -> Result) throws -> Result {
         let statement = try db.cachedStatement(sql: shared.readBackSQL(table))
         let captured = try statement.fetchFirst(arguments: [id]) { columns in
             appendChange(operation, table, statement)
@@ -121,7 +123,7 @@ public final class Mutation {
 
     /// Appends the command's trail entry after `head` and returns the new head; nil when the
     /// command changed nothing.
-    package func appendTrailEntry(after head: TrailHead?) throws -> TrailHead? {
+    func appendTrailEntry(after head: TrailHead?) throws -> TrailHead? {
         guard !payload.isEmpty else { return nil }
         precondition(!action.isEmpty && !subject.isEmpty, "a mutation must describe itself before it commits")
         let entry = TrailEntry(seq: (head?.seq ?? 0) + 1, recordedAt: context.now.storageText, actor: context.actor,

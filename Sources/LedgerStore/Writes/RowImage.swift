@@ -1,13 +1,15 @@
+internal import GRDB
+internal import GRDBSQLite
 import LedgerCore
-import GRDB
-import GRDBSQLite
 
 /// A row as canonical JSON: columns in table order, SQLite's own types, blobs as hex text.
 /// Written as bytes straight from the statement positioned on the row (`Mutation` records
 /// images this way and `audit:verify` renders the tables the same way to compare them).
 package enum RowImage {
     /// What precedes each column's value: `{"id":`, `,"uuid":`, …
-    package static func keys(_ columns: [String]) -> [[UInt8]] {
+    package typealias Keys = [[UInt8]]
+
+    package static func keys(_ columns: [String]) -> Keys {
         columns.enumerated().map { index, column in
             var key = [index == 0 ? UInt8(ascii: "{") : UInt8(ascii: ",")]
             Array(column.utf8).withUnsafeBytes { JSONBytes.appendString($0, to: &key) }
@@ -15,7 +17,7 @@ package enum RowImage {
         }
     }
 
-    package static func append(_ sqlite: SQLiteStatement, keys: [[UInt8]], to image: inout [UInt8]) {
+    static func append(_ sqlite: SQLiteStatement, keys: Keys, to image: inout [UInt8]) {
         for (column, key) in keys.enumerated() {
             image.append(contentsOf: key)
             let column = Int32(column)
@@ -35,7 +37,7 @@ package enum RowImage {
     }
 
     /// SQLite's value as JSON, blobs as hex text (for `sql`'s output).
-    package static func value(_ value: DatabaseValue) -> JSONValue {
+    static func value(_ value: DatabaseValue) -> JSONValue {
         switch value.storage {
         case .null: .null
         case .int64(let number): .int(number)

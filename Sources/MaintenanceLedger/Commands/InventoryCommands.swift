@@ -1,13 +1,12 @@
 import LedgerCore
 import LedgerStore
-import GRDB
 
 /// What the platform provisions: apps, add-ons, attachments, and app maintenance mode.
 extension Ledger {
     public func createApp(named name: String) throws {
         try Self.validateName(name, kind: "App", maxLength: 30)
         try database.record(context) { mutation in
-            guard try AppRecord.fetchOne(mutation.db.cachedStatement(sql: "SELECT * FROM apps WHERE name = ?"), arguments: [name]) == nil else {
+            guard try mutation.sql.one(AppRecord.self, "SELECT * FROM apps WHERE name = ?", [name]) == nil else {
                 throw LedgerError.refused("Name \(name) is already taken", hint: nil)
             }
             mutation.describe(action: "apps:create", subject: "app:\(name)")
@@ -42,10 +41,10 @@ extension Ledger {
         let requestedAttachment = try attachmentName.map(AttachmentName.validate)
         let serverCreatedAt = try validateEventTime(serverCreatedAt, flag: "--server-created-at")
         return try database.record(context) { mutation in
-            let db = mutation.db
+            let db = mutation.sql
             let app = try AppRecord.named(appName, db)
             let addonName = try name ?? Self.generateAddonName(for: plan.service, &mutation.random, db)
-            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT count(*) > 0 FROM addons WHERE name = ?"), arguments: [addonName]) == true {
+            if try db.value(Bool.self, "SELECT count(*) > 0 FROM addons WHERE name = ?", [addonName]) == true {
                 throw LedgerError.refused("Name \(addonName) is already taken", hint: "Leave out --name to get a generated one.")
             }
             let attachment = try requestedAttachment ?? AttachmentName.defaultName(for: plan.service, onApp: app.id, db)
@@ -87,19 +86,19 @@ extension Ledger {
     ]
 
     /// `redis-lively-12345`, retried until unused.
-    private static func generateAddonName(for service: Service, _ random: inout SplitMix64, _ db: Database) throws -> String {
+    private static func generateAddonName(for service: Service, _ random: inout SplitMix64, _ db: LedgerSQL) throws -> String {
         while true {
             let name = "\(service.namePrefix)-\(adjectives.randomElement(using: &random)!)-\(Int.random(in: 10000...99999, using: &random))"
-            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT count(*) = 0 FROM addons WHERE name = ?"), arguments: [name]) == true {
+            if try db.value(Bool.self, "SELECT count(*) = 0 FROM addons WHERE name = ?", [name]) == true {
                 return name
             }
         }
     }
 
-    private static func ensureAttachmentFree(_ name: String, on app: AppRecord, _ db: Database) throws {
-        let taken = try Bool.fetchOne(db.cachedStatement(sql: """
+    private static func ensureAttachmentFree(_ name: String, on app: AppRecord, _ db: LedgerSQL) throws {
+        let taken = try db.value(Bool.self, """
             SELECT count(*) > 0 FROM attachments WHERE app_id = ? AND name = ? AND detached_at IS NULL
-            """), arguments: [app.id, name]) ?? false
+            """, [app.id, name]) ?? false
         if taken {
             throw LedgerError.refused("\(name) is already attached to \(app.name)", hint: "Choose another name with --as NAME.")
         }
@@ -115,8 +114,8 @@ extension Ledger {
     public func attachAddon(_ addonName: String, to appName: String, as requestedName: String?) throws -> String {
         let requested = try requestedName.map(AttachmentName.validate)
         return try database.record(context) { mutation in
-            let db = mutation.db
-            guard try AddonRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM addons WHERE name = ?"), arguments: [addonName]) != nil else {
+            let db = mutation.sql
+            guard try db.one(AddonRecord.self, "SELECT * FROM addons WHERE name = ?", [addonName]) != nil else {
                 throw LedgerError.notFound("Couldn't find that add-on: \(addonName)",
                                            hint: "addons:attach takes the add-on's own name; `maintledger addons` lists them.")
             }
@@ -135,12 +134,12 @@ extension Ledger {
     /// and the attachment's names.
     public func detachAttachment(_ attachmentName: String, from appName: String) throws -> (addon: String, attachment: String) {
         try database.record(context) { mutation in
-            let db = mutation.db
+            let db = mutation.sql
             let app = try AppRecord.named(appName, db)
             let name = AttachmentName.normalize(attachmentName)
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+            guard let row = try db.row("""
                 SELECT id, addon_id FROM attachments WHERE app_id = ? AND name = ? AND detached_at IS NULL
-                """), arguments: [app.id, name]) else {
+                """, [app.id, name]) else {
                 throw LedgerError.notFound("Couldn't find attachment \(name) on \(app.name)",
                                            hint: "Run `maintledger addons -a \(app.name)` to list its attachments.")
             }
@@ -159,7 +158,7 @@ extension Ledger {
     /// everywhere and cancels a maintenance that has not started; its history stays.
     public func destroyAddon(_ selector: AddonSelector, confirm: String?) throws -> String {
         try database.record(context) { mutation in
-            let db = mutation.db
+            let db = mutation.sql
             let (addon, app) = try selector.resolveLive(db)
             guard addon.appID == app.id else {
                 let owner = try AppRecord.withID(addon.appID, db)
@@ -177,8 +176,7 @@ extension Ledger {
                 try recordStatusChange(open, to: .cancelled, at: time, mutation)
             }
             mutation.describe(action: "addons:destroy", subject: "addon:\(addon.name)")
-            let attachmentIDs = try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM attachments WHERE addon_id = ? AND detached_at IS NULL"),
-                                                   arguments: [addon.id])
+            let attachmentIDs = try db.values(Int64.self, "SELECT id FROM attachments WHERE addon_id = ? AND detached_at IS NULL", [addon.id])
             for id in attachmentIDs { try mutation.update(.attachments, id: id, ["detached_at": context.now]) }
             try mutation.update(.addons, id: addon.id, ["deprovisioned_at": context.now])
             return addon.name
@@ -188,7 +186,7 @@ extension Ledger {
     /// `maintenance:on` / `maintenance:off`. Setting the mode it already has records nothing.
     public func setMaintenanceMode(app appName: String, on: Bool) throws {
         try database.record(context) { mutation in
-            let app = try AppRecord.named(appName, mutation.db)
+            let app = try AppRecord.named(appName, mutation.sql)
             guard app.maintenanceMode != on else { return }
             mutation.describe(action: on ? "maintenance:on" : "maintenance:off", subject: "app:\(app.name)")
             try mutation.update(.apps, id: app.id, ["maintenance_mode": on])

@@ -1,6 +1,5 @@
 import LedgerCore
 import LedgerStore
-import GRDB
 
 /// The command/query layer: every rule lives behind these methods, which the CLI only calls.
 public struct Ledger {
@@ -24,9 +23,9 @@ public struct AddonSelector: Sendable {
     }
 
     /// The add-on, and the app it is seen through: the `-a` app, else its owning app.
-    func resolve(_ db: Database) throws -> (addon: AddonRecord, app: AppRecord) {
+    func resolve(_ db: LedgerSQL) throws -> (addon: AddonRecord, app: AppRecord) {
         guard let appName = app else {
-            guard let addon = try AddonRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM addons WHERE name = ?"), arguments: [name]) else {
+            guard let addon = try db.one(AddonRecord.self, "SELECT * FROM addons WHERE name = ?", [name]) else {
                 throw LedgerError.notFound("Couldn't find that add-on: \(name)",
                                            hint: "If \(name) is an attachment, name its app with -a APP.")
             }
@@ -34,15 +33,14 @@ public struct AddonSelector: Sendable {
         }
         let app = try AppRecord.named(appName, db)
         let attachment = AttachmentName.normalize(name)
-        if let addon = try AddonRecord.fetchOne(db.cachedStatement(sql: """
+        if let addon = try db.one(AddonRecord.self, """
             SELECT addons.* FROM attachments JOIN addons ON addons.id = attachments.addon_id
             WHERE attachments.app_id = ? AND attachments.name = ? AND attachments.detached_at IS NULL
-            """), arguments: [app.id, attachment]) {
+            """, [app.id, attachment]) {
             return (addon, app)
         }
-        if let addon = try AddonRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM addons WHERE name = ?"), arguments: [name]) {
-            let attached = try Bool.fetchOne(db.cachedStatement(sql: "SELECT count(*) > 0 FROM attachments WHERE app_id = ? AND addon_id = ?"),
-                                             arguments: [app.id, addon.id]) ?? false
+        if let addon = try db.one(AddonRecord.self, "SELECT * FROM addons WHERE name = ?", [name]) {
+            let attached = try db.value(Bool.self, "SELECT count(*) > 0 FROM attachments WHERE app_id = ? AND addon_id = ?", [app.id, addon.id]) ?? false
             guard addon.appID == app.id || attached else {
                 throw LedgerError.notFound("\(name) is not attached to \(app.name)", hint: "Leave out -a, or name the app it is attached to.")
             }
@@ -53,7 +51,7 @@ public struct AddonSelector: Sendable {
     }
 
     /// As `resolve`, but the add-on must still be provisioned: history is read-only.
-    func resolveLive(_ db: Database) throws -> (addon: AddonRecord, app: AppRecord) {
+    func resolveLive(_ db: LedgerSQL) throws -> (addon: AddonRecord, app: AppRecord) {
         let resolved = try resolve(db)
         guard resolved.addon.isLive else {
             throw LedgerError.refused("\(resolved.addon.name) was destroyed at \(resolved.addon.deprovisionedAt!.listText)",
@@ -86,9 +84,8 @@ enum AttachmentName {
                          "ORANGE", "PINK", "PUCE", "PURPLE", "RED", "ROSE", "SILVER", "TEAL", "WHITE", "YELLOW"]
 
     /// `REDIS_URL` if the app has none; else the first free `HEROKU_REDIS_<COLOR>_URL`.
-    static func defaultName(for service: Service, onApp appID: Int64, _ db: Database) throws -> String {
-        let taken = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT name FROM attachments WHERE app_id = ? AND detached_at IS NULL"),
-                                            arguments: [appID]))
+    static func defaultName(for service: Service, onApp appID: Int64, _ db: LedgerSQL) throws -> String {
+        let taken = Set(try db.values(String.self, "SELECT name FROM attachments WHERE app_id = ? AND detached_at IS NULL", [appID]))
         let candidates = [service.defaultAttachmentName] + colors.map { "\(service.coloredAttachmentStem)_\($0)_URL" }
         guard let free = candidates.first(where: { !taken.contains($0) }) else {
             throw LedgerError.refused("every default attachment name for \(service.rawValue) is taken on this app",

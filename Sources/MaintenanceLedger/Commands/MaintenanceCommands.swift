@@ -1,6 +1,5 @@
 import LedgerCore
 import LedgerStore
-import GRDB
 
 extension Ledger {
     // MARK: Platform
@@ -14,28 +13,28 @@ extension Ledger {
                                            hint: "A maintenance is required by a time still ahead.")
         }
         return try database.record(context) { mutation in
-            let (addon, _) = try selector.resolveLive(mutation.db)
+            let (addon, _) = try selector.resolveLive(mutation.sql)
             guard time >= addon.provisionedAt else {
                 throw LedgerError.refused("--at \(time.isoText) is before \(addon.name) was provisioned (\(addon.provisionedAt.isoText))", hint: nil)
             }
-            let window = try addon.window(at: time, mutation.db)?.window
+            let window = try addon.window(at: time, mutation.sql)?.window
             let slot = emergency
                 ? MaintenanceSlot(emergencyAt: time, window: window)
                 : MaintenanceSlot(window: window, from: time, requiredBy: requiredBy)
             let maintenance = try insertPendingMaintenance(addon, slot: slot, requiredBy: requiredBy, reason: reason, method: method,
                                                            emergency: emergency, at: time, mutation)
-            return try MaintenanceView.load(addon: addon, maintenanceID: maintenance.id, mutation.db)
+            return try MaintenanceView.load(addon: addon, maintenanceID: maintenance.id, mutation.sql)
         }
     }
 
     /// Records a new pending maintenance with its first status and, once it has a time, its notice.
     package func insertPendingMaintenance(_ addon: AddonRecord, slot: MaintenanceSlot, requiredBy: Timestamp, reason: MaintenanceReason,
                                   method: MaintenanceMethod?, emergency: Bool, at time: Timestamp, _ mutation: Mutation) throws -> MaintenanceRecord {
-        if let open = try addon.openMaintenance(mutation.db) {
+        if let open = try addon.openMaintenance(mutation.sql) {
             throw LedgerError.refused("\(addon.name) already has a \(open.status.rawValue) maintenance (required by \(open.requiredBy.listText))",
                                       hint: "Complete, fail or cancel it first; an add-on has one open maintenance at a time.")
         }
-        let window = try addon.window(at: time, mutation.db)?.window
+        let window = try addon.window(at: time, mutation.sql)?.window
         mutation.describe(action: "platform:maintenances:require", subject: "addon:\(addon.name)")
         let maintenance = try mutation.insert(.maintenances, [
             "uuid": mutation.random.uuid(), "addon_id": addon.id, "status": MaintenanceStatus.pending.rawValue,
@@ -54,7 +53,7 @@ extension Ledger {
     /// Made `at` the time of the scheduling (a backfilled maintenance's `--at`), so that
     /// `--as-of` finds the schedule from then on.
     package func recordNotice(_ maintenance: MaintenanceRecord, kind: String, at time: Timestamp? = nil, _ mutation: Mutation) throws {
-        let db = mutation.db
+        let db = mutation.sql
         let addon = try AddonRecord.withID(maintenance.addonID, db)
         let attachments = JSONValue.array(try addon.attachmentNames(db).map(JSONValue.string)).compactText
         try mutation.insert(.notices, [
@@ -68,23 +67,23 @@ extension Ledger {
     public func changeStatus(_ selector: AddonSelector, _ change: StatusChange, at: Timestamp? = nil,
                              serverCreatedAt: Timestamp? = nil) throws -> MaintenanceView {
         try database.record(context) { mutation in
-            let (addon, _) = try selector.resolveLive(mutation.db)
+            let (addon, _) = try selector.resolveLive(mutation.sql)
             let maintenance = try applyStatusChange(to: addon, change, at: at, serverCreatedAt: serverCreatedAt, mutation)
-            return try MaintenanceView.load(addon: addon, maintenanceID: maintenance.id, mutation.db)
+            return try MaintenanceView.load(addon: addon, maintenanceID: maintenance.id, mutation.sql)
         }
     }
 
     /// The engine's way to the same rules, by add-on id: the maintenance as changed, no view.
     package func changeStatus(addonID: Int64, _ change: StatusChange) throws -> MaintenanceRecord {
         try database.record(context) { mutation in
-            try applyStatusChange(to: try AddonRecord.withID(addonID, mutation.db), change, at: nil, serverCreatedAt: nil, mutation)
+            try applyStatusChange(to: try AddonRecord.withID(addonID, mutation.sql), change, at: nil, serverCreatedAt: nil, mutation)
         }
     }
 
     /// Checks the change against the lifecycle and the clock, records it, and returns the maintenance as changed.
     private func applyStatusChange(to addon: AddonRecord, _ change: StatusChange, at: Timestamp?, serverCreatedAt: Timestamp?,
                                    _ mutation: Mutation) throws -> MaintenanceRecord {
-        let db = mutation.db
+        let db = mutation.sql
         guard let open = try addon.openMaintenance(db) else {
             let latest = try addon.latestMaintenance(db)
             throw LedgerError.refused("\(addon.name) has no open maintenance to \(change.rawValue)" + (latest.map { " (the latest is \($0.status.rawValue))" } ?? ""),
@@ -139,7 +138,7 @@ extension Ledger {
     /// one. Needs the app in maintenance mode or `--confirm APP`.
     public func runMaintenance(_ selector: AddonSelector, confirm: String?) throws -> MaintenanceView {
         try database.record(context) { mutation in
-            let db = mutation.db
+            let db = mutation.sql
             let (addon, app) = try selector.resolveLive(db)
             try Self.requireCustomerControls(addon, command: "run maintenance manually")
             guard app.maintenanceMode || confirm == app.name else { throw LedgerError.unconfirmedRun(app: app.name) }
@@ -201,15 +200,14 @@ extension Ledger {
         }
         let window = WeeklyWindow(dayOfWeek: dayOfWeek, startMinute: startMinute)
         return try database.record(context) { mutation in
-            let db = mutation.db
+            let db = mutation.sql
             let (addon, _) = try selector.resolveLive(db)
             try Self.requireCustomerControls(addon, command: "set a maintenance window")
             let previous = try addon.currentWindow(db)?.window
             guard previous != window else {
                 // Setting the window it already has changes nothing and records nothing.
                 let open = try addon.openMaintenance(db)
-                let earlier = try WindowRecord.fetchAll(db, sql: "SELECT * FROM windows WHERE addon_id = ? ORDER BY id DESC LIMIT 2",
-                                                        arguments: [addon.id]).dropFirst().first?.window
+                let earlier = try db.all(WindowRecord.self, "SELECT * FROM windows WHERE addon_id = ? ORDER BY id DESC LIMIT 2", [addon.id]).dropFirst().first?.window
                 return WindowInfo(window: window, previousWindow: earlier, previouslyScheduledAt: open?.previouslyScheduledFor,
                                   scheduledAt: open?.scheduledFor)
             }
@@ -251,7 +249,7 @@ extension Ledger {
             throw LedgerError.invalidInput("--weeks 0 moves nothing", hint: "Give a non-zero number of weeks, negative to move earlier.")
         }
         return try database.record(context) { mutation in
-            let db = mutation.db
+            let db = mutation.sql
             let (addon, _) = try selector.resolveLive(db)
             try Self.requireCustomerControls(addon, command: "schedule maintenance")
             guard let open = try addon.openMaintenance(db) else {

@@ -1,4 +1,3 @@
-import GRDB
 import LedgerCore
 import LedgerStore
 
@@ -6,23 +5,21 @@ import LedgerStore
 extension AddonRecord {
     /// The add-on with its first server (`ReportSQL.origin`): as it stood before its first
     /// maintenance, since only a completion can name a replacement.
-    func withFirstServer(_ db: Database) throws -> AddonRecord {
+    func withFirstServer(_ db: LedgerSQL) throws -> AddonRecord {
         var addon = self
-        addon.serverCreatedAt = try Timestamp.fetchOne(db.cachedStatement(sql: "SELECT \(ReportSQL.origin) FROM addons a WHERE a.id = ?"),
-                                                       arguments: [id])!
+        addon.serverCreatedAt = try db.value(Timestamp.self, "SELECT \(ReportSQL.origin) FROM addons a WHERE a.id = ?", [id])!
         return addon
     }
 
     /// Names of its attachments live at `moment`, in the order they were made.
-    func attachmentNames(at moment: Moment = .now, _ db: Database) throws -> [String] {
-        try String.fetchAll(db.cachedStatement(sql: """
+    func attachmentNames(at moment: Moment = .now, _ db: LedgerSQL) throws -> [String] {
+        try db.values(String.self, """
             SELECT name FROM attachments a WHERE addon_id = ? AND \(moment.attachmentLive("a")) ORDER BY id
-            """), arguments: [id])
+            """, [id])
     }
 
     /// The window in force at `moment` (the newest set by then).
-    func window(at moment: Moment, _ db: Database) throws -> WindowRecord? {
-        try WindowRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM \(moment.windowsSource) WHERE addon_id = ? ORDER BY id DESC LIMIT 1"),
-                                  arguments: [id])
+    func window(at moment: Moment, _ db: LedgerSQL) throws -> WindowRecord? {
+        try db.one(WindowRecord.self, "SELECT * FROM \(moment.windowsSource) WHERE addon_id = ? ORDER BY id DESC LIMIT 1", [id])
     }
 }

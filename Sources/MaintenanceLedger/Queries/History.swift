@@ -1,6 +1,5 @@
 import LedgerCore
 import LedgerStore
-import GRDB
 
 /// Which of a maintenance's times `history` filters (`--since`/`--until`) and orders on.
 public enum HistoryTime: String, Sendable, CaseIterable {
@@ -56,7 +55,7 @@ extension Ledger {
         }
         try database.read { db in
             var conditions: [String] = []
-            var arguments: StatementArguments = []
+            var arguments: SQLArguments = []
             if let addonName = filter.addon {
                 let (addon, _) = try AddonSelector(addonName, app: filter.app).resolve(db)
                 conditions.append("m.addon_id = ?")
@@ -104,8 +103,7 @@ extension Ledger {
             if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
             sql += " ORDER BY \(time) \(direction), m.id \(direction) LIMIT ?"
             arguments += [filter.limit ?? -1]
-            let cursor = try MaintenanceRecord.fetchCursor(db, sql: sql, arguments: arguments)
-            while let maintenance = try cursor.next() {
+            try db.each(MaintenanceRecord.self, sql, arguments) { maintenance in
                 let addon = try AddonRecord.withID(maintenance.addonID, db)
                 try body(try MaintenanceView.load(addon: addon, maintenance: maintenance, at: moment, db))
             }

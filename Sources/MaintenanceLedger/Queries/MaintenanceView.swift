@@ -1,6 +1,5 @@
 import LedgerCore
 import LedgerStore
-import GRDB
 
 /// A maintenance as users see it: Heroku's maintenance object, with its add-on and app.
 /// An add-on with no maintenance yet is shown with status `none`.
@@ -12,13 +11,13 @@ public struct MaintenanceView: Sendable {
     public let maintenance: MaintenanceRecord?
 
     /// The view with the add-on's attachments and window as they were at `moment`.
-    static func load(addon: AddonRecord, maintenance: MaintenanceRecord?, at moment: Moment = .now, _ db: Database) throws -> MaintenanceView {
+    static func load(addon: AddonRecord, maintenance: MaintenanceRecord?, at moment: Moment = .now, _ db: LedgerSQL) throws -> MaintenanceView {
         MaintenanceView(addon: addon, app: try AppRecord.withID(addon.appID, db), attachments: try addon.attachmentNames(at: moment, db),
                         addonWindow: try addon.window(at: moment, db)?.window, maintenance: maintenance)
     }
 
-    static func load(addon: AddonRecord, maintenanceID: Int64, _ db: Database) throws -> MaintenanceView {
-        let maintenance = try MaintenanceRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM maintenances WHERE id = ?"), arguments: [maintenanceID])
+    static func load(addon: AddonRecord, maintenanceID: Int64, _ db: LedgerSQL) throws -> MaintenanceView {
+        let maintenance = try db.one(MaintenanceRecord.self, "SELECT * FROM maintenances WHERE id = ?", [maintenanceID])
         return try load(addon: addon, maintenance: maintenance, db)
     }
 

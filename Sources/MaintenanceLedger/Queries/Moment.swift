@@ -1,6 +1,5 @@
 import LedgerCore
 import LedgerStore
-import GRDB
 
 /// The moment a question is asked about: now, or (`--as-of TIME`) a past moment, whose answer
 /// is rebuilt from the history the ledger keeps: every window ever set (`windows.set_at`),

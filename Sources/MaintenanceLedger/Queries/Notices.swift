@@ -1,9 +1,8 @@
 import LedgerCore
 import LedgerStore
-import GRDB
 
 /// An upcoming-maintenance notice: what the seed's email tells a customer.
-public struct Notice: FetchableRecord, Sendable {
+public struct Notice: Sendable {
     public let seq: Int64
     public let kind: String
     public let app: String
@@ -18,7 +17,7 @@ public struct Notice: FetchableRecord, Sendable {
     public let createdAt: Timestamp
     public let maintenanceUUID: String
 
-    public init(row: Row) {
+    init(row: SQLRow) {
         seq = row["id"]
         kind = row["kind"]
         app = row["app"]
@@ -47,13 +46,12 @@ extension Ledger {
     /// Hands over the notices after `sinceSeq` one by one, oldest first (memory stays flat).
     public func notices(sinceSeq: Int64, _ body: (Notice) throws -> Void) throws {
         try database.read { db in
-            let notices = try Notice.fetchCursor(db.cachedStatement(sql: """
+            try db.rows("""
                 SELECT notices.*, maintenances.uuid AS maintenance_uuid,
                        (SELECT group_concat(value, ', ') FROM json_each(notices.attachments)) AS attachment_list
                 FROM notices JOIN maintenances ON maintenances.id = notices.maintenance_id
                 WHERE notices.id > ? ORDER BY notices.id
-                """), arguments: [sinceSeq])
-            while let notice = try notices.next() { try body(notice) }
+                """, [sinceSeq]) { row in try body(Notice(row: row)) }
         }
     }
 }

@@ -1,7 +1,6 @@
 import LedgerCore
 import LedgerStore
 import Foundation
-import GRDB
 
 /// Read-only questions users ask of the ledger.
 extension Ledger {
@@ -9,9 +8,9 @@ extension Ledger {
     public func maintenanceInfo(_ selector: AddonSelector, at moment: Moment = .now) throws -> MaintenanceView {
         try database.read { db in
             let addon = try Self.addon(selector, existingAt: moment, db)
-            let maintenance = try MaintenanceRecord.fetchOne(db.cachedStatement(sql: """
+            let maintenance = try db.one(MaintenanceRecord.self, """
                 SELECT * FROM \(moment.maintenancesSource) WHERE addon_id = ? ORDER BY created_at DESC, id DESC LIMIT 1
-                """), arguments: [addon.id])
+                """, [addon.id])
             // As of a moment before its first maintenance, the add-on's server may since have been replaced.
             let asItWas = maintenance == nil && moment.asOf != nil ? try addon.withFirstServer(db) : addon
             return try MaintenanceView.load(addon: asItWas, maintenance: maintenance, at: moment, db)
@@ -19,7 +18,7 @@ extension Ledger {
     }
 
     /// The add-on a selector names, refused when it was not yet provisioned at `moment`.
-    private static func addon(_ selector: AddonSelector, existingAt moment: Moment, _ db: Database) throws -> AddonRecord {
+    private static func addon(_ selector: AddonSelector, existingAt moment: Moment, _ db: LedgerSQL) throws -> AddonRecord {
         let (addon, _) = try selector.resolve(db)
         if let asOf = moment.asOf, asOf < addon.provisionedAt {
             throw LedgerError.notFound("\(addon.name) was not provisioned until \(addon.provisionedAt.isoText)",
@@ -32,11 +31,11 @@ extension Ledger {
     public func appMaintenances(app appName: String) throws -> [MaintenanceView] {
         try database.read { db in
             let app = try AppRecord.named(appName, db)
-            let addons = try AddonRecord.fetchAll(db.cachedStatement(sql: """
+            let addons = try db.all(AddonRecord.self, """
                 SELECT DISTINCT addons.* FROM attachments JOIN addons ON addons.id = attachments.addon_id
                 WHERE attachments.app_id = ? AND attachments.detached_at IS NULL AND addons.deprovisioned_at IS NULL
                 ORDER BY addons.name
-                """), arguments: [app.id])
+                """, [app.id])
             return try addons.map { addon in
                 try MaintenanceView.load(addon: addon, maintenance: try addon.openMaintenance(db) ?? addon.latestMaintenance(db), db)
             }
@@ -48,9 +47,9 @@ extension Ledger {
         -> (addon: AddonRecord, maintenances: [MaintenanceView]) {
         try database.read { db in
             let addon = try Self.addon(selector, existingAt: moment, db)
-            let records = try MaintenanceRecord.fetchAll(db.cachedStatement(sql: """
+            let records = try db.all(MaintenanceRecord.self, """
                 SELECT * FROM \(moment.maintenancesSource) WHERE addon_id = ? ORDER BY created_at DESC, id DESC LIMIT ?
-                """), arguments: [addon.id, limit ?? -1])
+                """, [addon.id, limit ?? -1])
             let context = try MaintenanceView.load(addon: addon, maintenance: nil, at: moment, db)
             return (addon, records.map {
                 MaintenanceView(addon: addon, app: context.app, attachments: context.attachments, addonWindow: context.addonWindow, maintenance: $0)
@@ -80,8 +79,7 @@ extension Ledger {
         try database.read { db in
             let (addon, _) = try selector.resolve(db)
             try Self.requireCustomerControls(addon, command: "show a maintenance window")
-            let windows = try WindowRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM windows WHERE addon_id = ? ORDER BY id DESC LIMIT 2"),
-                                                    arguments: [addon.id])
+            let windows = try db.all(WindowRecord.self, "SELECT * FROM windows WHERE addon_id = ? ORDER BY id DESC LIMIT 2", [addon.id])
             let open = try addon.openMaintenance(db)
             return WindowInfo(window: windows.first?.window, previousWindow: windows.dropFirst().first?.window,
                               previouslyScheduledAt: open?.previouslyScheduledFor, scheduledAt: open?.scheduledFor)
@@ -116,7 +114,7 @@ extension Ledger {
     public func addons(app appName: String?, includeDestroyed: Bool, _ body: (AddonSummary) throws -> Void) throws {
         try database.read { db in
             var sql = "SELECT * FROM addons"
-            var arguments: StatementArguments = []
+            var arguments: SQLArguments = []
             var conditions: [String] = []
             if let appName {
                 let app = try AppRecord.named(appName, db)
@@ -125,12 +123,11 @@ extension Ledger {
             }
             if !includeDestroyed { conditions.append("deprovisioned_at IS NULL") }
             if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
-            let addons = try AddonRecord.fetchCursor(db, sql: sql + " ORDER BY name", arguments: arguments)
-            while let addon = try addons.next() {
-                let attachments = try String.fetchAll(db.cachedStatement(sql: """
+            try db.each(AddonRecord.self, sql + " ORDER BY name", arguments) { addon in
+                let attachments = try db.values(String.self, """
                     SELECT apps.name || '::' || attachments.name FROM attachments JOIN apps ON apps.id = attachments.app_id
                     WHERE attachments.addon_id = ? AND attachments.detached_at IS NULL ORDER BY attachments.id
-                    """), arguments: [addon.id])
+                    """, [addon.id])
                 try body(AddonSummary(view: try MaintenanceView.load(addon: addon, maintenance: nil, db), attachments: attachments))
             }
         }
@@ -164,8 +161,7 @@ extension Ledger {
     /// `audit:trail [--since-seq N]`: entries after N, in order, handed out one at a time.
     public func trail(sinceSeq: Int64, _ body: (TrailEntry) throws -> Void) throws {
         try database.read { db in
-            let cursor = try TrailEntry.fetchCursor(db.cachedStatement(sql: "SELECT * FROM audit_trail WHERE seq > ? ORDER BY seq"), arguments: [sinceSeq])
-            while let entry = try cursor.next() { try body(entry) }
+            try db.each(TrailEntry.self, "SELECT * FROM audit_trail WHERE seq > ? ORDER BY seq", [sinceSeq], body)
         }
     }
 
@@ -181,7 +177,7 @@ extension Ledger {
         guard let running = try runningMaintenance(selector) else { return .nothingRunning }
         while true {
             let current = try database.read { db in
-                try MaintenanceRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM maintenances WHERE id = ?"), arguments: [running.id])!
+                try db.one(MaintenanceRecord.self, "SELECT * FROM maintenances WHERE id = ?", [running.id])!
             }
             if current.status != .running { return .finished(current.status) }
             if let deadline, Date() >= deadline { return .timedOut }

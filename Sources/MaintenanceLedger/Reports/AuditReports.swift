@@ -1,7 +1,6 @@
 import LedgerCore
 import LedgerStore
 import Foundation
-import GRDB
 
 // The auditors' reports: what is overdue, how well maintenance kept its windows and deadlines,
 // and who moved which window when. Each answers for a `Moment`: now, or a past time whose
@@ -96,7 +95,7 @@ extension Ledger {
     public func overdue(at moment: Moment, _ body: (OverdueRow) throws -> Void) throws {
         let clock = moment.clock(context.now)
         try database.read { db in
-            let overdue = try Row.fetchCursor(db, sql: """
+            try db.rows("""
                 WITH \(ReportSQL.maintenances(moment))
                 SELECT apps.name AS app, a.name AS addon, m.uuid, m.status, m.required_by
                 FROM m JOIN addons a ON a.id = m.addon_id JOIN apps ON apps.id = a.app_id
@@ -106,15 +105,15 @@ extension Ledger {
                            SELECT 1 FROM m c WHERE c.addon_id = m.addon_id AND c.status = 'completed'
                              AND (c.created_at, c.id) > (m.created_at, m.id))))
                 ORDER BY apps.name, a.name, m.required_by, m.id
-                """, arguments: ["clock": clock])
-            while let row = try overdue.next() {
+                """, ["clock": clock]) { row in
                 try body(OverdueRow(kind: .overdue, app: row["app"], addon: row["addon"], maintenance: row["uuid"],
                                     status: MaintenanceStatus(rawValue: row["status"]), requiredBy: row["required_by"],
                                     gapFrom: nil, gapTo: nil))
             }
             // Every span between completions is a candidate; the exact 90-day test is done on
             // whole milliseconds here rather than on SQLite's floating-point julian days.
-            let spans = try Row.fetchCursor(db, sql: """
+            let cadence = Cadence.days * Timestamp.millisecondsPerDay
+            try db.rows("""
                 WITH \(ReportSQL.maintenances(moment)), \(ReportSQL.completions),
                 last AS (SELECT addon_id, max(completed_at) AS completed_at FROM completions GROUP BY addon_id),
                 spans AS (
@@ -127,11 +126,9 @@ extension Ledger {
                 SELECT apps.name AS app, a.name AS addon, s.uuid, coalesce(s.gap_from, \(ReportSQL.origin)) AS gap_from, s.gap_to
                 FROM spans s JOIN addons a ON a.id = s.addon_id JOIN apps ON apps.id = a.app_id
                 ORDER BY apps.name, a.name, 4, s.gap_to
-                """, arguments: ["clock": clock])
-            let cadence = Cadence.days * Timestamp.millisecondsPerDay
-            while let row = try spans.next() {
+                """, ["clock": clock]) { row in
                 let from: Timestamp = row["gap_from"], to: Timestamp = row["gap_to"]
-                guard from.milliseconds(until: to) > cadence else { continue }
+                guard from.milliseconds(until: to) > cadence else { return }
                 try body(OverdueRow(kind: .gap, app: row["app"], addon: row["addon"], maintenance: row["uuid"],
                                     status: nil, requiredBy: nil, gapFrom: from, gapTo: to))
             }
@@ -223,7 +220,7 @@ private struct ComplianceTally {
     var durations: [Int64] = []
     var longestGap: Int64?
 
-    mutating func add(_ row: Row) {
+    mutating func add(_ row: SQLRow) {
         let status = MaintenanceStatus(rawValue: row["status"])
         switch status {
         case .completed: completed += 1
@@ -284,22 +281,21 @@ extension Ledger {
         var conditions = ["m.status IN ('completed', 'failed', 'cancelled')"]
         if filter.since != nil { conditions.append("\(ended) >= :since") }
         if filter.until != nil { conditions.append("\(ended) < :until") }
-        let group = filter.by?.column ?? "NULL"
+        let groupColumn = filter.by?.column ?? "NULL"
         return try database.read { db in
-            let maintenances = try Row.fetchCursor(db, sql: """
+            var rows: [ComplianceRow] = []
+            var group: String?
+            var tally: ComplianceTally?
+            try db.rows("""
                 WITH \(ReportSQL.maintenances(moment)), \(ReportSQL.completions)
-                SELECT \(group) AS grp, m.status, m.emergency, m.started_at, m.window, m.completed_at, m.required_by,
+                SELECT \(groupColumn) AS grp, m.status, m.emergency, m.started_at, m.window, m.completed_at, m.required_by,
                        \(ReportSQL.hasDeadline) AS has_deadline, m.duration_seconds,
                        coalesce(c.previous_completion, \(ReportSQL.origin)) AS gap_from
                 FROM m JOIN addons a ON a.id = m.addon_id JOIN apps ON apps.id = a.app_id
                 LEFT JOIN completions c ON c.id = m.id
                 WHERE \(conditions.joined(separator: " AND "))
                 ORDER BY grp
-                """, arguments: ["since": filter.since, "until": filter.until])
-            var rows: [ComplianceRow] = []
-            var group: String?
-            var tally: ComplianceTally?
-            while let row = try maintenances.next() {
+                """, ["since": filter.since, "until": filter.until]) { row in
                 let rowGroup: String? = row["grp"]
                 if tally != nil, rowGroup != group {
                     rows.append(tally!.row(group: group))
@@ -365,7 +361,7 @@ extension Ledger {
     public func windowChanges(_ filter: WindowChangeFilter, at moment: Moment, _ body: (WindowChange) throws -> Void) throws {
         try database.read { db in
             var scope = "1"
-            var arguments: StatementArguments = ["since": filter.since]
+            var arguments: SQLArguments = ["since": filter.since]
             if let addon = filter.addon {
                 scope = "w.addon_id = :addon"
                 arguments += ["addon": try AddonSelector(addon, app: filter.app).resolve(db).addon.id]
@@ -375,7 +371,7 @@ extension Ledger {
             }
             // The previous window is looked up before the --since cut, so the first change
             // listed still shows what it replaced.
-            let changes = try Row.fetchCursor(db, sql: """
+            try db.rows("""
                 SELECT * FROM (
                     SELECT apps.name AS app, a.name AS addon, w.id, w.day_of_week, w.start_minute, w.source, w.set_at, w.set_by,
                            lag(w.day_of_week) OVER by_addon AS previous_day, lag(w.start_minute) OVER by_addon AS previous_minute
@@ -384,8 +380,7 @@ extension Ledger {
                     WINDOW by_addon AS (PARTITION BY w.addon_id ORDER BY w.id))
                 WHERE :since IS NULL OR set_at >= :since
                 ORDER BY set_at, id
-                """, arguments: arguments)
-            while let row = try changes.next() {
+                """, arguments) { row in
                 let previousDay: Int? = row["previous_day"]
                 try body(WindowChange(app: row["app"], addon: row["addon"],
                                       previousWindow: previousDay.map { WeeklyWindow(dayOfWeek: $0, startMinute: row["previous_minute"]) },

@@ -2,8 +2,6 @@ import LedgerCore
 import LedgerStore
 import Crypto
 import Foundation
-import GRDB
-import GRDBSQLite
 
 /// What `export` writes: maintenances and windows (rows as they stand, with names and the trail
 /// seq of their latest change) or the trail's entries themselves.
@@ -72,19 +70,20 @@ extension Ledger {
             }
             guard let head, head.seq > cursor.seq else { return unchanged() }
             let query = try entity.changedRows(after: cursor.seq, head: head.seq, db)
-            let statement = try db.makeStatement(sql: query.sql)
-            let rows = try Row.fetchCursor(statement, arguments: query.arguments)
-            guard try rows.next() != nil else { return unchanged() }
+            guard try db.value(Bool.self, "SELECT EXISTS (\(query.sql))", query.arguments) == true else { return unchanged() }
 
-            let encoder = try ExportRowEncoder(entity: entity, format: format, columns: statement.columnNames, db)
             let name = "\(entity.rawValue)-\(ExportFolder.padded(cursor.seq + 1))-\(ExportFolder.padded(head.seq)).\(format.rawValue)"
             var count = 0
             let data = try folder.writeAtomically(name) { file in
-                try encoder.writeHeader(to: file)
-                repeat {
-                    try encoder.writeRow(statement.sqliteStatement, to: file)
+                var encoder: ExportRowEncoder?
+                try db.scan(query.sql, query.arguments, columns: { columns in
+                    encoder = try ExportRowEncoder(entity: entity, format: format, columns: columns, db)
+                    try encoder!.writeHeader(to: file)
+                }) { row in
+                    try encoder!.writeRow(row, to: file)
                     count += 1
-                } while try rows.next() != nil
+                    return true
+                }
             }
             try step(.dataFileRenamed)
             let manifest = ExportManifest(file: name, entity: entity, format: format, rows: count, bytes: data.bytes,
@@ -102,7 +101,7 @@ extension ExportEntity {
     /// tables directly, without the trail: every row is as of `head`, which stands as its seq.
     /// Later ones take the rows that trail entries after the cursor inserted or updated, each with
     /// the seq of its latest change, in id order (CROSS JOIN keeps `touched` the outer loop).
-    func changedRows(after cursor: Int64, head: Int64, _ db: Database) throws -> (sql: String, arguments: StatementArguments) {
+    func changedRows(after cursor: Int64, head: Int64, _ db: LedgerSQL) throws -> (sql: String, arguments: SQLArguments) {
         switch self {
         case .trail:
             return ("SELECT seq, recorded_at, actor, action, subject, payload, prev_hash, hash FROM audit_trail WHERE seq > ? ORDER BY seq",
@@ -119,14 +118,13 @@ extension ExportEntity {
     /// `[[id, seq], …]` by id: the rows entries after `cursor` inserted or updated, each with the
     /// seq of its latest change. Grouped here, by distinct id: SQL's GROUP BY would hold every
     /// change in a temp b-tree, in memory as the ledger sets `temp_store`.
-    private func touchedRows(after cursor: Int64, _ db: Database) throws -> String {
+    private func touchedRows(after cursor: Int64, _ db: LedgerSQL) throws -> String {
         var latest: [Int64: Int64] = [:]
-        let changes = try Row.fetchCursor(db, sql: """
+        try db.rows("""
             SELECT json_extract(change.value, '$.row.id'), trail.seq
             FROM audit_trail trail, json_each(trail.payload, '$.changes') change
             WHERE trail.seq > ? AND json_extract(change.value, '$.table') = ?
-            """, arguments: [cursor, rawValue])
-        while let change = try changes.next() {
+            """, [cursor, rawValue]) { change in
             let id: Int64 = change[0]
             latest[id] = max(latest[id] ?? 0, change[1])
         }
@@ -251,7 +249,7 @@ final class ExportFolder {
     // MARK: Cursor and recovery
 
     /// The cursor, after checking it belongs to this ledger and settling what an interrupted run left.
-    func recover(_ entity: ExportEntity, _ format: ExportFormat, _ db: Database,
+    func recover(_ entity: ExportEntity, _ format: ExportFormat, _ db: LedgerSQL,
                  recovered: inout [String], removed: inout [String]) throws -> ExportCursor {
         var cursor = try readCursor(entity, format)
         if cursor.seq > 0, try Self.ledgerHash(at: cursor.seq, db) != cursor.headHash {
@@ -281,7 +279,7 @@ final class ExportFolder {
 
     /// The manifest of a data file past the cursor if it was fully written, continues the
     /// cursor, and matches both its data file and this ledger.
-    private func committedManifest(of name: String, after cursor: ExportCursor, _ db: Database) throws -> ExportManifest? {
+    private func committedManifest(of name: String, after cursor: ExportCursor, _ db: LedgerSQL) throws -> ExportManifest? {
         guard let text = FileManager.default.contents(atPath: path(of: Self.manifestName(of: name))),
               let manifest = try? Self.decode(ExportManifest.self, from: text),
               manifest.file == name, manifest.firstSeq == cursor.seq + 1,
@@ -290,8 +288,8 @@ final class ExportFolder {
         return try Self.ledgerHash(at: manifest.lastSeq, db) == manifest.headHash ? manifest : nil
     }
 
-    private static func ledgerHash(at seq: Int64, _ db: Database) throws -> String? {
-        try String.fetchOne(db.cachedStatement(sql: "SELECT hash FROM audit_trail WHERE seq = ?"), arguments: [seq])
+    private static func ledgerHash(at seq: Int64, _ db: LedgerSQL) throws -> String? {
+        try db.value(String.self, "SELECT hash FROM audit_trail WHERE seq = ?", [seq])
     }
 
     private func readCursor(_ entity: ExportEntity, _ format: ExportFormat) throws -> ExportCursor {
@@ -472,7 +470,7 @@ struct ExportRowEncoder {
     /// Add-on id → (add-on name, owning app name), read once: a lookup per row instead of a join.
     private let names: [Int64: (addon: [UInt8], app: [UInt8])]
 
-    init(entity: ExportEntity, format: ExportFormat, columns: [String], _ db: Database) throws {
+    init(entity: ExportEntity, format: ExportFormat, columns: [String], _ db: LedgerSQL) throws {
         self.format = format
         var fields: [Field] = []
         var headers: [String] = []
@@ -496,8 +494,7 @@ struct ExportRowEncoder {
         }
         var names: [Int64: (addon: [UInt8], app: [UInt8])] = [:]
         if entity != .trail {
-            let rows = try Row.fetchCursor(db, sql: "SELECT addons.id, addons.name, apps.name FROM addons JOIN apps ON apps.id = addons.app_id")
-            while let row = try rows.next() {
+            try db.rows("SELECT addons.id, addons.name, apps.name FROM addons JOIN apps ON apps.id = addons.app_id") { row in
                 names[row[0]] = (Array((row[1] as String).utf8), Array((row[2] as String).utf8))
             }
         }
@@ -508,7 +505,7 @@ struct ExportRowEncoder {
         if format == .csv { try file.append(Array(CSV.row(headers).utf8)) }
     }
 
-    func writeRow(_ statement: SQLiteStatement, to file: ExportFile) throws {
+    func writeRow(_ row: RawColumns, to file: ExportFile) throws {
         for (index, field) in fields.enumerated() {
             switch format {
             case .ndjson: try file.append(keys[index])
@@ -516,11 +513,11 @@ struct ExportRowEncoder {
             }
             switch field {
             case .column(let column, let boolean, let json):
-                try writeValue(statement, column, boolean: boolean, json: json, to: file)
+                try writeValue(row, column, boolean: boolean, json: json, to: file)
             case .addonName(let column):
-                try writeText(name(statement, column).addon, to: file)
+                try writeText(name(row, column).addon, to: file)
             case .appName(let column):
-                try writeText(name(statement, column).app, to: file)
+                try writeText(name(row, column).app, to: file)
             }
         }
         switch format {
@@ -535,28 +532,27 @@ struct ExportRowEncoder {
     private static let `true` = Array("true".utf8)
     private static let `false` = Array("false".utf8)
 
-    private func name(_ statement: SQLiteStatement, _ addonIDColumn: Int32) -> (addon: [UInt8], app: [UInt8]) {
+    private func name(_ row: RawColumns, _ addonIDColumn: Int32) -> (addon: [UInt8], app: [UInt8]) {
         // Foreign keys hold every addon_id to an add-on of the snapshot the names were read in.
-        names[sqlite3_column_int64(statement, addonIDColumn)]!
+        names[row.int64(addonIDColumn)]!
     }
 
-    private func writeValue(_ statement: SQLiteStatement, _ column: Int32, boolean: Bool, json: Bool, to file: ExportFile) throws {
-        switch sqlite3_column_type(statement, column) {
-        case SQLITE_NULL:
+    private func writeValue(_ row: RawColumns, _ column: Int32, boolean: Bool, json: Bool, to file: ExportFile) throws {
+        switch row.kind(column) {
+        case .null:
             if format == .ndjson { try file.append(Self.null) }
-        case SQLITE_INTEGER:
-            let value = sqlite3_column_int64(statement, column)
+        case .integer:
+            let value = row.int64(column)
             if boolean, format == .ndjson {
                 try file.append(value != 0 ? Self.true : Self.false)
             } else {
                 try file.appendDecimal(value)
             }
-        case SQLITE_FLOAT:
-            let value = sqlite3_column_double(statement, column)
+        case .real:
+            let value = row.double(column)
             try file.append(Array((value.isFinite || format == .csv ? String(value) : "null").utf8))
-        default:
-            let text = UnsafeRawBufferPointer(start: sqlite3_column_text(statement, column),
-                                              count: Int(sqlite3_column_bytes(statement, column)))
+        case .text, .blob:
+            let text = row.text(column)
             if json, format == .ndjson {
                 try file.append(text) // the stored payload, valid JSON by the schema's CHECK
             } else {

@@ -1,7 +1,6 @@
 import LedgerCore
 import LedgerStore
 import Foundation
-import GRDB
 
 /// What an import did.
 public struct ImportSummary: Sendable, Equatable {
@@ -72,9 +71,10 @@ extension Ledger {
                             try importer.importLine(line, mutation)
                         } catch let error as LedgerError {
                             throw error.onLine(lineNumber, of: source)
-                        } catch let error as DatabaseError {
-                            throw LedgerError.invalidInput("line \(lineNumber) of \(source): \(error.message ?? "\(error.resultCode)")",
-                                                           hint: Self.importHint(source))
+                        } catch {
+                            // A line only the schema refuses (a CHECK, a length) is named with SQLite's reason.
+                            guard let reason = SQLiteFailure.reason(error) else { throw error }
+                            throw LedgerError.invalidInput("line \(lineNumber) of \(source): \(reason)", hint: Self.importHint(source))
                         }
                     }
                 }
@@ -120,9 +120,8 @@ private struct MaintenanceImporter {
         }
         let fields = ImportedFields(object)
         let maintenance = try ImportedMaintenance(fields)
-        let db = mutation.db
-        if let existing = try MaintenanceRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM maintenances WHERE uuid = ?"),
-                                                         arguments: [maintenance.uuid]) {
+        let db = mutation.sql
+        if let existing = try db.one(MaintenanceRecord.self, "SELECT * FROM maintenances WHERE uuid = ?", [maintenance.uuid]) {
             guard maintenance.matches(existing) else {
                 throw LedgerError.refused("maintenance \(maintenance.uuid) is already recorded with other values", hint: nil)
             }
@@ -138,7 +137,7 @@ private struct MaintenanceImporter {
     private mutating func resolveApp(_ name: String, uuid: String?, _ mutation: Mutation) throws -> Int64 {
         if let id = appIDs[name] { return id }
         let id: Int64
-        if let app = try AppRecord.fetchOne(mutation.db.cachedStatement(sql: "SELECT * FROM apps WHERE name = ?"), arguments: [name]) {
+        if let app = try mutation.sql.one(AppRecord.self, "SELECT * FROM apps WHERE name = ?", [name]) {
             id = app.id
         } else {
             try Ledger.validateName(name, kind: "App", maxLength: 30)
@@ -159,9 +158,9 @@ private struct MaintenanceImporter {
             try ensureAttachments(try addon.strings("attachments"), addonID: known.id, appID: appID, mutation)
             return known.id
         }
-        let db = mutation.db
+        let db = mutation.sql
         let id: Int64
-        if let existing = try AddonRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM addons WHERE name = ?"), arguments: [name]) {
+        if let existing = try db.one(AddonRecord.self, "SELECT * FROM addons WHERE name = ?", [name]) {
             guard existing.service == service else {
                 throw LedgerError.refused("add-on \(name) is \(existing.service.rawValue), not \(service.rawValue)", hint: nil)
             }
@@ -195,13 +194,13 @@ private struct MaintenanceImporter {
     /// gives another add-on belongs to some other app the shape does not name, and is left out.
     private mutating func ensureAttachments(_ names: [String], addonID: Int64, appID: Int64, _ mutation: Mutation) throws {
         for name in Set(names).sorted() {
-            let attached = try Bool.fetchOne(mutation.db.cachedStatement(sql: """
+            let attached = try mutation.sql.value(Bool.self, """
                 SELECT count(*) > 0 FROM attachments WHERE addon_id = ? AND name = ? AND detached_at IS NULL
-                """), arguments: [addonID, name]) ?? false
+                """, [addonID, name]) ?? false
             guard !attached else { continue }
-            let taken = try Bool.fetchOne(mutation.db.cachedStatement(sql: """
+            let taken = try mutation.sql.value(Bool.self, """
                 SELECT count(*) > 0 FROM attachments WHERE app_id = ? AND name = ? AND detached_at IS NULL
-                """), arguments: [appID, name]) ?? false
+                """, [appID, name]) ?? false
             guard !taken else {
                 summary.attachmentsLeftOut += 1
                 continue

@@ -2,8 +2,6 @@ import LedgerCore
 import LedgerStore
 import Crypto
 import Foundation
-import GRDB
-import GRDBSQLite
 
 /// `audit:verify`: proves the file is what the trail says it is, or names the first place it is not.
 public struct VerificationReport: Sendable, Equatable {
@@ -40,18 +38,18 @@ extension Ledger {
         }
     }
 
-    private static func checkSQLiteIntegrity(_ db: Database) throws {
-        let integrity = try String.fetchAll(db.cachedStatement(sql: "PRAGMA integrity_check"))
+    private static func checkSQLiteIntegrity(_ db: LedgerSQL) throws {
+        let integrity = try db.values(String.self, "PRAGMA integrity_check")
         guard integrity == ["ok"] else {
             throw LedgerError.verificationFailed("verification failed: SQLite integrity check: \(integrity.prefix(3).joined(separator: "; "))")
         }
-        if let violation = try LedgerDatabase.firstForeignKeyViolation(db) {
+        if let violation = try db.firstForeignKeyViolation() {
             throw LedgerError.verificationFailed("verification failed: foreign key check: \(violation)")
         }
     }
 
-    private static func checkTrailTriggers(_ db: Database) throws {
-        let triggers = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+    private static func checkTrailTriggers(_ db: LedgerSQL) throws {
+        let triggers = Set(try db.values(String.self, "SELECT name FROM sqlite_master WHERE type = 'trigger'"))
         if let missing = trailTriggers.first(where: { !triggers.contains($0) }) {
             throw LedgerError.verificationFailed("verification failed: the trigger \(missing) that protects the trail is missing")
         }
@@ -61,7 +59,7 @@ extension Ledger {
     /// on bytes), and collects the row images of its payload. This thread reads, checks the
     /// order and the links, and copies entries into batches that `SharedChecking` checks on both
     /// cores. A problem is reported at the first seq that has one, whichever thread found it.
-    private static func checkChain(_ db: Database, collecting images: inout RecordedImages, batchBytes: Int) throws -> VerificationReport {
+    private static func checkChain(_ db: LedgerSQL, collecting images: inout RecordedImages, batchBytes: Int) throws -> VerificationReport {
         let checking = SharedChecking<TrailBatch>()
         defer { checking.waitForSecondThread() }
         var firstProblem = FirstProblem<Int64>()
@@ -74,21 +72,20 @@ extension Ledger {
 
         var expectedSeq: Int64 = 1
         var previousHash = Array(TrailEntry.genesisHash.utf8)
-        let statement = try db.makeStatement(sql: "SELECT seq, recorded_at, actor, action, subject, payload, prev_hash, hash FROM audit_trail ORDER BY seq")
-        try forEachRow(statement) { sqlite in
-            let seq = sqlite3_column_int64(sqlite, 0)
+        try db.scan("SELECT seq, recorded_at, actor, action, subject, payload, prev_hash, hash FROM audit_trail ORDER BY seq") { entry in
+            let seq = entry.int64(0)
             guard seq == expectedSeq else {
                 note(expectedSeq, "entry is missing (next is seq \(seq))")
                 return false
             }
-            guard sameBytes(columnBytes(sqlite, 6), previousHash) else {
+            guard sameBytes(entry.text(6), previousHash) else {
                 note(seq, "prev_hash does not match the hash of seq \(seq - 1)")
                 return false
             }
             // The stored hash stands for the computed one: the check of its batch compares them.
             previousHash.removeAll(keepingCapacity: true)
-            previousHash.append(contentsOf: columnBytes(sqlite, 7))
-            checking.filling.append(seq: seq, columns: 1...7) { columnBytes(sqlite, Int32($0)) }
+            previousHash.append(contentsOf: entry.text(7))
+            checking.filling.append(seq: seq, columns: 1...7) { entry.text(Int32($0)) }
             expectedSeq += 1
             if checking.filling.bytes.count >= batchBytes { checking.submit(absorb) }
             return firstProblem.place == nil
@@ -101,7 +98,7 @@ extension Ledger {
 
     /// Streams every table in id order, renders each row as `Mutation` renders a trail image
     /// (`RowImage`) into batches, and has `SharedChecking` compare their digests with the recorded ones.
-    private static func checkTablesAgreeWithTrail(_ db: Database, _ images: inout RecordedImages, head: VerificationReport, batchBytes: Int) throws {
+    private static func checkTablesAgreeWithTrail(_ db: LedgerSQL, _ images: inout RecordedImages, head: VerificationReport, batchBytes: Int) throws {
         let checking = SharedChecking<RenderedRows>()
         defer { checking.waitForSecondThread() }
         var firstMismatch = FirstProblem<RowPlace>()
@@ -109,14 +106,13 @@ extension Ledger {
             if let place = compared.firstMismatch.place { firstMismatch.note(place, compared.firstMismatch.message) }
         }
         for (ordinal, table) in LedgerTable.allCases.enumerated() {
-            let statement = try db.makeStatement(sql: "SELECT * FROM \(table.rawValue) ORDER BY id")
-            let keys = RowImage.keys(statement.columnNames)
-            try forEachRow(statement) { sqlite in
-                let id = sqlite3_column_int64(sqlite, 0)
+            var keys: RowImage.Keys = []
+            try db.scan("SELECT * FROM \(table.rawValue) ORDER BY id", columns: { keys = RowImage.keys($0) }) { row in
+                let id = row.int64(0)
                 guard let recorded = images.take(ordinal, id: id) else {
                     throw LedgerError.verificationFailed("verification failed: \(table.rawValue) row \(id) appears in no trail entry, which ends at seq \(head.entryCount) (the row was added outside maintledger, or entries after it were removed)")
                 }
-                checking.filling.append(table: ordinal, id: id, recorded: recorded) { RowImage.append(sqlite, keys: keys, to: &$0) }
+                checking.filling.append(table: ordinal, id: id, recorded: recorded) { row.appendImage(keys: keys, to: &$0) }
                 if checking.filling.bytes.count >= batchBytes { checking.submit(absorb) }
                 return true
             }
@@ -127,24 +123,6 @@ extension Ledger {
                                "verification failed at seq \(seq): \(LedgerTable.allCases[table].rawValue) row \(id) recorded by the trail is gone")
         }
         if firstMismatch.place != nil { throw LedgerError.verificationFailed(firstMismatch.message) }
-    }
-
-    /// Steps the statement with SQLite's own calls (verify reads every row of the file and needs
-    /// no `Row` of GRDB's for any) until `body` returns false or the rows end.
-    private static func forEachRow(_ statement: Statement, _ body: (SQLiteStatement) throws -> Bool) throws {
-        let sqlite = statement.sqliteStatement
-        while true {
-            switch sqlite3_step(sqlite) {
-            case SQLITE_ROW: guard try body(sqlite) else { return }
-            case SQLITE_DONE: return
-            case let code: throw DatabaseError.last(code, of: statement)
-            }
-        }
-    }
-
-    /// A text column's bytes, valid until the statement steps again.
-    private static func columnBytes(_ sqlite: SQLiteStatement, _ column: Int32) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: sqlite3_column_text(sqlite, column), count: Int(sqlite3_column_bytes(sqlite, column)))
     }
 }
 
@@ -358,9 +336,9 @@ struct RecordedImages {
     private let denseLimits: [Int64]
     private var sparse = [[Int64: Recorded]](repeating: [:], count: LedgerTable.allCases.count)
 
-    init(_ db: Database) throws {
+    init(_ db: LedgerSQL) throws {
         denseLimits = try LedgerTable.allCases.map { table in
-            max(1024, 2 * (try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM \(table.rawValue)")) ?? 0))
+            max(1024, 2 * (try db.value(Int64.self, "SELECT max(id) FROM \(table.rawValue)") ?? 0))
         }
     }
 

@@ -1,0 +1,294 @@
+import Foundation
+internal import GRDB
+internal import GRDBSQLite
+import LedgerCore
+
+/// The connection the store lends to the layers above for one transaction (a read snapshot,
+/// or a command's write transaction): they ask in SQL, and get records, values or rows back.
+/// Statements run with fixed SQL (`one`, `all`, `value`, `values`, `row`) are prepared once per
+/// connection and reused; `each`, `rows` and `scan`, which take the reports' and exports'
+/// SQL built per call, are prepared for the call only.
+package struct LedgerSQL {
+    let db: Database
+
+    init(_ db: Database) { self.db = db }
+
+    /// The first record the query finds, decoded straight from SQLite (no `Row`).
+    package func one<Record: PositionalRecord>(_ type: Record.Type, _ sql: String, _ arguments: SQLArguments = []) throws -> Record? {
+        try db.cachedStatement(sql: sql).fetchFirst(arguments: arguments.statementArguments) { Record(columns: RecordColumns(statement: $0)) }
+    }
+
+    package func all<Record: PositionalRecord>(_ type: Record.Type, _ sql: String, _ arguments: SQLArguments = []) throws -> [Record] {
+        var records: [Record] = []
+        try each(db.cachedStatement(sql: sql), arguments) { records.append($0) }
+        return records
+    }
+
+    /// Hands over the records one at a time (memory stays flat).
+    package func each<Record: PositionalRecord>(_ type: Record.Type, _ sql: String, _ arguments: SQLArguments = [],
+                                                _ body: (Record) throws -> Void) throws {
+        try each(db.makeStatement(sql: sql), arguments, body)
+    }
+
+    private func each<Record: PositionalRecord>(_ statement: Statement, _ arguments: SQLArguments, _ body: (Record) throws -> Void) throws {
+        let cursor = try Row.fetchCursor(statement, arguments: arguments.statementArguments)
+        while let row = try cursor.next() { try body(Record(columns: RecordColumns(row: row))) }
+    }
+
+    /// The first column of the first row; nil when there is no row or the value is NULL.
+    package func value<Value: SQLReadable>(_ type: Value.Type, _ sql: String, _ arguments: SQLArguments = []) throws -> Value? {
+        try DatabaseValue.fetchOne(db.cachedStatement(sql: sql), arguments: arguments.statementArguments)
+            .flatMap { $0.isNull ? nil : Value.decoded($0.sqlValue, column: sql) }
+    }
+
+    /// The first column of every row (NULLs left out).
+    package func values<Value: SQLReadable>(_ type: Value.Type, _ sql: String, _ arguments: SQLArguments = []) throws -> [Value] {
+        try DatabaseValue.fetchAll(db.cachedStatement(sql: sql), arguments: arguments.statementArguments)
+            .compactMap { $0.isNull ? nil : Value.decoded($0.sqlValue, column: sql) }
+    }
+
+    package func row(_ sql: String, _ arguments: SQLArguments = []) throws -> SQLRow? {
+        try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments.statementArguments).map(SQLRow.init)
+    }
+
+    /// Hands over the rows one at a time (memory stays flat).
+    package func rows(_ sql: String, _ arguments: SQLArguments = [], _ body: (SQLRow) throws -> Void) throws {
+        let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments.statementArguments)
+        while let row = try cursor.next() { try body(SQLRow(row)) }
+    }
+
+    /// "TABLE row N refers to a missing PARENT row", or nil when every reference resolves.
+    package func firstForeignKeyViolation() throws -> String? {
+        try Row.fetchOne(db.cachedStatement(sql: "PRAGMA foreign_key_check")).map { violation in
+            "\(violation[0] as String? ?? "?") row \(violation[1] as Int64? ?? 0) refers to a missing \(violation[2] as String? ?? "?") row"
+        }
+    }
+
+    /// The fast path for reading whole tables (verification, export): the statement is stepped
+    /// with SQLite's own calls and `body` reads the columns of the row it is on in place, until
+    /// it returns false or the rows end. `columns` hears the result's column names first.
+    package func scan(_ sql: String, _ arguments: SQLArguments = [], columns: ([String]) throws -> Void = { _ in },
+                      _ body: (RawColumns) throws -> Bool) throws {
+        let statement = try db.makeStatement(sql: sql)
+        try statement.setArguments(arguments.statementArguments)
+        try columns(statement.columnNames)
+        let sqlite = statement.sqliteStatement
+        defer { sqlite3_reset(sqlite) }
+        while true {
+            switch sqlite3_step(sqlite) {
+            case SQLITE_ROW: guard try body(RawColumns(statement: sqlite)) else { return }
+            case SQLITE_DONE: return
+            case let code: throw DatabaseError.last(code, of: statement)
+            }
+        }
+    }
+}
+
+/// The values a query binds, by position (`[a, b]`) or by name (`["since": time]`).
+package struct SQLArguments: ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral {
+    fileprivate(set) var statementArguments: StatementArguments
+
+    package init(arrayLiteral elements: (any SQLBindable)?...) {
+        statementArguments = StatementArguments(elements.map { $0?.sqlValue.databaseValue ?? .null })
+    }
+
+    package init(dictionaryLiteral elements: (String, (any SQLBindable)?)...) {
+        statementArguments = StatementArguments(Dictionary(uniqueKeysWithValues: elements.map { ($0.0, $0.1?.sqlValue.databaseValue ?? .null) }))
+    }
+
+    package static func += (arguments: inout SQLArguments, more: SQLArguments) {
+        arguments.statementArguments += more.statementArguments
+    }
+}
+
+/// A value as SQLite stores it.
+package enum SQLValue: Sendable, Equatable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob([UInt8])
+}
+
+/// What the layers above may bind into a query or a written row.
+package protocol SQLBindable {
+    var sqlValue: SQLValue { get }
+}
+
+/// What the layers above may read out of a query's columns.
+package protocol SQLReadable {
+    /// nil when the stored value is not one of this type.
+    init?(sqlValue: SQLValue)
+}
+
+extension SQLReadable {
+    /// As GRDB's `row[column]`: the schema's types are trusted, so a mismatch is a bug.
+    static func decoded(_ value: SQLValue, column: String) -> Self {
+        guard let decoded = Self(sqlValue: value) else { preconditionFailure("\(column) holds \(value), not a \(Self.self)") }
+        return decoded
+    }
+}
+
+extension Optional: SQLReadable where Wrapped: SQLReadable {
+    package init?(sqlValue: SQLValue) {
+        if case .null = sqlValue {
+            self = .none
+        } else {
+            guard let wrapped = Wrapped(sqlValue: sqlValue) else { return nil }
+            self = .some(wrapped)
+        }
+    }
+}
+
+extension Int64: SQLBindable, SQLReadable {
+    package var sqlValue: SQLValue { .integer(self) }
+    package init?(sqlValue: SQLValue) {
+        guard case .integer(let value) = sqlValue else { return nil }
+        self = value
+    }
+}
+
+extension Int: SQLBindable, SQLReadable {
+    package var sqlValue: SQLValue { .integer(Int64(self)) }
+    package init?(sqlValue: SQLValue) {
+        guard case .integer(let value) = sqlValue else { return nil }
+        self.init(exactly: value)
+    }
+}
+
+extension Bool: SQLBindable, SQLReadable {
+    package var sqlValue: SQLValue { .integer(self ? 1 : 0) }
+    package init?(sqlValue: SQLValue) {
+        guard case .integer(let value) = sqlValue else { return nil }
+        self = value != 0
+    }
+}
+
+extension Double: SQLBindable, SQLReadable {
+    package var sqlValue: SQLValue { .real(self) }
+    package init?(sqlValue: SQLValue) {
+        switch sqlValue {
+        case .real(let value): self = value
+        case .integer(let value): self = Double(value)
+        default: return nil
+        }
+    }
+}
+
+extension String: SQLBindable, SQLReadable {
+    package var sqlValue: SQLValue { .text(self) }
+    package init?(sqlValue: SQLValue) {
+        guard case .text(let value) = sqlValue else { return nil }
+        self = value
+    }
+}
+
+extension Timestamp: SQLBindable, SQLReadable {
+    /// Stored as its fixed-width text, so that text order is time order.
+    package var sqlValue: SQLValue { .text(storageText) }
+    package init?(sqlValue: SQLValue) {
+        guard case .text(let text) = sqlValue else { return nil }
+        self.init(iso: text)
+    }
+}
+
+extension SQLValue {
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .null: .null
+        case .integer(let value): value.databaseValue
+        case .real(let value): value.databaseValue
+        case .text(let value): value.databaseValue
+        case .blob(let value): DatabaseValue(value: value.withUnsafeBytes { Data($0) })!
+        }
+    }
+}
+
+extension SQLValue {
+    /// Binds the value to a parameter of a raw statement (the write path binds this way).
+    func bind(to statement: SQLiteStatement, at index: Int32) -> Int32 {
+        switch self {
+        case .null: sqlite3_bind_null(statement, index)
+        case .integer(let value): sqlite3_bind_int64(statement, index, value)
+        case .real(let value): sqlite3_bind_double(statement, index, value)
+        case .text(let value): sqlite3_bind_text(statement, index, value, -1, transient)
+        case .blob(let value): value.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient) }
+        }
+    }
+}
+
+/// SQLite copies what is bound with this destructor (Swift's strings and arrays do not outlive the call).
+private let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
+extension DatabaseValue {
+    var sqlValue: SQLValue {
+        switch storage {
+        case .null: .null
+        case .int64(let value): .integer(value)
+        case .double(let value): .real(value)
+        case .string(let value): .text(value)
+        case .blob(let value): .blob(Array(value))
+        }
+    }
+}
+
+/// One row of a query, read by column name or position.
+package struct SQLRow {
+    private let row: Row
+
+    fileprivate init(_ row: Row) { self.row = row }
+
+    package subscript<Value: SQLReadable>(_ column: String) -> Value {
+        Value.decoded((row[column] as DatabaseValue).sqlValue, column: column)
+    }
+
+    package subscript<Value: SQLReadable>(_ index: Int) -> Value {
+        Value.decoded((row[index] as DatabaseValue).sqlValue, column: "column \(index)")
+    }
+}
+
+/// The row `LedgerSQL.scan` is on, read in place: text and blobs as SQLite's own bytes, valid
+/// until the scan steps on.
+package struct RawColumns {
+    let statement: SQLiteStatement
+
+    package enum Kind {
+        case null, integer, real, text, blob
+    }
+
+    package func kind(_ column: Int32) -> Kind {
+        switch sqlite3_column_type(statement, column) {
+        case SQLITE_NULL: .null
+        case SQLITE_INTEGER: .integer
+        case SQLITE_FLOAT: .real
+        case SQLITE_BLOB: .blob
+        default: .text
+        }
+    }
+
+    package func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
+
+    package func double(_ column: Int32) -> Double { sqlite3_column_double(statement, column) }
+
+    package func text(_ column: Int32) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: sqlite3_column_text(statement, column), count: Int(sqlite3_column_bytes(statement, column)))
+    }
+
+    package func blob(_ column: Int32) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: sqlite3_column_blob(statement, column), count: Int(sqlite3_column_bytes(statement, column)))
+    }
+
+    /// The row as the trail's canonical image (`RowImage`), appended to `image`.
+    package func appendImage(keys: RowImage.Keys, to image: inout [UInt8]) {
+        RowImage.append(statement, keys: keys, to: &image)
+    }
+}
+
+/// Errors SQLite itself raised (a constraint, I/O, a corrupt page), as the layers above may name them.
+package enum SQLiteFailure {
+    /// SQLite's message for an error it raised; nil for any other error.
+    package static func reason(_ error: any Error) -> String? {
+        guard let error = error as? DatabaseError else { return nil }
+        return error.message ?? "\(error.resultCode)"
+    }
+}
