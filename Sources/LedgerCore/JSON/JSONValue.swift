@@ -111,7 +111,7 @@ package enum JSONBytes {
             case UInt8(ascii: "\n"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
             case UInt8(ascii: "\r"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
             case UInt8(ascii: "\t"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case ..<0x20: out.append(contentsOf: Array("\\u00".utf8) + [hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]])
+            case ..<0x20: out.append(contentsOf: Array("\\u00".utf8) + Hex.bytes(CollectionOfOne(byte)))
             default: out.append(byte)
             }
         }
@@ -129,7 +129,6 @@ package enum JSONBytes {
         out[first...].reverse()
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
 
 extension JSONValue {

@@ -4,6 +4,17 @@ public enum MaintenanceStatus: String, Sendable, CaseIterable {
     case pending, preparing, ready, running, completed, failed, cancelled
 
     public var isOpen: Bool { [.pending, .preparing, .ready, .running].contains(self) }
+
+    /// Pending through running: a maintenance still under way.
+    package static let open = allCases.filter(\.isOpen)
+
+    /// The status as an SQL string literal: `'completed'`.
+    package var sql: String { "'\(rawValue)'" }
+
+    /// `('pending', 'preparing')`: the statuses as an SQL list, for `status IN …`.
+    package static func sql(_ statuses: [MaintenanceStatus]) -> String {
+        "(" + statuses.map(\.sql).joined(separator: ", ") + ")"
+    }
 }
 
 public enum MaintenanceReason: String, Sendable, CaseIterable {

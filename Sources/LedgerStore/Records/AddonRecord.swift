@@ -49,16 +49,20 @@ public struct AddonRecord: PositionalRecord, Sendable {
     /// index that keeps it unique: one probe, where `status IN (…)` made SQLite probe four times
     /// (the condition repeats the index's own, which SQLite requires to use it).
     package func openMaintenance(_ sql: LedgerSQL) throws -> MaintenanceRecord? {
-        try sql.one(MaintenanceRecord.self, """
-            SELECT * FROM maintenances INDEXED BY maintenances_one_open
-            WHERE addon_id = ? AND (status = 'pending' OR status = 'preparing' OR status = 'ready' OR status = 'running')
-            """, [id])
+        try sql.one(MaintenanceRecord.self, Self.openMaintenanceSQL, [id])
     }
+
+    private static let openMaintenanceSQL = """
+        SELECT * FROM maintenances INDEXED BY maintenances_one_open
+        WHERE addon_id = ? AND (\(MaintenanceStatus.open.map { "status = \($0.sql)" }.joined(separator: " OR ")))
+        """
 
     /// When its last maintenance completed, if one ever did.
     package func lastCompletion(_ sql: LedgerSQL) throws -> Timestamp? {
-        try sql.value(Timestamp.self, "SELECT max(completed_at) FROM maintenances WHERE addon_id = ? AND status = 'completed'", [id])
+        try sql.value(Timestamp.self, Self.lastCompletionSQL, [id])
     }
+
+    private static let lastCompletionSQL = "SELECT max(completed_at) FROM maintenances WHERE addon_id = ? AND status = \(MaintenanceStatus.completed.sql)"
 
     /// The newest maintenance, open or not.
     package func latestMaintenance(_ sql: LedgerSQL) throws -> MaintenanceRecord? {

@@ -51,3 +51,72 @@ public struct MaintenanceRecord: PositionalRecord, Sendable {
         return latest ?? createdAt
     }
 }
+
+/// A maintenance to record: every column of its row but the id SQLite gives it.
+package struct NewMaintenance: Equatable {
+    package var uuid: String
+    package var addonID: Int64
+    package var status: MaintenanceStatus
+    package var reason: MaintenanceReason
+    package var method: MaintenanceMethod
+    package var requiredBy: Timestamp
+    package var scheduledFor: Timestamp?
+    package var previouslyScheduledFor: Timestamp?
+    package var window: String?
+    package var outsideWindow: Bool
+    package var startedAt: Timestamp?
+    package var completedAt: Timestamp?
+    package var durationSeconds: Int64?
+    package var serverCreatedAt: Timestamp
+    package var customerRequested: Bool
+    package var emergency: Bool
+    package var createdAt: Timestamp
+
+    package init(uuid: String, addonID: Int64, status: MaintenanceStatus, reason: MaintenanceReason, method: MaintenanceMethod,
+                 requiredBy: Timestamp, scheduledFor: Timestamp?, previouslyScheduledFor: Timestamp? = nil, window: String?,
+                 outsideWindow: Bool, startedAt: Timestamp? = nil, completedAt: Timestamp? = nil, durationSeconds: Int64? = nil,
+                 serverCreatedAt: Timestamp, customerRequested: Bool, emergency: Bool, createdAt: Timestamp) {
+        self.uuid = uuid
+        self.addonID = addonID
+        self.status = status
+        self.reason = reason
+        self.method = method
+        self.requiredBy = requiredBy
+        self.scheduledFor = scheduledFor
+        self.previouslyScheduledFor = previouslyScheduledFor
+        self.window = window
+        self.outsideWindow = outsideWindow
+        self.startedAt = startedAt
+        self.completedAt = completedAt
+        self.durationSeconds = durationSeconds
+        self.serverCreatedAt = serverCreatedAt
+        self.customerRequested = customerRequested
+        self.emergency = emergency
+        self.createdAt = createdAt
+    }
+
+    /// The values a recorded maintenance holds.
+    package init(_ recorded: MaintenanceRecord) {
+        self.init(uuid: recorded.uuid, addonID: recorded.addonID, status: recorded.status, reason: recorded.reason, method: recorded.method,
+                  requiredBy: recorded.requiredBy, scheduledFor: recorded.scheduledFor, previouslyScheduledFor: recorded.previouslyScheduledFor,
+                  window: recorded.window, outsideWindow: recorded.outsideWindow, startedAt: recorded.startedAt,
+                  completedAt: recorded.completedAt, durationSeconds: recorded.durationSeconds, serverCreatedAt: recorded.serverCreatedAt,
+                  customerRequested: recorded.customerRequested, emergency: recorded.emergency, createdAt: recorded.createdAt)
+    }
+}
+
+extension Mutation {
+    /// Records a maintenance; the one place its row's columns are named for writing.
+    @discardableResult
+    package func insert(_ maintenance: NewMaintenance) throws -> MaintenanceRecord {
+        try insert(.maintenances, [
+            "uuid": maintenance.uuid, "addon_id": maintenance.addonID, "status": maintenance.status.rawValue,
+            "reason": maintenance.reason.rawValue, "method": maintenance.method.rawValue, "required_by": maintenance.requiredBy,
+            "scheduled_for": maintenance.scheduledFor, "previously_scheduled_for": maintenance.previouslyScheduledFor,
+            "window": maintenance.window, "outside_window": maintenance.outsideWindow, "started_at": maintenance.startedAt,
+            "completed_at": maintenance.completedAt, "duration_seconds": maintenance.durationSeconds,
+            "server_created_at": maintenance.serverCreatedAt, "customer_requested": maintenance.customerRequested,
+            "emergency": maintenance.emergency, "created_at": maintenance.createdAt,
+        ], as: MaintenanceRecord.self)
+    }
+}

@@ -1,5 +1,4 @@
 internal import GRDB
-internal import GRDBSQLite
 import LedgerCore
 
 // Records decode `SELECT *` rows by position, in table order (a migration may only append
@@ -17,12 +16,12 @@ package protocol PositionalRecord {
 package struct RecordColumns {
     private enum Source {
         case row(Row)
-        case statement(SQLiteStatement)
+        case statement(RawColumns)
     }
     private let source: Source
 
     init(row: Row) { source = .row(row) }
-    init(statement: SQLiteStatement) { source = .statement(statement) }
+    init(statement: RawColumns) { source = .statement(statement) }
 
     subscript<Value: ColumnValue>(_ index: Int) -> Value {
         switch source {
@@ -41,12 +40,12 @@ package struct RecordColumns {
 /// A column's value as records hold it, read from a GRDB row or in place from a statement.
 protocol ColumnValue {
     static func decode(_ row: Row, _ index: Int) -> Self
-    static func decode(_ statement: SQLiteStatement, _ index: Int32) -> Self?
+    static func decode(_ columns: RawColumns, _ index: Int32) -> Self?
 }
 
 extension ColumnValue where Self: DatabaseValueConvertible & StatementColumnConvertible {
     static func decode(_ row: Row, _ index: Int) -> Self { row[index] }
-    static func decode(_ statement: SQLiteStatement, _ index: Int32) -> Self? { fromStatement(statement, atUncheckedIndex: index) }
+    static func decode(_ columns: RawColumns, _ index: Int32) -> Self? { columns.decode(Self.self, index) }
 }
 
 extension Int64: ColumnValue {}
@@ -61,9 +60,8 @@ extension Timestamp: ColumnValue {
     }
 
     /// Parsed from the column's bytes: no String is made on the way.
-    static func decode(_ statement: SQLiteStatement, _ index: Int32) -> Timestamp? {
-        guard let text = sqlite3_column_text(statement, index) else { return nil }
-        return Timestamp(iso: UnsafeRawBufferPointer(start: text, count: Int(sqlite3_column_bytes(statement, index))))
+    static func decode(_ columns: RawColumns, _ index: Int32) -> Timestamp? {
+        columns.kind(index) == .text ? Timestamp(iso: columns.text(index)) : nil
     }
 }
 
@@ -72,35 +70,8 @@ extension Optional: ColumnValue where Wrapped: ColumnValue {
         row.hasNull(atIndex: index) ? nil : Wrapped.decode(row, index)
     }
 
-    static func decode(_ statement: SQLiteStatement, _ index: Int32) -> Wrapped?? {
-        sqlite3_column_type(statement, index) == SQLITE_NULL ? .some(nil) : Wrapped.decode(statement, index).map { .some($0) }
+    static func decode(_ columns: RawColumns, _ index: Int32) -> Wrapped?? {
+        columns.kind(index) == .null ? .some(nil) : Wrapped.decode(columns, index).map { .some($0) }
     }
 }
 
-extension Statement {
-    /// The first record the statement finds, decoded straight from SQLite; nil when it finds none.
-    func fetchFirst<Record: PositionalRecord>(_ type: Record.Type, arguments: StatementArguments) throws -> Record? {
-        try fetchFirst(arguments: arguments) { Record(columns: RecordColumns(statement: $0)) }
-    }
-
-    /// The first row the statement finds, as `decode` reads it while the statement is on it.
-    func fetchFirst<Result>(arguments: StatementArguments, _ decode: (SQLiteStatement) throws -> Result) throws -> Result? {
-        assert((try? validateArguments(arguments)) != nil, "\(arguments) do not fit \(sql)")
-        setUncheckedArguments(arguments)
-        let sqlite = sqliteStatement
-        defer { sqlite3_reset(sqlite) }
-        switch sqlite3_step(sqlite) {
-        case SQLITE_ROW: return try decode(sqlite)
-        case SQLITE_DONE: return nil
-        case let code: throw DatabaseError.last(code, of: self)
-        }
-    }
-}
-
-extension DatabaseError {
-    /// The error SQLite reports for `statement`'s last call (read before the statement is reset).
-    static func last(_ code: Int32, of statement: Statement) -> DatabaseError {
-        DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(statement.sqliteStatement))),
-                      sql: statement.sql)
-    }
-}

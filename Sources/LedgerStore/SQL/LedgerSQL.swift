@@ -1,6 +1,5 @@
 import Foundation
 internal import GRDB
-internal import GRDBSQLite
 import LedgerCore
 
 /// The connection the store lends to the layers above for one transaction (a read snapshot,
@@ -15,7 +14,7 @@ package struct LedgerSQL {
 
     /// The first record the query finds, decoded straight from SQLite (no `Row`).
     package func one<Record: PositionalRecord>(_ type: Record.Type, _ sql: String, _ arguments: SQLArguments = []) throws -> Record? {
-        try db.cachedStatement(sql: sql).fetchFirst(arguments: arguments.statementArguments) { Record(columns: RecordColumns(statement: $0)) }
+        try db.cachedStatement(sql: sql).fetchFirst(Record.self, arguments: arguments.statementArguments)
     }
 
     package func all<Record: PositionalRecord>(_ type: Record.Type, _ sql: String, _ arguments: SQLArguments = []) throws -> [Record] {
@@ -72,15 +71,7 @@ package struct LedgerSQL {
         let statement = try db.makeStatement(sql: sql)
         try statement.setArguments(arguments.statementArguments)
         try columns(statement.columnNames)
-        let sqlite = statement.sqliteStatement
-        defer { sqlite3_reset(sqlite) }
-        while true {
-            switch sqlite3_step(sqlite) {
-            case SQLITE_ROW: guard try body(RawColumns(statement: sqlite)) else { return }
-            case SQLITE_DONE: return
-            case let code: throw DatabaseError.last(code, of: statement)
-            }
-        }
+        try statement.step(body)
     }
 }
 
@@ -204,22 +195,6 @@ extension SQLValue {
     }
 }
 
-extension SQLValue {
-    /// Binds the value to a parameter of a raw statement (the write path binds this way).
-    func bind(to statement: SQLiteStatement, at index: Int32) -> Int32 {
-        switch self {
-        case .null: sqlite3_bind_null(statement, index)
-        case .integer(let value): sqlite3_bind_int64(statement, index, value)
-        case .real(let value): sqlite3_bind_double(statement, index, value)
-        case .text(let value): sqlite3_bind_text(statement, index, value, -1, transient)
-        case .blob(let value): value.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient) }
-        }
-    }
-}
-
-/// SQLite copies what is bound with this destructor (Swift's strings and arrays do not outlive the call).
-private let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
-
 extension DatabaseValue {
     var sqlValue: SQLValue {
         switch storage {
@@ -247,42 +222,6 @@ package struct SQLRow {
     }
 }
 
-/// The row `LedgerSQL.scan` is on, read in place: text and blobs as SQLite's own bytes, valid
-/// until the scan steps on.
-package struct RawColumns {
-    let statement: SQLiteStatement
-
-    package enum Kind {
-        case null, integer, real, text, blob
-    }
-
-    package func kind(_ column: Int32) -> Kind {
-        switch sqlite3_column_type(statement, column) {
-        case SQLITE_NULL: .null
-        case SQLITE_INTEGER: .integer
-        case SQLITE_FLOAT: .real
-        case SQLITE_BLOB: .blob
-        default: .text
-        }
-    }
-
-    package func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
-
-    package func double(_ column: Int32) -> Double { sqlite3_column_double(statement, column) }
-
-    package func text(_ column: Int32) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: sqlite3_column_text(statement, column), count: Int(sqlite3_column_bytes(statement, column)))
-    }
-
-    package func blob(_ column: Int32) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: sqlite3_column_blob(statement, column), count: Int(sqlite3_column_bytes(statement, column)))
-    }
-
-    /// The row as the trail's canonical image (`RowImage`), appended to `image`.
-    package func appendImage(keys: RowImage.Keys, to image: inout [UInt8]) {
-        RowImage.append(statement, keys: keys, to: &image)
-    }
-}
 
 /// Errors SQLite itself raised (a constraint, I/O, a corrupt page), as the layers above may name them.
 package enum SQLiteFailure {

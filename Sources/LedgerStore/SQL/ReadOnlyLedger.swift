@@ -44,13 +44,13 @@ public final class ReadOnlyLedger {
         guard let keyword = SQLText.leadingKeyword(sql) else {
             throw LedgerError.invalidInput("the query is empty", hint: Self.refusalHint)
         }
-        if SQLText.holdsMoreThanOneStatement(sql) {
-            throw LedgerError.refused("sql runs one statement at a time; nothing was run", hint: "Remove what follows the first `;`.")
-        }
         try queue.read { db in
             let statement: Statement
             do {
+                // GRDB compiles what follows the first statement too, and refuses a second one.
                 statement = try db.makeStatement(sql: sql)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_MISUSE {
+                throw LedgerError.refused("sql runs one statement at a time; nothing was run", hint: "Remove what follows the first `;`.")
             } catch let error as DatabaseError {
                 throw LedgerError.invalidInput("the query does not compile: \(LedgerDatabase.describe(error))", hint: nil)
             }
@@ -86,8 +86,7 @@ public final class QueryRows {
     }
 }
 
-/// Just enough of SQLite's tokenizer to find a query's first keyword and whether another
-/// statement follows its first: quoted strings and names, and comments, are skipped whole.
+/// Just enough of SQLite's tokenizer to find a query's first keyword: comments are skipped whole.
 package enum SQLText {
     /// The first word, upper-cased; nil for a query of blanks and comments only.
     package static func leadingKeyword(_ sql: String) -> String? {
@@ -98,62 +97,26 @@ package enum SQLText {
         return end > start ? String(decoding: bytes[start..<end], as: UTF8.self).uppercased() : nil
     }
 
-    /// Whether anything but blanks, comments and semicolons follows the first statement.
-    package static func holdsMoreThanOneStatement(_ sql: String) -> Bool {
-        let bytes = Array(sql.utf8)
-        var index = 0
-        while index < bytes.count, bytes[index] != UInt8(ascii: ";") { index = skipToken(bytes, from: index) }
-        while index < bytes.count {
-            index = skipTrivia(bytes, from: index)
-            guard index < bytes.count else { return false }
-            guard bytes[index] == UInt8(ascii: ";") else { return true }
-            index += 1
-        }
-        return false
-    }
-
     /// Past blanks and comments.
     private static func skipTrivia(_ bytes: [UInt8], from start: Int) -> Int {
+        func starts(_ text: String, at index: Int) -> Bool { bytes[index...].starts(with: text.utf8) }
+        func after(_ closing: String, from index: Int) -> Int {
+            var end = index
+            while end < bytes.count, !starts(closing, at: end) { end += 1 }
+            return min(end + closing.utf8.count, bytes.count)
+        }
         var index = start
         while index < bytes.count {
             if [0x20, 0x09, 0x0A, 0x0C, 0x0D].contains(bytes[index]) {
                 index += 1
-            } else if isComment(bytes, at: index) {
-                index = skipToken(bytes, from: index)
+            } else if starts("--", at: index) {
+                index = after("\n", from: index + 2)
+            } else if starts("/*", at: index) {
+                index = after("*/", from: index + 2)
             } else {
                 break
             }
         }
         return index
-    }
-
-    private static func isComment(_ bytes: [UInt8], at index: Int) -> Bool {
-        guard index + 1 < bytes.count else { return false }
-        return (bytes[index] == UInt8(ascii: "-") && bytes[index + 1] == UInt8(ascii: "-"))
-            || (bytes[index] == UInt8(ascii: "/") && bytes[index + 1] == UInt8(ascii: "*"))
-    }
-
-    /// Past one byte, or a whole string, quoted name or comment starting there.
-    private static func skipToken(_ bytes: [UInt8], from index: Int) -> Int {
-        func after(_ closing: UInt8, from start: Int) -> Int {
-            var index = start
-            while index < bytes.count, bytes[index] != closing { index += 1 }
-            return min(index + 1, bytes.count)
-        }
-        switch bytes[index] {
-        case UInt8(ascii: "'"), UInt8(ascii: "\""), UInt8(ascii: "`"):
-            // A doubled quote inside is just two quoted runs back to back.
-            return after(bytes[index], from: index + 1)
-        case UInt8(ascii: "["):
-            return after(UInt8(ascii: "]"), from: index + 1)
-        case UInt8(ascii: "-") where isComment(bytes, at: index):
-            return after(0x0A, from: index + 2)
-        case UInt8(ascii: "/") where isComment(bytes, at: index):
-            var end = index + 2
-            while end + 1 < bytes.count, !(bytes[end] == UInt8(ascii: "*") && bytes[end + 1] == UInt8(ascii: "/")) { end += 1 }
-            return min(end + 2, bytes.count)
-        default:
-            return index + 1
-        }
     }
 }

@@ -1,5 +1,4 @@
 internal import GRDB
-internal import GRDBSQLite
 import LedgerCore
 
 /// One command's changes inside its transaction. Rows are written through `insert` and
@@ -78,27 +77,16 @@ public final class Mutation {
     /// SQL built anew for every row were a seventh of a command's time. (These SQL texts are
     /// only ever run here, so GRDB's own record of a statement's arguments never goes stale.)
     private func run(_ sql: String, binding values: some Collection<(any SQLBindable)?>) throws {
-        let statement = try db.cachedStatement(sql: sql)
-        let sqlite = statement.sqliteStatement
-        defer {
-            sqlite3_reset(sqlite)
-            sqlite3_clear_bindings(sqlite)
-        }
-        for (index, value) in zip(Int32(1)..., values) {
-            let code = (value?.sqlValue ?? .null).bind(to: sqlite, at: index)
-            guard code == SQLITE_OK else { throw DatabaseError.last(code, of: statement) }
-        }
-        let code = sqlite3_step(sqlite)
-        guard code == SQLITE_DONE else { throw DatabaseError.last(code, of: statement) }
+        try db.cachedStatement(sql: sql).execute(binding: values.lazy.map { $0?.sqlValue ?? .null })
     }
 
     /// Reads back the row just written, whole (defaults and all), for the trail, and decodes it
     /// for the caller. Not `RETURNING`: SQLite runs it as a trigger, which gives every statement
     /// its own journal (3× slower).
-    private func capture<Result>(_ table: LedgerTable, id: Int64, operation: String, decode: (SQLiteStatement) -> Result) throws -> Result {
+    private func capture<Result>(_ table: LedgerTable, id: Int64, operation: String, decode: (RawColumns) -> Result) throws -> Result {
         let statement = try db.cachedStatement(sql: shared.readBackSQL(table))
         let captured = try statement.fetchFirst(arguments: [id]) { columns in
-            appendChange(operation, table, statement)
+            appendChange(operation, table, columns, keys: shared.imageKeys(table, statement))
             return decode(columns)
         }
         guard let captured else { vanished(table, id) }
@@ -109,15 +97,15 @@ public final class Mutation {
         preconditionFailure("row \(table.rawValue) \(id) vanished inside its own transaction")
     }
 
-    /// Appends `{"op":…,"table":…,"row":{…}}` for the row `statement` is on.
-    private func appendChange(_ operation: String, _ table: LedgerTable, _ statement: Statement) {
+    /// Appends `{"op":…,"table":…,"row":{…}}` for the row `columns` are of.
+    private func appendChange(_ operation: String, _ table: LedgerTable, _ columns: RawColumns, keys: RowImage.Keys) {
         payload.append(contentsOf: payload.isEmpty ? Array(#"{"changes":["#.utf8) : [UInt8(ascii: ",")])
         payload.append(contentsOf: #"{"op":""#.utf8)
         payload.append(contentsOf: operation.utf8)
         payload.append(contentsOf: #"","table":""#.utf8)
         payload.append(contentsOf: table.rawValue.utf8)
         payload.append(contentsOf: #"","row":"#.utf8)
-        RowImage.append(statement.sqliteStatement, keys: shared.imageKeys(table, statement), to: &payload)
+        columns.appendImage(keys: keys, to: &payload)
         payload.append(UInt8(ascii: "}"))
     }
 

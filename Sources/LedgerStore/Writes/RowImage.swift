@@ -1,5 +1,4 @@
 internal import GRDB
-internal import GRDBSQLite
 import LedgerCore
 
 /// A row as canonical JSON: columns in table order, SQLite's own types, blobs as hex text.
@@ -17,20 +16,17 @@ package enum RowImage {
         }
     }
 
-    static func append(_ sqlite: SQLiteStatement, keys: Keys, to image: inout [UInt8]) {
+    /// Appends the row `columns` are of.
+    static func append(_ columns: RawColumns, keys: Keys, to image: inout [UInt8]) {
         for (column, key) in keys.enumerated() {
             image.append(contentsOf: key)
             let column = Int32(column)
-            switch sqlite3_column_type(sqlite, column) {
-            case SQLITE_NULL: image.append(contentsOf: "null".utf8)
-            case SQLITE_INTEGER: JSONBytes.appendDecimal(sqlite3_column_int64(sqlite, column), to: &image)
-            case SQLITE_FLOAT: image.append(contentsOf: JSONValue.double(sqlite3_column_double(sqlite, column)).compactText.utf8)
-            case SQLITE_BLOB:
-                let blob = UnsafeRawBufferPointer(start: sqlite3_column_blob(sqlite, column), count: Int(sqlite3_column_bytes(sqlite, column)))
-                image.append(contentsOf: JSONValue.string(Hex.string(blob)).compactText.utf8)
-            default:
-                JSONBytes.appendString(UnsafeRawBufferPointer(start: sqlite3_column_text(sqlite, column),
-                                                              count: Int(sqlite3_column_bytes(sqlite, column))), to: &image)
+            switch columns.kind(column) {
+            case .null: image.append(contentsOf: "null".utf8)
+            case .integer: JSONBytes.appendDecimal(columns.int64(column), to: &image)
+            case .real: image.append(contentsOf: JSONValue.double(columns.double(column)).compactText.utf8)
+            case .blob: image.append(contentsOf: JSONValue.string(Hex.string(columns.blob(column))).compactText.utf8)
+            case .text: JSONBytes.appendString(columns.text(column), to: &image)
             }
         }
         image.append(UInt8(ascii: "}"))

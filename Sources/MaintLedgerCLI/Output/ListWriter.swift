@@ -5,21 +5,21 @@ import LedgerCore
 import Foundation
 
 /// The one output family of every listing: a table for people, or JSON, NDJSON, CSV for programs.
-public enum OutputFormat: String, Sendable, CaseIterable {
+enum OutputFormat: String, Sendable, CaseIterable {
     case table, json, ndjson, csv
 }
 
 /// How one kind of item looks in every format: its JSON object (Heroku's shape where one
 /// exists), its table cells, and its CSV cells (full values where the table abbreviates).
-public struct RecordLayout<Item> {
-    public let headers: [String]
-    public let json: (Item) -> JSONValue
-    public let cells: (Item) -> [String]
-    public let csvHeaders: [String]
-    public let csvCells: (Item) -> [String]
+struct RecordLayout<Item> {
+    let headers: [String]
+    let json: (Item) -> JSONValue
+    let cells: (Item) -> [String]
+    let csvHeaders: [String]
+    let csvCells: (Item) -> [String]
 
     /// CSV repeats the table's columns unless given its own (`csvHeaders` with `csvCells`).
-    public init(json: @escaping (Item) -> JSONValue, headers: [String], cells: @escaping (Item) -> [String],
+    init(json: @escaping (Item) -> JSONValue, headers: [String], cells: @escaping (Item) -> [String],
                 csvHeaders: [String]? = nil, csvCells: ((Item) -> [String])? = nil) {
         self.headers = headers
         self.json = json
@@ -31,16 +31,16 @@ public struct RecordLayout<Item> {
 
 /// Writes items one at a time in the chosen format. JSON, NDJSON and CSV stream; a table sizes
 /// its columns on its first `tableSample` rows and streams the rest in those widths.
-public final class ListWriter<Item> {
+final class ListWriter<Item> {
     private let format: OutputFormat
     private let layout: RecordLayout<Item>
-    private let sink: ByteSink
+    private let sink: BufferedWriter
     private var pendingTableRows: [[String]] = []
     private var tableWidths: [Int]?
-    public private(set) var count = 0
+    private(set) var count = 0
     static var tableSample: Int { 1000 }
 
-    public init(_ format: OutputFormat, _ layout: RecordLayout<Item>, sink: ByteSink) {
+    init(_ format: OutputFormat, _ layout: RecordLayout<Item>, sink: BufferedWriter) {
         self.format = format
         self.layout = layout
         self.sink = sink
@@ -51,7 +51,7 @@ public final class ListWriter<Item> {
         }
     }
 
-    public func write(_ item: Item) {
+    func write(_ item: Item) {
         switch format {
         case .json:
             sink.write(count == 0 ? "\n  " : ",\n  ")
@@ -74,7 +74,7 @@ public final class ListWriter<Item> {
 
     /// Ends the output (closing the JSON array, printing a short table) and flushes it. An
     /// empty table prints nothing when `emptyTable` is false (the caller says so on stderr).
-    public func finish(emptyTable: Bool = true) throws {
+    func finish(emptyTable: Bool = true) throws {
         switch format {
         case .table where count == 0 && !emptyTable: break
         case .json: sink.write(count == 0 ? "]\n" : "\n]\n")

@@ -5,9 +5,9 @@ import LedgerCore
 import Foundation
 
 /// Text renderings shared by the commands. Every function returns the text; printing is the CLI's.
-public enum TextFormat {
+enum TextFormat {
     /// `key:   value` lines, values aligned one column after the longest `key:`.
-    public static func keyValueBlock(_ fields: [(String, String)]) -> String {
+    static func keyValueBlock(_ fields: [(String, String)]) -> String {
         let width = (fields.map(\.0.count).max() ?? 0) + 1
         return fields.map { key, value in
             let label = key + ":"

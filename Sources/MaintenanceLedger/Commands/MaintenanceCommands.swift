@@ -36,14 +36,10 @@ extension Ledger {
         }
         let window = try addon.window(at: time, mutation.sql)?.window
         mutation.describe(action: "platform:maintenances:require", subject: "addon:\(addon.name)")
-        let maintenance = try mutation.insert(.maintenances, [
-            "uuid": mutation.random.uuid(), "addon_id": addon.id, "status": MaintenanceStatus.pending.rawValue,
-            "reason": reason.rawValue, "method": (method ?? addon.service.defaultMethod).rawValue,
-            "required_by": requiredBy, "scheduled_for": slot.scheduledFor, "previously_scheduled_for": nil,
-            "window": window?.text, "outside_window": slot.outsideWindow, "started_at": nil, "completed_at": nil,
-            "duration_seconds": nil, "server_created_at": addon.serverCreatedAt, "customer_requested": false,
-            "emergency": emergency, "created_at": time,
-        ], as: MaintenanceRecord.self)
+        let maintenance = try mutation.insert(NewMaintenance(
+            uuid: mutation.random.uuid(), addonID: addon.id, status: .pending, reason: reason, method: method ?? addon.service.defaultMethod,
+            requiredBy: requiredBy, scheduledFor: slot.scheduledFor, window: window?.text, outsideWindow: slot.outsideWindow,
+            serverCreatedAt: addon.serverCreatedAt, customerRequested: false, emergency: emergency, createdAt: time))
         try insertStatusChange(maintenanceID: maintenance.id, from: nil, to: .pending, at: time, mutation)
         if slot.scheduledFor != nil { try recordNotice(maintenance, kind: "scheduled", at: time, mutation) }
         return maintenance
@@ -157,15 +153,11 @@ extension Ledger {
                 id = open.id
             } else {
                 let window = try addon.currentWindow(db)?.window
-                id = try mutation.insert(.maintenances, [
-                    "uuid": mutation.random.uuid(), "addon_id": addon.id, "status": MaintenanceStatus.running.rawValue,
-                    "reason": MaintenanceReason.customerRequest.rawValue, "method": addon.service.defaultMethod.rawValue,
-                    "required_by": context.now, "scheduled_for": context.now, "previously_scheduled_for": nil,
-                    "window": window?.text, "outside_window": window.map { !$0.contains(context.now) } ?? false,
-                    "started_at": context.now, "completed_at": nil, "duration_seconds": nil,
-                    "server_created_at": addon.serverCreatedAt, "customer_requested": true, "emergency": false,
-                    "created_at": context.now,
-                ])
+                id = try mutation.insert(NewMaintenance(
+                    uuid: mutation.random.uuid(), addonID: addon.id, status: .running, reason: .customerRequest,
+                    method: addon.service.defaultMethod, requiredBy: context.now, scheduledFor: context.now, window: window?.text,
+                    outsideWindow: window.map { !$0.contains(context.now) } ?? false, startedAt: context.now,
+                    serverCreatedAt: addon.serverCreatedAt, customerRequested: true, emergency: false, createdAt: context.now)).id
                 try insertStatusChange(maintenanceID: id, from: nil, to: .running, at: context.now, mutation)
             }
             return try MaintenanceView.load(addon: addon, maintenanceID: id, db)

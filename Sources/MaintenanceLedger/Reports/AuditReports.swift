@@ -17,7 +17,7 @@ enum ReportSQL {
         completions AS (
             SELECT m.id, m.addon_id, m.uuid, m.completed_at,
                    lag(m.completed_at) OVER (PARTITION BY m.addon_id ORDER BY m.completed_at, m.id) AS previous_completion
-            FROM m WHERE m.status = 'completed')
+            FROM m WHERE m.status = \(MaintenanceStatus.completed.sql))
         """
 
     /// When the add-on's first server was created: the cadence's first gap runs from there, as
@@ -100,9 +100,9 @@ extension Ledger {
                 SELECT apps.name AS app, a.name AS addon, m.uuid, m.status, m.required_by
                 FROM m JOIN addons a ON a.id = m.addon_id JOIN apps ON apps.id = a.app_id
                 WHERE \(moment.addonLive("a")) AND \(ReportSQL.hasDeadline) AND m.required_by < :clock
-                  AND (m.status IN ('pending', 'preparing', 'ready', 'running')
-                       OR (m.status IN ('failed', 'cancelled') AND NOT EXISTS (
-                           SELECT 1 FROM m c WHERE c.addon_id = m.addon_id AND c.status = 'completed'
+                  AND (m.status IN \(MaintenanceStatus.sql(MaintenanceStatus.open))
+                       OR (m.status IN \(MaintenanceStatus.sql([.failed, .cancelled])) AND NOT EXISTS (
+                           SELECT 1 FROM m c WHERE c.addon_id = m.addon_id AND c.status = \(MaintenanceStatus.completed.sql)
                              AND (c.created_at, c.id) > (m.created_at, m.id))))
                 ORDER BY apps.name, a.name, m.required_by, m.id
                 """, ["clock": clock]) { row in
@@ -275,10 +275,10 @@ extension Ledger {
                                            hint: "Give a period that starts before it ends.")
         }
         let ended = """
-            CASE WHEN m.status = 'completed' THEN m.completed_at
+            CASE WHEN m.status = \(MaintenanceStatus.completed.sql) THEN m.completed_at
                  ELSE (SELECT max(s.changed_at) FROM maintenance_status_changes s WHERE s.maintenance_id = m.id) END
             """
-        var conditions = ["m.status IN ('completed', 'failed', 'cancelled')"]
+        var conditions = ["m.status IN \(MaintenanceStatus.sql([.completed, .failed, .cancelled]))"]
         if filter.since != nil { conditions.append("\(ended) >= :since") }
         if filter.until != nil { conditions.append("\(ended) < :until") }
         let groupColumn = filter.by?.column ?? "NULL"

@@ -363,26 +363,26 @@ private struct ImportedMaintenance {
     }
 
     func insert(addonID: Int64, actor: String, _ mutation: Mutation) throws {
-        let id = try mutation.insert(.maintenances, [
-            "uuid": uuid, "addon_id": addonID, "status": status.rawValue, "reason": reason.rawValue, "method": method.rawValue,
-            "required_by": requiredBy, "scheduled_for": scheduledFor, "previously_scheduled_for": previouslyScheduledFor,
-            "window": window, "outside_window": outsideWindow, "started_at": startedAt, "completed_at": completedAt,
-            "duration_seconds": durationSeconds, "server_created_at": serverCreatedAt, "customer_requested": customerRequested,
-            "emergency": emergency, "created_at": createdAt,
-        ])
+        let id = try mutation.insert(row(addonID: addonID)).id
         for step in lifecycle {
             try mutation.insert(.maintenanceStatusChanges, ["maintenance_id": id, "from_status": step.from?.rawValue,
                                                             "to_status": step.to.rawValue, "changed_at": step.at, "actor": actor])
         }
     }
 
-    /// Whether a recorded maintenance holds the values this object gives.
+    /// Its row, on the add-on it belongs to.
+    private func row(addonID: Int64) -> NewMaintenance {
+        NewMaintenance(uuid: uuid, addonID: addonID, status: status, reason: reason, method: method, requiredBy: requiredBy,
+                       scheduledFor: scheduledFor, previouslyScheduledFor: previouslyScheduledFor, window: window,
+                       outsideWindow: outsideWindow, startedAt: startedAt, completedAt: completedAt, durationSeconds: durationSeconds,
+                       serverCreatedAt: serverCreatedAt, customerRequested: customerRequested, emergency: emergency, createdAt: createdAt)
+    }
+
+    /// Whether a recorded maintenance holds the values this object gives (its creation time is
+    /// not in the Heroku shape but derived here, so it is not compared).
     func matches(_ recorded: MaintenanceRecord) -> Bool {
-        recorded.status == status && recorded.reason == reason && recorded.method == method && recorded.requiredBy == requiredBy
-            && recorded.scheduledFor == scheduledFor && recorded.previouslyScheduledFor == previouslyScheduledFor
-            && recorded.window == window && recorded.outsideWindow == outsideWindow && recorded.startedAt == startedAt
-            && recorded.completedAt == completedAt && recorded.durationSeconds == durationSeconds
-            && recorded.serverCreatedAt == serverCreatedAt && recorded.customerRequested == customerRequested
-            && recorded.emergency == emergency
+        var given = row(addonID: recorded.addonID)
+        given.createdAt = recorded.createdAt
+        return given == NewMaintenance(recorded)
     }
 }

@@ -1,0 +1,124 @@
+internal import GRDB
+internal import GRDBSQLite
+import LedgerCore
+
+// The measured fast paths, fenced here: the only code that calls SQLite's C API directly.
+// Each replaced a GRDB convenience that cost a measured share of a hot loop: the row-name
+// dictionary GRDB builds per fetch (a tenth of a one-row read), `StatementArguments` and SQL
+// built per written row (a seventh of a command), and `Row` values where verification and
+// export read every column of the file.
+
+/// The row a statement is on, read in place: text and blobs as SQLite's own bytes, valid until
+/// the statement steps on.
+package struct RawColumns {
+    private let statement: SQLiteStatement
+
+    fileprivate init(_ statement: SQLiteStatement) { self.statement = statement }
+
+    package enum Kind {
+        case null, integer, real, text, blob
+    }
+
+    package func kind(_ column: Int32) -> Kind {
+        switch sqlite3_column_type(statement, column) {
+        case SQLITE_NULL: .null
+        case SQLITE_INTEGER: .integer
+        case SQLITE_FLOAT: .real
+        case SQLITE_BLOB: .blob
+        default: .text
+        }
+    }
+
+    package func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
+
+    package func double(_ column: Int32) -> Double { sqlite3_column_double(statement, column) }
+
+    package func text(_ column: Int32) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: sqlite3_column_text(statement, column), count: Int(sqlite3_column_bytes(statement, column)))
+    }
+
+    package func blob(_ column: Int32) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: sqlite3_column_blob(statement, column), count: Int(sqlite3_column_bytes(statement, column)))
+    }
+
+    /// The row as the trail's canonical image (`RowImage`), appended to `image`.
+    package func appendImage(keys: RowImage.Keys, to image: inout [UInt8]) {
+        RowImage.append(self, keys: keys, to: &image)
+    }
+
+    /// A column through GRDB's own decoding, still without a `Row`.
+    func decode<Value: StatementColumnConvertible>(_ type: Value.Type, _ column: Int32) -> Value? {
+        Value.fromStatement(statement, atUncheckedIndex: column)
+    }
+}
+
+extension Statement {
+    /// The first record the statement finds, decoded straight from SQLite; nil when it finds none.
+    func fetchFirst<Record: PositionalRecord>(_ type: Record.Type, arguments: StatementArguments) throws -> Record? {
+        try fetchFirst(arguments: arguments) { Record(columns: RecordColumns(statement: $0)) }
+    }
+
+    /// The first row the statement finds, as `decode` reads it while the statement is on it.
+    func fetchFirst<Result>(arguments: StatementArguments, _ decode: (RawColumns) throws -> Result) throws -> Result? {
+        assert((try? validateArguments(arguments)) != nil, "\(arguments) do not fit \(sql)")
+        setUncheckedArguments(arguments)
+        let sqlite = sqliteStatement
+        defer { sqlite3_reset(sqlite) }
+        switch sqlite3_step(sqlite) {
+        case SQLITE_ROW: return try decode(RawColumns(sqlite))
+        case SQLITE_DONE: return nil
+        case let code: throw DatabaseError.last(code, of: self)
+        }
+    }
+
+    /// Steps through the rows (arguments already set) until `body` returns false or they end.
+    func step(_ body: (RawColumns) throws -> Bool) throws {
+        let sqlite = sqliteStatement
+        defer { sqlite3_reset(sqlite) }
+        while true {
+            switch sqlite3_step(sqlite) {
+            case SQLITE_ROW: guard try body(RawColumns(sqlite)) else { return }
+            case SQLITE_DONE: return
+            case let code: throw DatabaseError.last(code, of: self)
+            }
+        }
+    }
+
+    /// Runs a write with `values` bound to its parameters in order.
+    func execute(binding values: some Sequence<SQLValue>) throws {
+        let sqlite = sqliteStatement
+        defer {
+            sqlite3_reset(sqlite)
+            sqlite3_clear_bindings(sqlite)
+        }
+        for (index, value) in zip(Int32(1)..., values) {
+            let code = value.bind(to: sqlite, at: index)
+            guard code == SQLITE_OK else { throw DatabaseError.last(code, of: self) }
+        }
+        let code = sqlite3_step(sqlite)
+        guard code == SQLITE_DONE else { throw DatabaseError.last(code, of: self) }
+    }
+}
+
+extension SQLValue {
+    fileprivate func bind(to statement: SQLiteStatement, at index: Int32) -> Int32 {
+        switch self {
+        case .null: sqlite3_bind_null(statement, index)
+        case .integer(let value): sqlite3_bind_int64(statement, index, value)
+        case .real(let value): sqlite3_bind_double(statement, index, value)
+        case .text(let value): sqlite3_bind_text(statement, index, value, -1, transient)
+        case .blob(let value): value.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient) }
+        }
+    }
+}
+
+/// SQLite copies what is bound with this destructor (Swift's strings and arrays do not outlive the call).
+private let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
+extension DatabaseError {
+    /// The error SQLite reports for `statement`'s last call (read before the statement is reset).
+    static func last(_ code: Int32, of statement: Statement) -> DatabaseError {
+        DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(statement.sqliteStatement))),
+                      sql: statement.sql)
+    }
+}

@@ -1,0 +1,140 @@
+import Crypto
+import Foundation
+import LedgerCore
+import LedgerStore
+
+/// Writes result rows straight from the SQLite statement, by column index: no Row values, no
+/// Strings per cell. Columns are the query's, with the add-on's name (and for maintenances its
+/// owning app's) inserted before the trailing `seq`.
+struct ExportRowEncoder {
+    private enum Field {
+        case column(Int32, boolean: Bool, json: Bool)
+        case addonName(addonIDColumn: Int32)
+        case appName(addonIDColumn: Int32)
+    }
+
+    private let format: ExportFormat
+    private let fields: [Field]
+    private let headers: [String]
+    /// NDJSON: what precedes each value, `{"id":` then `,"uuid":` and so on.
+    private let keys: [[UInt8]]
+    /// Add-on id → (add-on name, owning app name), read once: a lookup per row instead of a join.
+    private let names: [Int64: (addon: [UInt8], app: [UInt8])]
+
+    init(entity: ExportEntity, format: ExportFormat, columns: [String], _ db: LedgerSQL) throws {
+        self.format = format
+        var fields: [Field] = []
+        var headers: [String] = []
+        for (index, column) in columns.enumerated() {
+            let index = Int32(index)
+            if column == "seq", entity != .trail, let addonID = columns.firstIndex(of: "addon_id") {
+                fields.append(.addonName(addonIDColumn: Int32(addonID)))
+                headers.append("addon")
+                if entity == .maintenances {
+                    fields.append(.appName(addonIDColumn: Int32(addonID)))
+                    headers.append("app")
+                }
+            }
+            fields.append(.column(index, boolean: entity.booleanColumns.contains(column), json: entity == .trail && column == "payload"))
+            headers.append(column)
+        }
+        self.fields = fields
+        self.headers = headers
+        keys = headers.enumerated().map { index, header in
+            Array(((index == 0 ? "{" : ",") + JSONValue.string(header).compactText + ":").utf8)
+        }
+        var names: [Int64: (addon: [UInt8], app: [UInt8])] = [:]
+        if entity != .trail {
+            try db.rows("SELECT addons.id, addons.name, apps.name FROM addons JOIN apps ON apps.id = addons.app_id") { row in
+                names[row[0]] = (Array((row[1] as String).utf8), Array((row[2] as String).utf8))
+            }
+        }
+        self.names = names
+    }
+
+    func writeHeader(to file: BufferedWriter) throws {
+        if format == .csv { try file.append(Array(CSV.row(headers).utf8)) }
+    }
+
+    func writeRow(_ row: RawColumns, to file: BufferedWriter) throws {
+        for (index, field) in fields.enumerated() {
+            switch format {
+            case .ndjson: try file.append(keys[index])
+            case .csv: if index > 0 { try file.append(UInt8(ascii: ",")) }
+            }
+            switch field {
+            case .column(let column, let boolean, let json):
+                try writeValue(row, column, boolean: boolean, json: json, to: file)
+            case .addonName(let column):
+                try writeText(name(row, column).addon, to: file)
+            case .appName(let column):
+                try writeText(name(row, column).app, to: file)
+            }
+        }
+        switch format {
+        case .ndjson: try file.append(Self.ndjsonEnd)
+        case .csv: try file.append(Self.csvEnd)
+        }
+    }
+
+    private static let ndjsonEnd = Array("}\n".utf8)
+    private static let csvEnd = Array("\r\n".utf8)
+    private static let null = Array("null".utf8)
+    private static let `true` = Array("true".utf8)
+    private static let `false` = Array("false".utf8)
+
+    private func name(_ row: RawColumns, _ addonIDColumn: Int32) -> (addon: [UInt8], app: [UInt8]) {
+        // Foreign keys hold every addon_id to an add-on of the snapshot the names were read in.
+        names[row.int64(addonIDColumn)]!
+    }
+
+    private func writeValue(_ row: RawColumns, _ column: Int32, boolean: Bool, json: Bool, to file: BufferedWriter) throws {
+        switch row.kind(column) {
+        case .null:
+            if format == .ndjson { try file.append(Self.null) }
+        case .integer:
+            let value = row.int64(column)
+            if boolean, format == .ndjson {
+                try file.append(value != 0 ? Self.true : Self.false)
+            } else {
+                try file.appendDecimal(value)
+            }
+        case .real:
+            let value = row.double(column)
+            try file.append(Array((value.isFinite || format == .csv ? String(value) : "null").utf8))
+        case .text, .blob:
+            let text = row.text(column)
+            if json, format == .ndjson {
+                try file.append(text) // the stored payload, valid JSON by the schema's CHECK
+            } else {
+                try writeText(text, to: file)
+            }
+        }
+    }
+
+    private func writeText(_ text: [UInt8], to file: BufferedWriter) throws {
+        try text.withUnsafeBytes { try writeText($0, to: file) }
+    }
+
+    /// A JSON string (escaped as `JSONValue` does), or a CSV field (quoted as `CSV.row` does).
+    private func writeText(_ text: UnsafeRawBufferPointer, to file: BufferedWriter) throws {
+        let quote = UInt8(ascii: "\"")
+        switch format {
+        case .ndjson:
+            // Most text needs no escaping: copy it whole.
+            guard JSONBytes.needsEscaping(text) else {
+                try file.append(quote)
+                try file.append(text)
+                return try file.append(quote)
+            }
+            var escaped: [UInt8] = []
+            JSONBytes.appendString(text, to: &escaped)
+            try file.append(escaped)
+        case .csv:
+            guard CSV.needsQuoting(text) else { return try file.append(text) }
+            var quoted: [UInt8] = []
+            CSV.appendField(text, to: &quoted)
+            try file.append(quoted)
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Crypto
+import Foundation
+import LedgerCore
+import LedgerStore
+
+/// Where the table comparison found a row wrong, in the order a single pass meets them: by the
+/// seq that recorded the row, a differing row before a gone one, then by table and id.
+struct RowPlace: Comparable {
+    let seq: Int64
+    let gone: Bool
+    let table: Int
+    let id: Int64
+
+    static func < (a: RowPlace, b: RowPlace) -> Bool {
+        (a.seq, a.gone ? 1 : 0, a.table, a.id) < (b.seq, b.gone ? 1 : 0, b.table, b.id)
+    }
+}
+
+/// Trail entries copied out of SQLite; `check()` checks each entry's hash and payload and
+/// digests the row images in it.
+struct TrailBatch: CheckedBatch {
+    /// The columns recorded_at … hash of each entry, back to back.
+    private(set) var bytes: [UInt8] = []
+    /// Entry i's seven columns start at `starts[8i] …` and end at `starts[8i + 7]`.
+    private var starts: [Int] = []
+    private var seqs: [Int64] = []
+    private var images: [(table: Int, id: Int64, seq: Int64, digest: RecordedImages.Digest)] = []
+    private var scratch: [UInt8] = []
+    /// Set by `check()`: the first entry whose hash is not the hash of its content, or whose
+    /// payload is not one maintledger writes, and what is wrong with it.
+    private(set) var firstProblem: (seq: Int64, problem: String)?
+
+    mutating func append(seq: Int64, columns: ClosedRange<Int>, _ column: (Int) -> UnsafeRawBufferPointer) {
+        seqs.append(seq)
+        for index in columns {
+            starts.append(bytes.count)
+            bytes.append(contentsOf: column(index))
+        }
+        starts.append(bytes.count)
+    }
+
+    mutating func check() {
+        bytes.withUnsafeBytes { bytes in
+            func column(_ entry: Int, _ index: Int) -> UnsafeRawBufferPointer {
+                UnsafeRawBufferPointer(rebasing: bytes[starts[8 * entry + index]..<starts[8 * entry + index + 1]])
+            }
+            for (entry, seq) in seqs.enumerated() {
+                let payload = column(entry, 4)
+                let hash = TrailEntry.hash(prevHash: column(entry, 5), seq: seq, texts: (0...3).map { column(entry, $0) },
+                                           payload: payload, scratch: &scratch)
+                guard sameBytes(column(entry, 6), hash) else {
+                    firstProblem = (seq, "hash does not match the entry's content (the entry was altered)")
+                    return
+                }
+                let wellFormed = PayloadScanner.rowImages(payload) { table, id, image in
+                    images.append((table, id, seq, RecordedImages.digest(UnsafeRawBufferPointer(rebasing: payload[image]))))
+                }
+                guard wellFormed else {
+                    firstProblem = (seq, "its payload is not a list of row changes")
+                    return
+                }
+            }
+        }
+    }
+
+    func record(into recorded: inout RecordedImages) {
+        for image in images {
+            recorded.record(image.table, id: image.id, RecordedImages.Recorded(seq: image.seq, digest: image.digest))
+        }
+    }
+
+    mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
+        seqs.removeAll(keepingCapacity: true)
+        images.removeAll(keepingCapacity: true)
+        firstProblem = nil
+    }
+}
+
+/// Table rows rendered as the trail records them, with the digests recorded for them;
+/// `check()` finds the first that differs.
+struct RenderedRows: CheckedBatch {
+    struct Rendered {
+        let table: Int
+        let id: Int64
+        let recorded: RecordedImages.Recorded
+        /// Where its image ends in `bytes` (it starts where the previous one ends).
+        let end: Int
+    }
+    private(set) var bytes: [UInt8] = []
+    private var rows: [Rendered] = []
+    private(set) var firstMismatch = FirstProblem<RowPlace>()
+
+    mutating func append(table: Int, id: Int64, recorded: RecordedImages.Recorded, _ render: (inout [UInt8]) -> Void) {
+        render(&bytes)
+        rows.append(Rendered(table: table, id: id, recorded: recorded, end: bytes.count))
+    }
+
+    mutating func check() {
+        bytes.withUnsafeBytes { bytes in
+            var start = 0
+            for row in rows {
+                if RecordedImages.digest(UnsafeRawBufferPointer(rebasing: bytes[start..<row.end])) != row.recorded.digest {
+                    let seq = row.recorded.seq
+                    firstMismatch.note(RowPlace(seq: seq, gone: false, table: row.table, id: row.id),
+                                       "verification failed at seq \(seq): \(LedgerTable.allCases[row.table].rawValue) row \(row.id) differs from what the trail recorded")
+                }
+                start = row.end
+            }
+        }
+    }
+
+    mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        rows.removeAll(keepingCapacity: true)
+        firstMismatch = FirstProblem()
+    }
+}
