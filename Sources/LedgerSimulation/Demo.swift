@@ -15,7 +15,7 @@ public enum Demo {
     /// Refuses a file holding anything that is not demo data; removes an earlier demo.
     public static func prepare(path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else { return }
-        let database = try LedgerDatabase.open(at: path, mode: .createIfMissing)
+        let database = try LedgerDatabase.openForWriting(at: path)
         let foreignEntries = try database.read { db in
             try db.value(Int.self, "SELECT count(*) FROM audit_trail WHERE actor NOT IN (?, ?)", [actor, MaintenanceEngine.actor])!
         }
@@ -42,7 +42,7 @@ public enum Demo {
         public let busiestApp: String
     }
 
-    public static func figures(_ database: LedgerDatabase) throws -> Figures {
+    public static func figures(_ database: LedgerReader) throws -> Figures {
         try database.read { db in
             Figures(apps: try db.value(Int.self, "SELECT count(*) FROM apps")!,
                     addons: try db.value(Int.self, "SELECT count(*) FROM addons")!,

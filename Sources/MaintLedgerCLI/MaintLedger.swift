@@ -25,7 +25,7 @@ public struct MaintLedger: ParsableCommand {
             PlatformRequire.self, PlatformPrepare.self, PlatformReady.self, PlatformStart.self, PlatformComplete.self,
             PlatformFail.self, PlatformCancel.self,
             PlatformTick.self, NoticesList.self, Simulate.self, DemoCommand.self,
-            History.self, ImportCommand.self, AuditTrail.self, AuditVerify.self,
+            HistoryCommand.self, ImportCommand.self, AuditTrailCommand.self, AuditVerify.self,
             AuditOverdue.self, AuditCompliance.self, AuditWindows.self, SQLQuery.self,
             ExportCommand.self,
         ]
@@ -52,18 +52,6 @@ public struct MaintLedger: ParsableCommand {
             LedgerOptions.discardUnusedLedger()
             exit(withError: error)
         }
-    }
-}
-
-enum Console {
-    /// Data: stdout only.
-    static func output(_ text: String) {
-        print(text)
-    }
-
-    /// Progress, warnings and errors: stderr only.
-    static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 }
 
@@ -119,15 +107,15 @@ struct LedgerOptions: ParsableArguments {
     /// For commands that record: creates the ledger when missing.
     func openForWriting() throws -> Ledger {
         let context = try context()
-        let database = try LedgerDatabase.open(at: path, mode: .createIfMissing)
+        let database = try LedgerDatabase.openForWriting(at: path)
         Self.openedForWriting = database
         return Ledger(database: database, context: context)
     }
 
     /// For commands that only read: a missing ledger is an error and nothing is created.
-    func openForReading() throws -> Ledger {
+    func openForReading() throws -> LedgerQueries {
         let context = try context()
-        return Ledger(database: try LedgerDatabase.open(at: path, mode: .mustExist), context: context)
+        return LedgerQueries(reader: try LedgerReader.open(at: path), context: context)
     }
 }
 

@@ -91,13 +91,13 @@ public enum JSONValue: Equatable, Sendable {
 /// JSON written straight as bytes, for the hot loops (export, verification) that would
 /// otherwise build a `String` per value; `JSONValue` escapes its strings here too, so there is
 /// one escaping (the trail hashes its result).
-package enum JSONBytes {
-    package static func needsEscaping<Text: Collection<UInt8>>(_ text: Text) -> Bool {
+public enum JSONBytes {
+    @inlinable public static func needsEscaping<Text: Collection<UInt8>>(_ text: Text) -> Bool {
         text.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
     }
 
     /// `text` (UTF-8) as a quoted JSON string: `"`, `\\`, and control characters escaped.
-    package static func appendString<Text: Collection<UInt8>>(_ text: Text, to out: inout [UInt8]) {
+    @inlinable public static func appendString<Text: Collection<UInt8>>(_ text: Text, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         guard needsEscaping(text) else {
             out.append(contentsOf: text)
@@ -118,7 +118,7 @@ package enum JSONBytes {
         out.append(UInt8(ascii: "\""))
     }
 
-    package static func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
+    @inlinable public static func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
         if value < 0 { out.append(UInt8(ascii: "-")) }
         let first = out.count
         var magnitude = value.magnitude

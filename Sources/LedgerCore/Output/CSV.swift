@@ -1,15 +1,15 @@
 /// CSV as RFC 4180 has it, which auditors' tools read: fields with commas, quotes or line
 /// breaks are quoted, quotes doubled; rows end in CRLF.
 public enum CSV {
-    private static let quote = UInt8(ascii: "\"")
+    @usableFromInline static let quote = UInt8(ascii: "\"")
 
     /// Whether the field must be quoted.
-    package static func needsQuoting<Field: Collection<UInt8>>(_ field: Field) -> Bool {
+    @inlinable package static func needsQuoting<Field: Collection<UInt8>>(_ field: Field) -> Bool {
         field.contains { $0 == UInt8(ascii: ",") || $0 == quote || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }
     }
 
     /// Appends one field, quoted when it must be.
-    package static func appendField<Field: Collection<UInt8>>(_ field: Field, to out: inout [UInt8]) {
+    @inlinable package static func appendField<Field: Collection<UInt8>>(_ field: Field, to out: inout [UInt8]) {
         guard needsQuoting(field) else { return out.append(contentsOf: field) }
         out.append(quote)
         for byte in field {

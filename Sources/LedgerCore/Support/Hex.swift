@@ -1,13 +1,13 @@
 /// Lowercase hex text of bytes (hashes, blobs).
-package enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
+public enum Hex {
+    @usableFromInline static let digits = Array("0123456789abcdef".utf8)
 
-    package static func string<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    @inlinable public static func string<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         String(decoding: Self.bytes(bytes), as: UTF8.self)
     }
 
     /// The lowercase hex digits as UTF-8 bytes.
-    package static func bytes<Bytes: Sequence>(_ bytes: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
+    @inlinable public static func bytes<Bytes: Sequence>(_ bytes: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
         var text: [UInt8] = []
         text.reserveCapacity(64)
         for byte in bytes {

@@ -2,34 +2,29 @@ import Foundation
 internal import GRDB
 import LedgerCore
 
-/// The ledger file: opening, validating and migrating it, and the two ways in: `read` for
-/// queries and `record` for mutations, which always append to the audit trail in the same
-/// `BEGIN IMMEDIATE` transaction.
-public final class LedgerDatabase {
-    /// `PRAGMA application_id` of every ledger ('MLDG'); set by the first migration.
-    package static let applicationID: Int32 = 1_296_387_143
-
-    public let path: String
-    let queue: DatabaseQueue
+/// A ledger file opened by a command that records: opening, validating and migrating it, and
+/// besides `read` (see `LedgerReader`) the way in for mutations, `record`, which always appends
+/// to the audit trail in the same `BEGIN IMMEDIATE` transaction.
+public final class LedgerDatabase: LedgerReader {
     /// What `open` created (the file, then the folders it needed, deepest first), so that a
     /// command refused on a new ledger can leave the disk as it found it.
     private var created: [String] = []
     /// The file's inode when opened: a write checks it still is the file at `path`.
     private var fileIdentity: FileIdentity?
 
-    private init(path: String, queue: DatabaseQueue) {
-        self.path = path
-        self.queue = queue
-    }
-
-    public enum OpenMode: Sendable {
+    enum OpenMode: Sendable {
         /// Create the file (and its folders) when missing: commands that record something.
         case createIfMissing
         /// Refuse a missing file and create nothing: commands that only read.
         case mustExist
     }
 
-    public static func open(at path: String, mode: OpenMode) throws -> LedgerDatabase {
+    /// For commands that record: creates the file (and its folders) when missing.
+    public static func openForWriting(at path: String) throws -> LedgerDatabase {
+        try open(at: path, mode: .createIfMissing)
+    }
+
+    static func open(at path: String, mode: OpenMode) throws -> LedgerDatabase {
         var created: [String] = []
         if !FileManager.default.fileExists(atPath: path) {
             guard mode == .createIfMissing else {
@@ -190,24 +185,31 @@ public final class LedgerDatabase {
     private let commandStatements = CommandStatements()
 
     /// Runs a query in a read transaction (one consistent snapshot), or inside the batch under way.
-    package func read<T>(_ body: (LedgerSQL) throws -> T) throws -> T {
+    override func readSnapshot(_ body: (LedgerSQL) throws -> Void) throws {
         if let batch { return try body(LedgerSQL(batch.connection)) }
-        return try queue.read { db in try body(LedgerSQL(db)) }
+        try super.readSnapshot(body)
     }
 
     /// Runs a mutation in one `BEGIN IMMEDIATE` transaction (a savepoint inside a batch) and
     /// appends its trail entry there too. A mutation that changed no row appends nothing. Any
     /// throw rolls back everything the mutation did.
     public func record<T>(_ context: LedgerContext, _ body: (Mutation) throws -> T) throws -> T {
-        func perform(_ db: Database, head: TrailHead?) throws -> (T, TrailHead?) {
+        var result: T?
+        try recordCommand(context) { result = try body($0) }
+        return result!
+    }
+
+    /// `record` without its result (see `LedgerSQL` for why the generic part is inlinable).
+    func recordCommand(_ context: LedgerContext, _ body: (Mutation) throws -> Void) throws {
+        func perform(_ db: Database, head: TrailHead?) throws -> TrailHead? {
             let mutation = Mutation(db: db, context: context, shared: commandStatements)
-            let result = try body(mutation)
-            return (result, try mutation.appendTrailEntry(after: head) ?? head)
+            try body(mutation)
+            return try mutation.appendTrailEntry(after: head) ?? head
         }
         guard let batch else {
             return try inImmediateTransaction { db in
                 try ensureStillAtPath()
-                return try perform(db, head: try TrailHead.read(LedgerSQL(db))).0
+                _ = try perform(db, head: try TrailHead.read(LedgerSQL(db)))
             }
         }
         // A savepoint per command, through cached statements: GRDB's `inSavepoint` parses
@@ -215,10 +217,9 @@ public final class LedgerDatabase {
         let db = batch.connection
         try db.cachedStatement(sql: "SAVEPOINT command").execute()
         do {
-            let (result, head) = try perform(db, head: batch.head)
+            let head = try perform(db, head: batch.head)
             try db.cachedStatement(sql: "RELEASE SAVEPOINT command").execute()
             self.batch?.head = head
-            return result
         } catch {
             try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT command").execute()
             try db.cachedStatement(sql: "RELEASE SAVEPOINT command").execute()
@@ -229,8 +230,14 @@ public final class LedgerDatabase {
     /// Runs many commands in one transaction: each keeps its own trail entry and rules, and a
     /// refused command rolls back only itself. Used by the engine and the simulator.
     public func batch<T>(_ body: () throws -> T) throws -> T {
+        var result: T?
+        try batchCommands { result = try body() }
+        return result!
+    }
+
+    func batchCommands(_ body: () throws -> Void) throws {
         precondition(batch == nil, "batches do not nest")
-        return try inImmediateTransaction { db in
+        try inImmediateTransaction { db in
             try ensureStillAtPath()
             batch = Batch(connection: db, head: try TrailHead.read(LedgerSQL(db)))
             // A batch writes more pages than the default 2 MB cache holds; spilled pages go to
@@ -241,7 +248,7 @@ public final class LedgerDatabase {
                 batch = nil
                 try? db.execute(sql: "PRAGMA cache_size = -2000")
             }
-            return try body()
+            try body()
         }
     }
 
@@ -251,15 +258,13 @@ public final class LedgerDatabase {
         }
     }
 
-    private func inImmediateTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+    private func inImmediateTransaction(_ body: (Database) throws -> Void) throws {
         do {
-            return try queue.writeWithoutTransaction { db in
-                var result: T?
+            try queue.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
-                    result = try body(db)
+                    try body(db)
                     return .commit
                 }
-                return result!
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
             throw LedgerError.refused("the ledger stayed locked by another writer for 10 s", hint: "Try again.")

@@ -46,6 +46,17 @@ package struct RawColumns {
         RowImage.append(self, keys: keys, to: &image)
     }
 
+    /// A column as SQLite holds it.
+    package func value(_ column: Int32) -> SQLValue {
+        switch kind(column) {
+        case .null: .null
+        case .integer: .integer(int64(column))
+        case .real: .real(double(column))
+        case .text: .text(String(decoding: text(column), as: UTF8.self))
+        case .blob: .blob(Array(blob(column)))
+        }
+    }
+
     /// A column through GRDB's own decoding, still without a `Row`.
     func decode<Value: StatementColumnConvertible>(_ type: Value.Type, _ column: Int32) -> Value? {
         Value.fromStatement(statement, atUncheckedIndex: column)
@@ -62,6 +73,16 @@ extension Statement {
     func fetchFirst<Result>(arguments: StatementArguments, _ decode: (RawColumns) throws -> Result) throws -> Result? {
         assert((try? validateArguments(arguments)) != nil, "\(arguments) do not fit \(sql)")
         setUncheckedArguments(arguments)
+        return try stepOnce(decode)
+    }
+
+    /// As `fetchFirst(arguments:_:)`, with the arguments bound straight to SQLite.
+    func fetchFirst<Result>(binding arguments: SQLArguments, _ decode: (RawColumns) throws -> Result) throws -> Result? {
+        try bind(arguments)
+        return try stepOnce(decode)
+    }
+
+    private func stepOnce<Result>(_ decode: (RawColumns) throws -> Result) throws -> Result? {
         let sqlite = sqliteStatement
         defer { sqlite3_reset(sqlite) }
         switch sqlite3_step(sqlite) {
@@ -71,8 +92,9 @@ extension Statement {
         }
     }
 
-    /// Steps through the rows (arguments already set) until `body` returns false or they end.
-    func step(_ body: (RawColumns) throws -> Bool) throws {
+    /// Steps through the rows until `body` returns false or they end.
+    func step(binding arguments: SQLArguments, _ body: (RawColumns) throws -> Bool) throws {
+        try bind(arguments)
         let sqlite = sqliteStatement
         defer { sqlite3_reset(sqlite) }
         while true {
@@ -81,6 +103,32 @@ extension Statement {
             case SQLITE_DONE: return
             case let code: throw DatabaseError.last(code, of: self)
             }
+        }
+    }
+
+    /// Binds the arguments in place of whatever was bound before. (GRDB binds anew whenever it
+    /// is handed arguments, which every caller of a statement does, so it never reuses these.)
+    private func bind(_ arguments: SQLArguments) throws {
+        let sqlite = sqliteStatement
+        sqlite3_reset(sqlite)
+        sqlite3_clear_bindings(sqlite)
+        var positional = arguments.positional.makeIterator()
+        let count = sqlite3_bind_parameter_count(sqlite)
+        var index: Int32 = 1
+        while index <= count {
+            let value: SQLValue?
+            if let name = sqlite3_bind_parameter_name(sqlite, index) {
+                // `:name`, `@name` or `$name`: the arguments name it without its prefix.
+                value = arguments.named[String(cString: name + 1)]
+            } else {
+                value = positional.next()
+            }
+            guard let value else {
+                throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "no value for parameter \(index) of \(sql)", sql: sql)
+            }
+            let code = value.bind(to: sqlite, at: index)
+            guard code == SQLITE_OK else { throw DatabaseError.last(code, of: self) }
+            index += 1
         }
     }
 

@@ -12,38 +12,61 @@ package struct LedgerSQL {
 
     init(_ db: Database) { self.db = db }
 
+    // The generic ways in are inlinable shells around non-generic work: called across modules,
+    // an unspecialized generic looks up its types' metadata at run time on every call (simulate
+    // spent a tenth of its time demangling type names before they were).
+
     /// The first record the query finds, decoded straight from SQLite (no `Row`).
     package func one<Record: PositionalRecord>(_ type: Record.Type, _ sql: String, _ arguments: SQLArguments = []) throws -> Record? {
-        try db.cachedStatement(sql: sql).fetchFirst(Record.self, arguments: arguments.statementArguments)
+        var record: Record?
+        try first(sql, arguments) { record = Record(columns: $0) }
+        return record
     }
 
     package func all<Record: PositionalRecord>(_ type: Record.Type, _ sql: String, _ arguments: SQLArguments = []) throws -> [Record] {
         var records: [Record] = []
-        try each(db.cachedStatement(sql: sql), arguments) { records.append($0) }
+        try forEachRow(sql, arguments, reused: true) { records.append(Record(columns: $0)) }
         return records
     }
 
     /// Hands over the records one at a time (memory stays flat).
     package func each<Record: PositionalRecord>(_ type: Record.Type, _ sql: String, _ arguments: SQLArguments = [],
                                                 _ body: (Record) throws -> Void) throws {
-        try each(db.makeStatement(sql: sql), arguments, body)
-    }
-
-    private func each<Record: PositionalRecord>(_ statement: Statement, _ arguments: SQLArguments, _ body: (Record) throws -> Void) throws {
-        let cursor = try Row.fetchCursor(statement, arguments: arguments.statementArguments)
-        while let row = try cursor.next() { try body(Record(columns: RecordColumns(row: row))) }
+        try forEachRow(sql, arguments, reused: false) { try body(Record(columns: $0)) }
     }
 
     /// The first column of the first row; nil when there is no row or the value is NULL.
     package func value<Value: SQLReadable>(_ type: Value.Type, _ sql: String, _ arguments: SQLArguments = []) throws -> Value? {
-        try DatabaseValue.fetchOne(db.cachedStatement(sql: sql), arguments: arguments.statementArguments)
-            .flatMap { $0.isNull ? nil : Value.decoded($0.sqlValue, column: sql) }
+        try firstValues(sql, arguments, limit: 1).first.map { Value.decoded($0, column: sql) }
     }
 
     /// The first column of every row (NULLs left out).
     package func values<Value: SQLReadable>(_ type: Value.Type, _ sql: String, _ arguments: SQLArguments = []) throws -> [Value] {
-        try DatabaseValue.fetchAll(db.cachedStatement(sql: sql), arguments: arguments.statementArguments)
-            .compactMap { $0.isNull ? nil : Value.decoded($0.sqlValue, column: sql) }
+        try firstValues(sql, arguments, limit: nil).map { Value.decoded($0, column: sql) }
+    }
+
+    func first(_ sql: String, _ arguments: SQLArguments, _ decode: (RecordColumns) -> Void) throws {
+        try db.cachedStatement(sql: sql).fetchFirst(binding: arguments) { decode(RecordColumns(statement: $0)) }
+    }
+
+    /// `reused`: the statement is prepared once per connection (fixed SQL), else for this call.
+    func forEachRow(_ sql: String, _ arguments: SQLArguments, reused: Bool, _ body: (RecordColumns) throws -> Void) throws {
+        let statement = reused ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+        let cursor = try Row.fetchCursor(statement, arguments: arguments.statementArguments)
+        while let row = try cursor.next() { try body(RecordColumns(row: row)) }
+    }
+
+    /// The first column's non-NULL values in the first `limit` rows (all rows when nil).
+    func firstValues(_ sql: String, _ arguments: SQLArguments, limit: Int?) throws -> [SQLValue] {
+        var values: [SQLValue] = []
+        var rows = 0
+        try db.cachedStatement(sql: sql).step(binding: arguments) { row in
+            rows += 1
+            let value = row.value(0)
+            if value != .null { values.append(value) }
+            return rows < limit ?? .max
+        }
+        return values
     }
 
     package func row(_ sql: String, _ arguments: SQLArguments = []) throws -> SQLRow? {
@@ -69,26 +92,34 @@ package struct LedgerSQL {
     package func scan(_ sql: String, _ arguments: SQLArguments = [], columns: ([String]) throws -> Void = { _ in },
                       _ body: (RawColumns) throws -> Bool) throws {
         let statement = try db.makeStatement(sql: sql)
-        try statement.setArguments(arguments.statementArguments)
         try columns(statement.columnNames)
-        try statement.step(body)
+        try statement.step(binding: arguments, body)
     }
 }
 
 /// The values a query binds, by position (`[a, b]`) or by name (`["since": time]`).
 package struct SQLArguments: ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral {
-    fileprivate(set) var statementArguments: StatementArguments
+    private(set) var positional: [SQLValue] = []
+    private(set) var named: [String: SQLValue] = [:]
 
     package init(arrayLiteral elements: (any SQLBindable)?...) {
-        statementArguments = StatementArguments(elements.map { $0?.sqlValue.databaseValue ?? .null })
+        positional = elements.map { $0?.sqlValue ?? .null }
     }
 
     package init(dictionaryLiteral elements: (String, (any SQLBindable)?)...) {
-        statementArguments = StatementArguments(Dictionary(uniqueKeysWithValues: elements.map { ($0.0, $0.1?.sqlValue.databaseValue ?? .null) }))
+        named = Dictionary(uniqueKeysWithValues: elements.map { ($0.0, $0.1?.sqlValue ?? .null) })
     }
 
     package static func += (arguments: inout SQLArguments, more: SQLArguments) {
-        arguments.statementArguments += more.statementArguments
+        arguments.positional += more.positional
+        arguments.named.merge(more.named) { _, new in new }
+    }
+
+    /// As GRDB takes them, where its cursors run the query. (The one-row reads bind straight to
+    /// SQLite: built per call, GRDB's arguments were a tenth of simulate's time.)
+    var statementArguments: StatementArguments {
+        StatementArguments(positional.map { $0.databaseValue as (any DatabaseValueConvertible)? })
+            + StatementArguments(named.mapValues { $0.databaseValue as (any DatabaseValueConvertible)? })
     }
 }
 

@@ -67,7 +67,7 @@ public struct TrailEntry: PositionalRecord, Sendable {
 
     /// SHA-256 of `prev_hash` then `[seq,"recorded_at","actor","action","subject",payload]`, as
     /// hex bytes, from the stored columns (`audit:verify` passes their bytes as SQLite holds them).
-    package static func hash<Text: Collection<UInt8>>(prevHash: UnsafeRawBufferPointer, seq: Int64, texts: [Text],
+    @inlinable package static func hash<Text: Collection<UInt8>>(prevHash: UnsafeRawBufferPointer, seq: Int64, texts: [Text],
                                               payload: UnsafeRawBufferPointer, scratch: inout [UInt8]) -> [UInt8] {
         scratch.removeAll(keepingCapacity: true)
         scratch.append(UInt8(ascii: "["))
@@ -81,7 +81,7 @@ public struct TrailEntry: PositionalRecord, Sendable {
         hasher.update(bufferPointer: prevHash)
         scratch.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         hasher.update(bufferPointer: payload)
-        hasher.update(data: [UInt8(ascii: "]")])
+        withUnsafeBytes(of: UInt8(ascii: "]")) { hasher.update(bufferPointer: $0) }
         return Hex.bytes(hasher.finalize())
     }
 

@@ -15,7 +15,7 @@ package final class CommandStatements {
     private var keysByTable: [LedgerTable: [[UInt8]]] = [:]
 
     package func insertSQL(_ table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>) -> String {
-        let shape = Shape(table: table, columns: values.map(\.key))
+        let shape = Shape(table: table, columns: values.map { $0.key })
         if let sql = inserts[shape] { return sql }
         let placeholders = Array(repeating: "?", count: shape.columns.count).joined(separator: ", ")
         let sql = "INSERT INTO \(table.rawValue) (\(shape.columns.joined(separator: ", "))) VALUES (\(placeholders))"
@@ -25,7 +25,7 @@ package final class CommandStatements {
 
     /// `UPDATE table SET a = ?, b = ? WHERE id = ?`
     package func updateSQL(_ table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>) -> String {
-        let shape = Shape(table: table, columns: values.map(\.key))
+        let shape = Shape(table: table, columns: values.map { $0.key })
         if let sql = updates[shape] { return sql }
         let sql = "UPDATE \(table.rawValue) SET \(shape.columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?"
         updates[shape] = sql

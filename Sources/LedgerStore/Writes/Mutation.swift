@@ -48,13 +48,19 @@ public final class Mutation {
 
     /// Inserts a row and returns it whole, as stored.
     package func insert<Record: PositionalRecord>(_ table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>,
-                                     as type: Record.Type) throws -> Record {
+                                                  as type: Record.Type) throws -> Record {
+        var record: Record?
+        try insert(table, values) { record = Record(columns: $0) }
+        return record!
+    }
+
+    func insert(_ table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>, decode: (RecordColumns) -> Void) throws {
         try execute(insert: table, values)
-        return try capture(table, id: db.lastInsertedRowID, operation: "insert", decode: { Record(columns: RecordColumns(statement: $0)) })
+        try capture(table, id: db.lastInsertedRowID, operation: "insert") { decode(RecordColumns(statement: $0)) }
     }
 
     private func execute(insert table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>) throws {
-        try run(shared.insertSQL(table, values), binding: values.lazy.map(\.value))
+        try run(shared.insertSQL(table, values), binding: values.lazy.map { $0.value })
     }
 
     package func update(_ table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any SQLBindable)?>) throws {
@@ -64,13 +70,19 @@ public final class Mutation {
 
     /// Updates a row and returns it whole, as now stored.
     package func update<Record: PositionalRecord>(_ table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any SQLBindable)?>,
-                                     as type: Record.Type) throws -> Record {
+                                                  as type: Record.Type) throws -> Record {
+        var record: Record?
+        try update(table, id: id, values) { record = Record(columns: $0) }
+        return record!
+    }
+
+    func update(_ table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any SQLBindable)?>, decode: (RecordColumns) -> Void) throws {
         try execute(update: table, id: id, values)
-        return try capture(table, id: id, operation: "update", decode: { Record(columns: RecordColumns(statement: $0)) })
+        try capture(table, id: id, operation: "update") { decode(RecordColumns(statement: $0)) }
     }
 
     private func execute(update table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any SQLBindable)?>) throws {
-        try run(shared.updateSQL(table, values), binding: values.lazy.map(\.value) + [id])
+        try run(shared.updateSQL(table, values), binding: values.lazy.map { $0.value } + [id])
     }
 
     /// Runs a write with its values bound straight to SQLite: GRDB's `StatementArguments` and

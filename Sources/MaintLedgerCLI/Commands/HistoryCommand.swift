@@ -28,7 +28,7 @@ enum HistoryOrder: String, ExpressibleByArgument, CaseIterable {
     case asc, desc
 }
 
-struct History: ParsableCommand {
+struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "List maintenances across the fleet, newest first.",

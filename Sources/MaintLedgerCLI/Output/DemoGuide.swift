@@ -7,9 +7,9 @@ import MaintenanceLedger
 /// try next, spelled with `program` (how the demo was invoked) and `dbFlag` (when one was
 /// given) so that they work as printed.
 enum DemoGuide {
-    static func text(_ ledger: Ledger, program: String, dbFlag: String) throws -> String {
+    static func text(_ ledger: some LedgerQuerying, program: String, dbFlag: String) throws -> String {
         let info = try ledger.maintenanceInfo(AddonSelector("REDIS_URL", app: "example-app"))
-        let figures = try Demo.figures(ledger.database)
+        let figures = try Demo.figures(ledger.reader)
         let commands = [
             "data:maintenances:info REDIS_URL -a example-app",
             "data:maintenances:history REDIS_URL -a example-app --all",

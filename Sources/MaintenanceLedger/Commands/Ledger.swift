@@ -1,13 +1,34 @@
 import LedgerCore
 import LedgerStore
 
-/// The command/query layer: every rule lives behind these methods, which the CLI only calls.
-public struct Ledger {
+/// The questions users ask of a ledger, whether it was opened to read (`LedgerQueries`) or to
+/// record (`Ledger`). They are answered in Queries/, Reports/, Verification/ and Transfer/Export.
+public protocol LedgerQuerying {
+    var reader: LedgerReader { get }
+    var context: LedgerContext { get }
+}
+
+/// The command layer: every rule lives behind these methods (Commands/, Transfer/Import), which
+/// the CLI only calls; each command records its changes and their trail entry in one transaction.
+public struct Ledger: LedgerQuerying {
     public let database: LedgerDatabase
     public let context: LedgerContext
 
     public init(database: LedgerDatabase, context: LedgerContext) {
         self.database = database
+        self.context = context
+    }
+
+    public var reader: LedgerReader { database }
+}
+
+/// A ledger opened by a command that only reads: the questions, and no way to record.
+public struct LedgerQueries: LedgerQuerying {
+    public let reader: LedgerReader
+    public let context: LedgerContext
+
+    public init(reader: LedgerReader, context: LedgerContext) {
+        self.reader = reader
         self.context = context
     }
 }

@@ -46,14 +46,14 @@ extension Service {
     }
 }
 
-extension Ledger {
+extension LedgerQuerying {
     /// `history`: maintenances across the fleet, newest first by the chosen time (or oldest
     /// first), as the ledger held them at `moment`; handed out one at a time.
     public func history(_ filter: HistoryFilter, at moment: Moment, _ body: (MaintenanceView) throws -> Void) throws {
         if let since = filter.since, let until = filter.until, since > until {
             throw LedgerError.invalidInput("--since \(since.isoText) is after --until \(until.isoText)", hint: "Swap them.")
         }
-        try database.read { db in
+        try reader.read { db in
             var conditions: [String] = []
             var arguments: SQLArguments = []
             if let addonName = filter.addon {

@@ -41,11 +41,11 @@ public struct Notice: Sendable {
     }
 }
 
-extension Ledger {
+extension LedgerQuerying {
     /// `notices [--since-seq N]`: notices after N, oldest first.
     /// Hands over the notices after `sinceSeq` one by one, oldest first (memory stays flat).
     public func notices(sinceSeq: Int64, _ body: (Notice) throws -> Void) throws {
-        try database.read { db in
+        try reader.read { db in
             try db.rows("""
                 SELECT notices.*, maintenances.uuid AS maintenance_uuid,
                        (SELECT group_concat(value, ', ') FROM json_each(notices.attachments)) AS attachment_list

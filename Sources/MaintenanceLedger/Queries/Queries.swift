@@ -3,10 +3,10 @@ import LedgerStore
 import Foundation
 
 /// Read-only questions users ask of the ledger.
-extension Ledger {
+extension LedgerQuerying {
     /// `data:maintenances:info`: the add-on's newest maintenance, as the ledger held it at `moment`.
     public func maintenanceInfo(_ selector: AddonSelector, at moment: Moment = .now) throws -> MaintenanceView {
-        try database.read { db in
+        try reader.read { db in
             let addon = try Self.addon(selector, existingAt: moment, db)
             let maintenance = try db.one(MaintenanceRecord.self, """
                 SELECT * FROM \(moment.maintenancesSource) WHERE addon_id = ? ORDER BY created_at DESC, id DESC LIMIT 1
@@ -29,7 +29,7 @@ extension Ledger {
 
     /// `data:maintenances -a APP`: one row per live data add-on attached to the app.
     public func appMaintenances(app appName: String) throws -> [MaintenanceView] {
-        try database.read { db in
+        try reader.read { db in
             let app = try AppRecord.named(appName, db)
             let addons = try db.all(AddonRecord.self, """
                 SELECT DISTINCT addons.* FROM attachments JOIN addons ON addons.id = attachments.addon_id
@@ -45,7 +45,7 @@ extension Ledger {
     /// `data:maintenances:history`: newest first, as held at `moment`; `limit` nil for everything.
     public func maintenanceHistory(_ selector: AddonSelector, limit: Int?, at moment: Moment = .now) throws
         -> (addon: AddonRecord, maintenances: [MaintenanceView]) {
-        try database.read { db in
+        try reader.read { db in
             let addon = try Self.addon(selector, existingAt: moment, db)
             let records = try db.all(MaintenanceRecord.self, """
                 SELECT * FROM \(moment.maintenancesSource) WHERE addon_id = ? ORDER BY created_at DESC, id DESC LIMIT ?
@@ -57,28 +57,11 @@ extension Ledger {
         }
     }
 
-    public struct WindowInfo: Sendable {
-        public let window: WeeklyWindow?
-        public let previousWindow: WeeklyWindow?
-        public let previouslyScheduledAt: Timestamp?
-        public let scheduledAt: Timestamp?
-
-        /// The window object of Heroku's `data:maintenances:window`.
-        public var json: JSONValue {
-            .object([
-                ("previous_window", .optional(previousWindow?.text)),
-                ("previously_scheduled_at", .optional(previouslyScheduledAt?.isoText)),
-                ("scheduled_at", .optional(scheduledAt?.isoText)),
-                ("window", .optional(window?.text)),
-            ])
-        }
-    }
-
     /// `data:maintenances:window`.
     public func windowInfo(_ selector: AddonSelector) throws -> WindowInfo {
-        try database.read { db in
+        try reader.read { db in
             let (addon, _) = try selector.resolve(db)
-            try Self.requireCustomerControls(addon, command: "show a maintenance window")
+            try Ledger.requireCustomerControls(addon, command: "show a maintenance window")
             let windows = try db.all(WindowRecord.self, "SELECT * FROM windows WHERE addon_id = ? ORDER BY id DESC LIMIT 2", [addon.id])
             let open = try addon.openMaintenance(db)
             return WindowInfo(window: windows.first?.window, previousWindow: windows.dropFirst().first?.window,
@@ -86,33 +69,10 @@ extension Ledger {
         }
     }
 
-    public struct AddonSummary: Sendable {
-        public let view: MaintenanceView
-        /// Every live attachment as `app::NAME`.
-        public let attachments: [String]
-
-        public var json: JSONValue {
-            let addon = view.addon
-            return .object([
-                ("app", .object([("name", .string(view.app.name)), ("uuid", .string(view.app.uuid))])),
-                ("attachments", .array(attachments.map(JSONValue.string))),
-                ("deprovisioned_at", .optional(addon.deprovisionedAt?.isoText)),
-                ("description", .optional(addon.description)),
-                ("kind", .string(addon.service.rawValue)),
-                ("name", .string(addon.name)),
-                ("plan", .string(addon.plan.name)),
-                ("server_created_at", .string(addon.serverCreatedAt.isoText)),
-                ("state", .string(addon.isLive ? "provisioned" : "deprovisioned")),
-                ("uuid", .string(addon.uuid)),
-                ("window", .optional(view.addonWindow?.text)),
-            ])
-        }
-    }
-
     /// `addons [-a APP] [--all]`: add-ons owned by or attached to the app (every app when nil),
     /// handed over one by one in name order (memory stays flat).
     public func addons(app appName: String?, includeDestroyed: Bool, _ body: (AddonSummary) throws -> Void) throws {
-        try database.read { db in
+        try reader.read { db in
             var sql = "SELECT * FROM addons"
             var arguments: SQLArguments = []
             var conditions: [String] = []
@@ -137,7 +97,7 @@ extension Ledger {
     public func redisInfo(app appName: String, addon addonName: String?) throws -> [MaintenanceView] {
         let views: [MaintenanceView]
         if let addonName {
-            views = [try database.read { db in
+            views = [try reader.read { db in
                 let (addon, _) = try AddonSelector(addonName, app: appName).resolve(db)
                 return try MaintenanceView.load(addon: addon, maintenance: try addon.openMaintenance(db), db)
             }]
@@ -155,20 +115,14 @@ extension Ledger {
 
     /// `maintenance -a APP`.
     public func maintenanceMode(app appName: String) throws -> Bool {
-        try database.read { db in try AppRecord.named(appName, db).maintenanceMode }
+        try reader.read { db in try AppRecord.named(appName, db).maintenanceMode }
     }
 
     /// `audit:trail [--since-seq N]`: entries after N, in order, handed out one at a time.
     public func trail(sinceSeq: Int64, _ body: (TrailEntry) throws -> Void) throws {
-        try database.read { db in
+        try reader.read { db in
             try db.each(TrailEntry.self, "SELECT * FROM audit_trail WHERE seq > ? ORDER BY seq", [sinceSeq], body)
         }
-    }
-
-    public enum WaitOutcome: Sendable, Equatable {
-        case nothingRunning
-        case finished(MaintenanceStatus)
-        case timedOut
     }
 
     /// `data:maintenances:wait`: polls until the running maintenance ends or `timeout` passes.
@@ -176,7 +130,7 @@ extension Ledger {
         let deadline = timeout.map { Date().addingTimeInterval($0) }
         guard let running = try runningMaintenance(selector) else { return .nothingRunning }
         while true {
-            let current = try database.read { db in
+            let current = try reader.read { db in
                 try db.one(MaintenanceRecord.self, "SELECT * FROM maintenances WHERE id = ?", [running.id])!
             }
             if current.status != .running { return .finished(current.status) }
@@ -186,9 +140,58 @@ extension Ledger {
     }
 
     private func runningMaintenance(_ selector: AddonSelector) throws -> MaintenanceRecord? {
-        try database.read { db in
+        try reader.read { db in
             let (addon, _) = try selector.resolve(db)
             return try addon.openMaintenance(db).flatMap { $0.status == .running ? $0 : nil }
         }
     }
+}
+
+/// What `data:maintenances:window` shows.
+public struct WindowInfo: Sendable {
+    public let window: WeeklyWindow?
+    public let previousWindow: WeeklyWindow?
+    public let previouslyScheduledAt: Timestamp?
+    public let scheduledAt: Timestamp?
+
+    /// The window object of Heroku's `data:maintenances:window`.
+    public var json: JSONValue {
+        .object([
+            ("previous_window", .optional(previousWindow?.text)),
+            ("previously_scheduled_at", .optional(previouslyScheduledAt?.isoText)),
+            ("scheduled_at", .optional(scheduledAt?.isoText)),
+            ("window", .optional(window?.text)),
+        ])
+    }
+}
+
+/// One row of `addons`.
+public struct AddonSummary: Sendable {
+    public let view: MaintenanceView
+    /// Every live attachment as `app::NAME`.
+    public let attachments: [String]
+
+    public var json: JSONValue {
+        let addon = view.addon
+        return .object([
+            ("app", .object([("name", .string(view.app.name)), ("uuid", .string(view.app.uuid))])),
+            ("attachments", .array(attachments.map(JSONValue.string))),
+            ("deprovisioned_at", .optional(addon.deprovisionedAt?.isoText)),
+            ("description", .optional(addon.description)),
+            ("kind", .string(addon.service.rawValue)),
+            ("name", .string(addon.name)),
+            ("plan", .string(addon.plan.name)),
+            ("server_created_at", .string(addon.serverCreatedAt.isoText)),
+            ("state", .string(addon.isLive ? "provisioned" : "deprovisioned")),
+            ("uuid", .string(addon.uuid)),
+            ("window", .optional(view.addonWindow?.text)),
+        ])
+    }
+}
+
+/// How `data:maintenances:wait` ended.
+public enum WaitOutcome: Sendable, Equatable {
+    case nothingRunning
+    case finished(MaintenanceStatus)
+    case timedOut
 }

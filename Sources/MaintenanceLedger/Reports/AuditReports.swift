@@ -78,7 +78,7 @@ public struct OverdueRow: Sendable, Equatable {
 
 }
 
-extension Ledger {
+extension LedgerQuerying {
     /// `audit:overdue`: first every maintenance overdue at the moment, by app, add-on and
     /// deadline; then every gap of more than 90 days between completed maintenances, by app,
     /// add-on and start.
@@ -94,7 +94,7 @@ extension Ledger {
     /// left out.
     public func overdue(at moment: Moment, _ body: (OverdueRow) throws -> Void) throws {
         let clock = moment.clock(context.now)
-        try database.read { db in
+        try reader.read { db in
             try db.rows("""
                 WITH \(ReportSQL.maintenances(moment))
                 SELECT apps.name AS app, a.name AS addon, m.uuid, m.status, m.required_by
@@ -264,7 +264,7 @@ private struct ComplianceTally {
     }
 }
 
-extension Ledger {
+extension LedgerQuerying {
     /// `audit:compliance`: figures for the maintenances that ended (completed, failed or
     /// cancelled) in `[since, until)` by the moment, one row per group in order, or one overall
     /// row (always, even with nothing to count). Open maintenances have not ended and are not
@@ -282,7 +282,7 @@ extension Ledger {
         if filter.since != nil { conditions.append("\(ended) >= :since") }
         if filter.until != nil { conditions.append("\(ended) < :until") }
         let groupColumn = filter.by?.column ?? "NULL"
-        return try database.read { db in
+        return try reader.read { db in
             var rows: [ComplianceRow] = []
             var group: String?
             var tally: ComplianceTally?
@@ -355,11 +355,11 @@ public struct WindowChangeFilter: Sendable {
     }
 }
 
-extension Ledger {
+extension LedgerQuerying {
     /// `audit:windows`: every window set by the moment (each add-on's first included, with no
     /// previous window), oldest first.
     public func windowChanges(_ filter: WindowChangeFilter, at moment: Moment, _ body: (WindowChange) throws -> Void) throws {
-        try database.read { db in
+        try reader.read { db in
             var scope = "1"
             var arguments: SQLArguments = ["since": filter.since]
             if let addon = filter.addon {

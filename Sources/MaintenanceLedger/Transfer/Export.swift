@@ -48,7 +48,7 @@ enum ExportStep {
     case dataFileRenamed, manifestRenamed
 }
 
-extension Ledger {
+extension LedgerQuerying {
     /// `export --to DIR`: writes what changed since the folder's last export of `entity` in
     /// `format` to one new file, with its manifest, then advances the folder's cursor.
     public func export(to folder: String, entity: ExportEntity, format: ExportFormat) throws -> ExportResult {
@@ -60,7 +60,7 @@ extension Ledger {
         defer { folder.unlock() }
         try folder.removeTemporaryFiles()
         // One read transaction: the head in the manifest is the state the rows were read in.
-        return try database.read { db in
+        return try reader.read { db in
             let head = try TrailHead.read(db)
             var recovered: [String] = []
             var removed: [String] = []

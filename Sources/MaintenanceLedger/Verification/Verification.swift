@@ -3,15 +3,16 @@ import LedgerStore
 import Crypto
 import Foundation
 
+/// The triggers that keep the trail append-only and chained.
+private let trailTriggers = ["audit_trail_append_only_update", "audit_trail_append_only_delete", "audit_trail_chained"]
+
 /// `audit:verify`: proves the file is what the trail says it is, or names the first place it is not.
 public struct VerificationReport: Sendable, Equatable {
     public let entryCount: Int64
     public let headHash: String
 }
 
-extension Ledger {
-    static let trailTriggers = ["audit_trail_append_only_update", "audit_trail_append_only_delete", "audit_trail_chained"]
-
+extension LedgerQuerying {
     /// Checks, in order: with `sqliteChecks`, SQLite's integrity and foreign keys; the hash chain
     /// entry by entry; that every row of every ledger table equals the image its last trail entry
     /// recorded (and that no recorded row is gone); last the triggers that protect the trail, so
@@ -28,7 +29,7 @@ extension Ledger {
     /// `batchBytes`: how much the reading thread copies out before a batch is checked (tests
     /// make it tiny, so that batches come back out of order all the time).
     func verify(sqliteChecks: Bool, batchBytes: Int) throws -> VerificationReport {
-        try database.read { db in
+        try reader.read { db in
             if sqliteChecks { try Self.checkSQLiteIntegrity(db) }
             var images = try RecordedImages(db)
             let head = try Self.checkChain(db, collecting: &images, batchBytes: batchBytes)

@@ -136,7 +136,7 @@ struct DataMaintenancesRun: ParsableCommand {
 }
 
 /// Waits on a running maintenance and reports how it ended; a failure or time-out is an error.
-func waitAndReport(_ ledger: Ledger, _ selector: AddonSelector, name: String, timeout: Double?) throws {
+func waitAndReport(_ ledger: some LedgerQuerying, _ selector: AddonSelector, name: String, timeout: Double?) throws {
     switch try ledger.waitForMaintenance(selector, timeout: timeout, pollInterval: 0.2) {
     case .nothingRunning:
         Console.error("There currently isn't any maintenance in progress for \(name)")

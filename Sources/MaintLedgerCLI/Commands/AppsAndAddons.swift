@@ -94,7 +94,7 @@ struct AddonsList: ParsableCommand {
 
     func run() throws {
         let ledger = try ledger.openForReading()
-        func cells(_ summary: Ledger.AddonSummary, missing: String) -> [String] {
+        func cells(_ summary: AddonSummary, missing: String) -> [String] {
             let addon = summary.view.addon
             return [addon.name, "\(addon.service.rawValue):\(addon.plan.name)", summary.view.app.name,
                     summary.attachments.joined(separator: ", "), summary.view.addonWindow?.text ?? missing,

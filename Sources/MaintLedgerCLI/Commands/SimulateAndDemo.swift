@@ -5,22 +5,6 @@ import ArgumentParser
 import Foundation
 import MaintenanceLedger
 
-/// Shows a bar on stderr while a simulation runs, only when stderr is a terminal.
-struct ProgressBar {
-    private let enabled = isatty(STDERR_FILENO) == 1
-    private let label: String
-
-    init(_ label: String) { self.label = label }
-
-    func update(_ done: Int, _ total: Int) {
-        guard enabled, total > 0 else { return }
-        let width = 30, filled = done * width / total
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        FileHandle.standardError.write(Data("\r\(label) [\(bar)] day \(done)/\(total)".utf8))
-        if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
-    }
-}
-
 func describe(_ summary: FleetSimulator.Summary, days: Int, seconds: Double) -> String {
     let engine = summary.engine
     return "Simulated \(summary.apps) apps with \(summary.addons) add-ons over \(days) days in \(String(format: "%.1f", seconds)) s: "

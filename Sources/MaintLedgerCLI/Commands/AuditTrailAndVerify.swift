@@ -4,7 +4,7 @@ import LedgerCore
 import ArgumentParser
 import MaintenanceLedger
 
-struct AuditTrail: ParsableCommand {
+struct AuditTrailCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "audit:trail", abstract: "List the audit trail, oldest first.")
 
     @Option(help: "Only entries after this sequence number.") var sinceSeq: Int64 = 0

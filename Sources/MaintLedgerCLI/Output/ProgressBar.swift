@@ -1,0 +1,17 @@
+import Foundation
+
+/// Shows a bar on stderr while a simulation runs, only when stderr is a terminal.
+struct ProgressBar {
+    private let enabled = isatty(STDERR_FILENO) == 1
+    private let label: String
+
+    init(_ label: String) { self.label = label }
+
+    func update(_ done: Int, _ total: Int) {
+        guard enabled, total > 0 else { return }
+        let width = 30, filled = done * width / total
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        FileHandle.standardError.write(Data("\r\(label) [\(bar)] day \(done)/\(total)".utf8))
+        if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
