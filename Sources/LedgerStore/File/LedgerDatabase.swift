@@ -199,7 +199,7 @@ public final class LedgerDatabase: LedgerReader {
         return result!
     }
 
-    /// `record` without its result (see `LedgerSQL` for why the generic part is inlinable).
+    /// `record` without its result (see `LedgerSQL` for why the generic part is a thin shell).
     func recordCommand(_ context: LedgerContext, _ body: (Mutation) throws -> Void) throws {
         func perform(_ db: Database, head: TrailHead?) throws -> TrailHead? {
             let mutation = Mutation(db: db, context: context, shared: commandStatements)

@@ -12,9 +12,9 @@ package struct LedgerSQL {
 
     init(_ db: Database) { self.db = db }
 
-    // The generic ways in are inlinable shells around non-generic work: called across modules,
-    // an unspecialized generic looks up its types' metadata at run time on every call (simulate
-    // spent a tenth of its time demangling type names before they were).
+    // The generic ways in are thin shells around non-generic work, so that cross-module
+    // optimization can specialize them where they are called (their bodies name no GRDB type):
+    // unspecialized, a generic looks its types up at run time on every call.
 
     /// The first record the query finds, decoded straight from SQLite (no `Row`).
     package func one<Record: PositionalRecord>(_ type: Record.Type, _ sql: String, _ arguments: SQLArguments = []) throws -> Record? {

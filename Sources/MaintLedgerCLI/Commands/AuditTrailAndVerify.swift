@@ -1,4 +1,3 @@
-import LedgerSimulation
 import LedgerStore
 import LedgerCore
 import ArgumentParser

@@ -1,5 +1,3 @@
-import LedgerSimulation
-import LedgerStore
 import LedgerCore
 import ArgumentParser
 import MaintenanceLedger

@@ -1,5 +1,4 @@
 import LedgerSimulation
-import LedgerStore
 import LedgerCore
 import ArgumentParser
 import Foundation

@@ -1,4 +1,3 @@
-import LedgerStore
 import LedgerCore
 import LedgerSimulation
 import MaintenanceLedger

@@ -1,6 +1,4 @@
 import MaintenanceLedger
-import LedgerSimulation
-import LedgerStore
 import LedgerCore
 import Foundation
 

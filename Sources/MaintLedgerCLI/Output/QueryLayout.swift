@@ -1,4 +1,3 @@
-import LedgerSimulation
 import LedgerCore
 import LedgerStore
 import MaintenanceLedger

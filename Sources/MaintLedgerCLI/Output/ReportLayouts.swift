@@ -1,5 +1,3 @@
-import LedgerSimulation
-import LedgerStore
 import LedgerCore
 import Foundation
 import MaintenanceLedger
