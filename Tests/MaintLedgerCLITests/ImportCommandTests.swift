@@ -119,4 +119,28 @@ import Testing
 
             """)
     }
+
+    /// A line is read whole, as the one Heroku shape, before it is matched with what the ledger
+    /// holds: a maintenance already recorded is refused when its add-on is malformed, and
+    /// nothing changes. (Before the shape had one home, such a line was skipped unread.)
+    @Test func aRecordedMaintenanceWithAMalformedAddonIsRefused() throws {
+        let lines = try Self.exported.get()
+        let target = try LedgerSandbox()
+        target.now = Self.now
+        try target.ok(["import", try Self.file(lines, in: target)])
+        let before = try target.snapshot()
+        let first = try #require(lines.split(separator: "\n").first.map(String.init))
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
+        var addon = try #require(object["addon"] as? [String: Any])
+        addon["window"] = 5
+        object["addon"] = addon
+        let changed = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        let file = try Self.file(lines + changed + "\n", in: target)
+        try target.expectRefusal(["import", file], stderr: """
+            Error: line 24 of \(file): addon.window is not a string
+            Nothing from \(file) was imported; fix that line and import the file again.
+
+            """, exitCode: 64)
+        #expect(try target.snapshot() == before)
+    }
 }

@@ -146,6 +146,12 @@ import Testing
                 == "plain,\"with,comma\",\"with \"\"quote\"\"\",\"line\nbreak\"\r\n")
     }
 
+    /// A CRLF inside a field is one Character in Swift, neither "\r" nor "\n": the quoter reads
+    /// bytes, so such a field is quoted too (it was not when fields were compared by Character).
+    @Test func quotesAFieldHoldingCRLF() {
+        #expect(CSV.row(["a\r\nb", "c"]) == "\"a\r\nb\",c\r\n")
+    }
+
     @Test func alignsKeyValueBlocksOneColumnAfterTheLongestKey() {
         #expect(TextFormat.keyValueBlock([("a", "1"), ("long_key", "2")]) == "a:        1\nlong_key: 2")
     }

@@ -23,37 +23,8 @@ public struct MaintenanceView: Sendable {
 
     public var status: String { maintenance?.status.rawValue ?? "none" }
 
-    /// The nested shape of `--json`, keys in alphabetical order.
-    public var json: JSONValue {
-        let m = maintenance
-        return .object([
-            ("addon", .object([
-                ("attachments", .array(attachments.map(JSONValue.string))),
-                ("kind", .string(addon.service.rawValue)),
-                ("name", .string(addon.name)),
-                ("plan", .string(addon.plan.name)),
-                ("uuid", .string(addon.uuid)),
-                ("window", .optional(addonWindow?.text)),
-            ])),
-            ("addon_description", .optional(addon.description)),
-            ("app", .object([("name", .string(app.name)), ("uuid", .string(app.uuid))])),
-            ("completed_at", .optional(m?.completedAt?.isoText)),
-            ("customer_requested", .bool(m?.customerRequested ?? false)),
-            ("duration_seconds", m?.durationSeconds.map(JSONValue.int) ?? .null),
-            ("emergency", .bool(m?.emergency ?? false)),
-            ("method", .optional(m?.method.rawValue)),
-            ("outside_window", .bool(m?.outsideWindow ?? false)),
-            ("previously_scheduled_for", .optional(m?.previouslyScheduledFor?.isoText)),
-            ("reason", .optional(m?.reason.rawValue)),
-            ("required_by", .optional(m?.requiredBy.isoText)),
-            ("scheduled_for", .optional(m?.scheduledFor?.isoText)),
-            ("server_created_at", .string((m?.serverCreatedAt ?? addon.serverCreatedAt).isoText)),
-            ("started_at", .optional(m?.startedAt?.isoText)),
-            ("status", .string(status)),
-            ("uuid", .optional(m?.uuid)),
-            ("window", .optional(m?.window)),
-        ])
-    }
+    /// Heroku's maintenance object (`--json`, `--ndjson`).
+    public var json: JSONValue { HerokuMaintenance(self).json }
 
     /// The `data:maintenances:info` block: the object flattened (`addon.name` → `addon_name`),
     /// uuids and our extension flags dropped, `duration_approximate` added, unset keys left out.

@@ -115,11 +115,11 @@ private struct MaintenanceImporter {
     }
 
     mutating func importLine(_ line: [UInt8], _ mutation: Mutation) throws {
-        guard let object = JSONValue.parse(line), case .object = object else {
+        guard let json = JSONValue.parse(line), case .object = json else {
             throw LedgerError.invalidInput("not a JSON object", hint: nil)
         }
-        let fields = ImportedFields(object)
-        let maintenance = try ImportedMaintenance(fields)
+        let object = try HerokuMaintenance(json: json)
+        let maintenance = ImportedMaintenance(object)
         let db = mutation.sql
         if let existing = try db.one(MaintenanceRecord.self, "SELECT * FROM maintenances WHERE uuid = ?", [maintenance.uuid]) {
             guard maintenance.matches(existing) else {
@@ -128,34 +128,34 @@ private struct MaintenanceImporter {
             summary.maintenancesAlreadyRecorded += 1
             return
         }
-        let appID = try resolveApp(try fields.nested("app").string("name"), uuid: fields.nested("app").optionalString("uuid"), mutation)
-        let addonID = try resolveAddon(fields, appID: appID, maintenance: maintenance, mutation)
+        let appID = try resolveApp(object.app, mutation)
+        let addonID = try resolveAddon(object.addon, description: object.addonDescription, appID: appID, maintenance: maintenance, mutation)
         try maintenance.insert(addonID: addonID, actor: actor, mutation)
         summary.maintenancesRecorded += 1
     }
 
-    private mutating func resolveApp(_ name: String, uuid: String?, _ mutation: Mutation) throws -> Int64 {
+    private mutating func resolveApp(_ app: HerokuMaintenance.App, _ mutation: Mutation) throws -> Int64 {
+        let name = app.name
         if let id = appIDs[name] { return id }
         let id: Int64
         if let app = try mutation.sql.one(AppRecord.self, "SELECT * FROM apps WHERE name = ?", [name]) {
             id = app.id
         } else {
             try Ledger.validateName(name, kind: "App", maxLength: 30)
-            id = try mutation.insert(.apps, ["uuid": uuid ?? mutation.random.uuid(), "name": name, "maintenance_mode": false, "created_at": now])
+            id = try mutation.insert(.apps, ["uuid": app.uuid ?? mutation.random.uuid(), "name": name, "maintenance_mode": false, "created_at": now])
             summary.appsCreated += 1
         }
         appIDs[name] = id
         return id
     }
 
-    private mutating func resolveAddon(_ fields: ImportedFields, appID: Int64, maintenance: ImportedMaintenance,
+    private mutating func resolveAddon(_ addon: HerokuMaintenance.Addon, description: String?, appID: Int64, maintenance: ImportedMaintenance,
                                        _ mutation: Mutation) throws -> Int64 {
-        let addon = try fields.nested("addon")
-        let name = try addon.string("name")
-        let service = try addon.service("kind")
+        let name = addon.name
+        let service = addon.kind
         if let known = addons[name] {
             guard known.service == service else { throw LedgerError.refused("add-on \(name) is \(known.service.rawValue), not \(service.rawValue)", hint: nil) }
-            try ensureAttachments(try addon.strings("attachments"), addonID: known.id, appID: appID, mutation)
+            try ensureAttachments(addon.attachments, addonID: known.id, appID: appID, mutation)
             return known.id
         }
         let db = mutation.sql
@@ -167,15 +167,15 @@ private struct MaintenanceImporter {
             id = existing.id
         } else {
             try Ledger.validateName(name, kind: "Add-on", maxLength: 60)
-            let plan = try Plan.parse(try addon.string("plan"), service: service).get()
+            let plan = try Plan.parse(addon.plan, service: service).get()
             // Known since its server was made (or, failing that, its first maintenance).
             let provisioned = min(maintenance.serverCreatedAt, maintenance.createdAt)
             id = try mutation.insert(.addons, [
-                "uuid": try addon.optionalString("uuid") ?? mutation.random.uuid(), "name": name, "service": service.rawValue,
-                "plan": plan.name, "description": try fields.optionalString("addon_description"), "app_id": appID,
+                "uuid": addon.uuid ?? mutation.random.uuid(), "name": name, "service": service.rawValue,
+                "plan": plan.name, "description": description, "app_id": appID,
                 "server_created_at": maintenance.serverCreatedAt, "provisioned_at": provisioned, "deprovisioned_at": nil,
             ])
-            if let windowText = try addon.optionalString("window") {
+            if let windowText = addon.window {
                 guard let window = WeeklyWindow(text: windowText) else {
                     throw LedgerError.invalidInput("addon.window '\(windowText)' is not a window like \"Fridays 19:00 to 23:00 UTC\"", hint: nil)
                 }
@@ -185,7 +185,7 @@ private struct MaintenanceImporter {
             summary.addonsCreated += 1
         }
         addons[name] = (id, service)
-        try ensureAttachments(try addon.strings("attachments"), addonID: id, appID: appID, mutation)
+        try ensureAttachments(addon.attachments, addonID: id, appID: appID, mutation)
         return id
     }
 
@@ -212,150 +212,39 @@ private struct MaintenanceImporter {
     }
 }
 
-/// Typed access to a decoded JSON object, with errors naming the field.
-private struct ImportedFields {
-    let object: JSONValue
-    let path: String
-
-    init(_ object: JSONValue, path: String = "") {
-        self.object = object
-        self.path = path
-    }
-
-    private func name(_ key: String) -> String { path + key }
-
-    func optionalString(_ key: String) throws -> String? {
-        switch object[key] {
-        case nil, .null: return nil
-        case .string(let text): return text
-        default: throw LedgerError.invalidInput("\(name(key)) is not a string", hint: nil)
-        }
-    }
-
-    func string(_ key: String) throws -> String {
-        guard let text = try optionalString(key) else { throw LedgerError.invalidInput("\(name(key)) is missing", hint: nil) }
-        return text
-    }
-
-    func strings(_ key: String) throws -> [String] {
-        switch object[key] {
-        case nil, .null: return []
-        case .array(let items):
-            return try items.map { item in
-                guard case .string(let text) = item else { throw LedgerError.invalidInput("\(name(key)) holds a non-string", hint: nil) }
-                return text
-            }
-        default: throw LedgerError.invalidInput("\(name(key)) is not an array", hint: nil)
-        }
-    }
-
-    func optionalTime(_ key: String) throws -> Timestamp? {
-        guard let text = try optionalString(key) else { return nil }
-        guard let time = Timestamp(iso: text) else { throw LedgerError.invalidInput("\(name(key)) '\(text)' is not an ISO 8601 time", hint: nil) }
-        return time
-    }
-
-    func time(_ key: String) throws -> Timestamp {
-        guard let time = try optionalTime(key) else { throw LedgerError.invalidInput("\(name(key)) is missing", hint: nil) }
-        return time
-    }
-
-    func flag(_ key: String) throws -> Bool {
-        switch object[key] {
-        case nil, .null: return false
-        case .bool(let flag): return flag
-        default: throw LedgerError.invalidInput("\(name(key)) is not true or false", hint: nil)
-        }
-    }
-
-    func optionalInteger(_ key: String) throws -> Int64? {
-        switch object[key] {
-        case nil, .null: return nil
-        case .int(let number): return number
-        case .double(let number) where number == number.rounded() && abs(number) < 9.0e18: return Int64(number)
-        default: throw LedgerError.invalidInput("\(name(key)) is not a whole number", hint: nil)
-        }
-    }
-
-    func choice<T: RawRepresentable>(_ key: String, _ type: T.Type) throws -> T where T.RawValue == String, T: CaseIterable {
-        let text = try string(key)
-        guard let value = T(rawValue: text) else {
-            throw LedgerError.invalidInput("\(name(key)) '\(text)' is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))", hint: nil)
-        }
-        return value
-    }
-
-    func service(_ key: String) throws -> Service {
-        let text = try string(key)
-        guard let service = Service(kind: text) else {
-            throw LedgerError.invalidInput("\(name(key)) '\(text)' is not one of \(Service.allCases.map(\.rawValue).joined(separator: ", "))", hint: nil)
-        }
-        return service
-    }
-
-    func nested(_ key: String) throws -> ImportedFields {
-        guard let nested = object[key], case .object = nested else { throw LedgerError.invalidInput("\(name(key)) is missing or not an object", hint: nil) }
-        return ImportedFields(nested, path: name(key) + ".")
-    }
-}
-
-/// One imported maintenance, checked, with the lifecycle its times imply.
+/// One imported maintenance: its row, and the lifecycle its times imply.
 private struct ImportedMaintenance {
-    let uuid: String
-    let status: MaintenanceStatus
-    let reason: MaintenanceReason
-    let method: MaintenanceMethod
-    let requiredBy: Timestamp
-    let scheduledFor: Timestamp?
-    let previouslyScheduledFor: Timestamp?
-    let window: String?
-    let outsideWindow: Bool
-    let startedAt: Timestamp?
-    let completedAt: Timestamp?
-    let durationSeconds: Int64?
-    let serverCreatedAt: Timestamp
-    let customerRequested: Bool
-    let emergency: Bool
-    /// Not in the Heroku shape: the earliest time the object names.
-    let createdAt: Timestamp
+    /// Its row, but for the add-on, which is resolved when it is recorded.
+    private let row: NewMaintenance
 
-    init(_ fields: ImportedFields) throws {
-        uuid = try fields.string("uuid").lowercased()
-        guard uuid.count == 36, UUID(uuidString: uuid) != nil else {
-            throw LedgerError.invalidInput("uuid '\(uuid)' is not a UUID", hint: nil)
-        }
-        status = try fields.choice("status", MaintenanceStatus.self)
-        reason = try fields.choice("reason", MaintenanceReason.self)
-        method = try fields.choice("method", MaintenanceMethod.self)
-        requiredBy = try fields.time("required_by")
-        scheduledFor = try fields.optionalTime("scheduled_for")
-        previouslyScheduledFor = try fields.optionalTime("previously_scheduled_for")
-        window = try fields.optionalString("window")
-        outsideWindow = try fields.flag("outside_window")
-        startedAt = try fields.optionalTime("started_at")
-        completedAt = try fields.optionalTime("completed_at")
-        durationSeconds = try fields.optionalInteger("duration_seconds")
-        serverCreatedAt = try fields.time("server_created_at")
-        customerRequested = try fields.flag("customer_requested")
-        emergency = try fields.flag("emergency")
-        createdAt = [scheduledFor, startedAt, completedAt, requiredBy].compactMap { $0 }.min()!
-        if status == .completed, completedAt == nil { throw LedgerError.invalidInput("a completed maintenance needs completed_at", hint: nil) }
-        if [.running, .completed, .failed].contains(status), startedAt == nil {
-            throw LedgerError.invalidInput("a \(status.rawValue) maintenance needs started_at", hint: nil)
-        }
+    var uuid: String { row.uuid }
+    var serverCreatedAt: Timestamp { row.serverCreatedAt }
+    /// Not in the Heroku shape: the earliest time the object names.
+    var createdAt: Timestamp { row.createdAt }
+
+    /// `HerokuMaintenance(json:)` has checked that the object has a maintenance's own fields.
+    init(_ object: HerokuMaintenance) {
+        row = NewMaintenance(
+            uuid: object.uuid!, addonID: 0, status: object.status!, reason: object.reason!, method: object.method!,
+            requiredBy: object.requiredBy!, scheduledFor: object.scheduledFor, previouslyScheduledFor: object.previouslyScheduledFor,
+            window: object.window, outsideWindow: object.outsideWindow, startedAt: object.startedAt, completedAt: object.completedAt,
+            durationSeconds: object.durationSeconds, serverCreatedAt: object.serverCreatedAt, customerRequested: object.customerRequested,
+            emergency: object.emergency,
+            createdAt: [object.scheduledFor, object.startedAt, object.completedAt, object.requiredBy].compactMap { $0 }.min()!)
     }
 
     /// The statuses it went through: created pending (or running, when run by the customer
     /// at once), started, then its end, each at the time the object gives.
     private var lifecycle: [(from: MaintenanceStatus?, to: MaintenanceStatus, at: Timestamp)] {
+        let (status, createdAt) = (row.status, row.createdAt)
         var steps: [(MaintenanceStatus?, MaintenanceStatus, Timestamp)] = [(nil, .pending, createdAt)]
-        if let startedAt, status != .pending {
-            if startedAt == createdAt, customerRequested { steps = [(nil, .running, startedAt)] } else { steps.append((.pending, .running, startedAt)) }
+        if let startedAt = row.startedAt, status != .pending {
+            if startedAt == createdAt, row.customerRequested { steps = [(nil, .running, startedAt)] } else { steps.append((.pending, .running, startedAt)) }
         }
         let last = steps.last!.1
         switch status {
-        case .completed: steps.append((last, .completed, completedAt!))
-        case .failed, .cancelled: if last != status { steps.append((last, status, startedAt ?? createdAt)) }
+        case .completed: steps.append((last, .completed, row.completedAt!))
+        case .failed, .cancelled: if last != status { steps.append((last, status, row.startedAt ?? createdAt)) }
         case .preparing, .ready: steps.append((last, status, createdAt))
         case .pending, .running: break
         }
@@ -363,25 +252,20 @@ private struct ImportedMaintenance {
     }
 
     func insert(addonID: Int64, actor: String, _ mutation: Mutation) throws {
-        let id = try mutation.insert(row(addonID: addonID)).id
+        var row = self.row
+        row.addonID = addonID
+        let id = try mutation.insert(row).id
         for step in lifecycle {
             try mutation.insert(.maintenanceStatusChanges, ["maintenance_id": id, "from_status": step.from?.rawValue,
                                                             "to_status": step.to.rawValue, "changed_at": step.at, "actor": actor])
         }
     }
 
-    /// Its row, on the add-on it belongs to.
-    private func row(addonID: Int64) -> NewMaintenance {
-        NewMaintenance(uuid: uuid, addonID: addonID, status: status, reason: reason, method: method, requiredBy: requiredBy,
-                       scheduledFor: scheduledFor, previouslyScheduledFor: previouslyScheduledFor, window: window,
-                       outsideWindow: outsideWindow, startedAt: startedAt, completedAt: completedAt, durationSeconds: durationSeconds,
-                       serverCreatedAt: serverCreatedAt, customerRequested: customerRequested, emergency: emergency, createdAt: createdAt)
-    }
-
     /// Whether a recorded maintenance holds the values this object gives (its creation time is
     /// not in the Heroku shape but derived here, so it is not compared).
     func matches(_ recorded: MaintenanceRecord) -> Bool {
-        var given = row(addonID: recorded.addonID)
+        var given = row
+        given.addonID = recorded.addonID
         given.createdAt = recorded.createdAt
         return given == NewMaintenance(recorded)
     }
