@@ -16,6 +16,17 @@ import Testing
         }
     }
 
+    /// Records decode by position, and queries that stand in for a table (as-of) select the
+    /// record's column list: both must be the table's own columns, in order.
+    @Test func recordColumnListsAreTheTablesColumnsInOrder() throws {
+        let fixture = try LedgerFixture()
+        func columns(_ table: String) throws -> [String] {
+            try fixture.database.inspect { db in try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?) ORDER BY cid", arguments: [table]) }
+        }
+        #expect(try columns("maintenances") == MaintenanceRecord.columns)
+        #expect(try columns("audit_trail") == TrailEntry.columns)
+    }
+
     @Test func createsTheFileWithItsFoldersPrivateAndInWALMode() throws {
         let fixture = try LedgerFixture()
         let attributes = try FileManager.default.attributesOfItem(atPath: fixture.path)

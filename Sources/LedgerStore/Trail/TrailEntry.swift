@@ -20,6 +20,9 @@ package struct TrailHead: Equatable {
 public struct TrailEntry: PositionalRecord, Sendable {
     public static let genesisHash = String(repeating: "0", count: 64)
 
+    /// The table's columns in order, as `init(columns:)` reads them.
+    package static let columns = ["seq", "recorded_at", "actor", "action", "subject", "payload", "prev_hash", "hash"]
+
     public let seq: Int64
     public let recordedAt: String
     public let actor: String
@@ -86,11 +89,10 @@ public struct TrailEntry: PositionalRecord, Sendable {
     }
 
     func insert(_ db: Database) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO audit_trail (seq, recorded_at, actor, action, subject, payload, prev_hash, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [seq, recordedAt, actor, action, subject, payload, prevHash, hash])
+        try db.cachedStatement(sql: Self.insertSQL).execute(arguments: [seq, recordedAt, actor, action, subject, payload, prevHash, hash])
     }
+
+    private static let insertSQL = "INSERT INTO audit_trail (\(columns.joined(separator: ", "))) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
     /// The entry as `audit:trail --json` prints it, the payload as the object it is.
     public var json: JSONValue {

@@ -27,21 +27,26 @@ public struct Moment: Sendable, Equatable {
         let t = literal
         let latestNotice = "FROM notices n WHERE n.maintenance_id = m.id AND n.created_at <= \(t) ORDER BY n.id DESC LIMIT 1"
         let noticed = "EXISTS (SELECT 1 FROM notices n WHERE n.maintenance_id = m.id)"
-        return """
-            (SELECT m.id, m.uuid, m.addon_id,
+        // The columns whose value depends on the moment; the others are the row's own.
+        let atTheMoment = [
+            "status": """
                 (SELECT c.to_status FROM maintenance_status_changes c WHERE c.maintenance_id = m.id AND c.changed_at <= \(t)
-                 ORDER BY c.changed_at DESC, c.id DESC LIMIT 1) AS status,
-                m.reason, m.method, m.required_by,
-                s.scheduled_for, s.previously_scheduled_for, s.window,
+                 ORDER BY c.changed_at DESC, c.id DESC LIMIT 1)
+                """,
+            "scheduled_for": "s.scheduled_for", "previously_scheduled_for": "s.previously_scheduled_for", "window": "s.window",
+            "outside_window": """
                 CASE WHEN s.scheduled_for IS m.scheduled_for THEN m.outside_window
                      WHEN s.scheduled_for IS NULL OR s.window IS NULL THEN 0
-                     ELSE coalesce(NOT \(Self.inside(window: "s.window", time: "s.scheduled_for")), 0) END AS outside_window,
-                CASE WHEN m.started_at <= \(t) THEN m.started_at END AS started_at,
-                CASE WHEN m.completed_at <= \(t) THEN m.completed_at END AS completed_at,
-                CASE WHEN m.completed_at <= \(t) THEN m.duration_seconds END AS duration_seconds,
-                m.server_created_at,
-                CASE WHEN m.started_at <= \(t) THEN m.customer_requested ELSE 0 END AS customer_requested,
-                m.emergency, m.created_at
+                     ELSE coalesce(NOT \(Self.inside(window: "s.window", time: "s.scheduled_for")), 0) END
+                """,
+            "started_at": "CASE WHEN m.started_at <= \(t) THEN m.started_at END",
+            "completed_at": "CASE WHEN m.completed_at <= \(t) THEN m.completed_at END",
+            "duration_seconds": "CASE WHEN m.completed_at <= \(t) THEN m.duration_seconds END",
+            "customer_requested": "CASE WHEN m.started_at <= \(t) THEN m.customer_requested ELSE 0 END",
+        ]
+        let columns = MaintenanceRecord.columns.map { column in atTheMoment[column].map { "\($0) AS \(column)" } ?? "m.\(column)" }
+        return """
+            (SELECT \(columns.joined(separator: ", "))
              FROM maintenances m
              JOIN (SELECT m.id AS id,
                      CASE WHEN \(noticed) THEN (SELECT n.scheduled_for \(latestNotice)) ELSE m.scheduled_for END AS scheduled_for,

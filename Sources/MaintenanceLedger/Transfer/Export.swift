@@ -104,7 +104,7 @@ extension ExportEntity {
     func changedRows(after cursor: Int64, head: Int64, _ db: LedgerSQL) throws -> (sql: String, arguments: SQLArguments) {
         switch self {
         case .trail:
-            return ("SELECT seq, recorded_at, actor, action, subject, payload, prev_hash, hash FROM audit_trail WHERE seq > ? ORDER BY seq",
+            return ("SELECT \(TrailEntry.columns.joined(separator: ", ")) FROM audit_trail WHERE seq > ? ORDER BY seq",
                     [cursor])
         case .maintenances, .windows:
             guard cursor > 0 else { return ("SELECT *, ? AS seq FROM \(rawValue) ORDER BY id", [head]) }

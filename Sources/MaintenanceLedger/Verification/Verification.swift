@@ -73,7 +73,7 @@ extension LedgerQuerying {
 
         var expectedSeq: Int64 = 1
         var previousHash = Array(TrailEntry.genesisHash.utf8)
-        try db.scan("SELECT seq, recorded_at, actor, action, subject, payload, prev_hash, hash FROM audit_trail ORDER BY seq") { entry in
+        try db.scan("SELECT \(TrailEntry.columns.joined(separator: ", ")) FROM audit_trail ORDER BY seq") { entry in
             let seq = entry.int64(0)
             guard seq == expectedSeq else {
                 note(expectedSeq, "entry is missing (next is seq \(seq))")
