@@ -16,12 +16,8 @@ public enum Demo {
     public static func prepare(path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else { return }
         let database = try LedgerDatabase.openForWriting(at: path)
-        let foreignEntries = try database.read { db in
-            try db.value(Int.self, "SELECT count(*) FROM audit_trail WHERE actor NOT IN (?, ?)", [actor, MaintenanceEngine.actor])!
-        }
-        let entries = try database.read { db in try db.value(Int.self, "SELECT count(*) FROM audit_trail")! }
-        let firstActor = try database.read { db in try db.value(String.self, "SELECT actor FROM audit_trail WHERE seq = 1") }
-        guard foreignEntries == 0, entries == 0 || firstActor == actor else {
+        let trail = try database.trailAuthorship(besides: [actor, MaintenanceEngine.actor])
+        guard trail.others == 0, try database.tally().entries == 0 || trail.firstActor == actor else {
             throw LedgerError.refused("\(path) holds data that is not the demo's; the demo leaves it alone",
                                       hint: "Run the demo on another file: `maintledger demo --db /tmp/maintledger-demo.sqlite`.")
         }
@@ -37,23 +33,15 @@ public enum Demo {
 
     /// What the demo ledger holds, for the guide the CLI prints after building it.
     public struct Figures: Sendable {
-        public let apps: Int, addons: Int, maintenances: Int, entries: Int64, notices: Int
+        public let apps: Int, addons: Int, maintenances: Int, entries: Int, notices: Int
         /// The app with the most live attachments, besides example-app.
         public let busiestApp: String
     }
 
     public static func figures(_ database: LedgerReader) throws -> Figures {
-        try database.read { db in
-            Figures(apps: try db.value(Int.self, "SELECT count(*) FROM apps")!,
-                    addons: try db.value(Int.self, "SELECT count(*) FROM addons")!,
-                    maintenances: try db.value(Int.self, "SELECT count(*) FROM maintenances")!,
-                    entries: try db.value(Int64.self, "SELECT count(*) FROM audit_trail")!,
-                    notices: try db.value(Int.self, "SELECT count(*) FROM notices")!,
-                    busiestApp: try db.value(String.self, """
-                        SELECT apps.name FROM apps JOIN attachments ON attachments.app_id = apps.id AND attachments.detached_at IS NULL
-                        WHERE apps.name <> 'example-app' GROUP BY apps.id ORDER BY count(*) DESC, apps.id LIMIT 1
-                        """)!)
-        }
+        let tally = try database.tally()
+        return Figures(apps: tally.apps, addons: tally.addons, maintenances: tally.maintenances, entries: tally.entries, notices: tally.notices,
+                       busiestApp: try database.busiestApp(besides: "example-app")!)
     }
 
     private static func time(_ text: String) -> Timestamp { Timestamp(iso: text)! }

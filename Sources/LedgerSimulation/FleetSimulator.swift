@@ -74,7 +74,7 @@ public final class FleetSimulator {
     /// Runs the simulation; `progress` hears (days done, days in all) after each day.
     /// Refuses a ledger that already holds anything, and a run that would end after now.
     public func run(scripted: [ScriptedAction] = [], progress: (Int, Int) -> Void = { _, _ in }) throws -> Summary {
-        let entries = try database.read { db in try db.value(Int.self, "SELECT count(*) FROM audit_trail")! }
+        let entries = try database.tally().entries
         guard entries == 0 else {
             throw LedgerError.refused("\(database.path) already holds \(entries) trail entries; a simulation builds a fleet from nothing",
                                       hint: "Point --db at a new file.")
@@ -134,8 +134,7 @@ public final class FleetSimulator {
     }
 
     private func refreshAll(_ engine: MaintenanceEngine) throws {
-        let ids = try database.read { db in try db.values(Int64.self, "SELECT id FROM addons WHERE deprovisioned_at IS NULL") }
-        for id in ids { try engine.refresh(addonID: id) }
+        for id in try database.liveAddonIDs() { try engine.refresh(addonID: id) }
     }
 
     // MARK: The fleet
@@ -169,8 +168,7 @@ public final class FleetSimulator {
                 // Servers were created up to 90 days before the simulation, so deadlines spread out.
                 let serverCreatedAt = settings.start.adding(milliseconds: -Int64.random(in: 0..<90 * Timestamp.millisecondsPerDay, using: &random))
                 let created = try ledger.createAddon(servicePlan: plan, app: app, serverCreatedAt: serverCreatedAt)
-                let id = try database.read { db in try db.value(Int64.self, "SELECT id FROM addons WHERE name = ?", [created.name])! }
-                fleet.addons.append(FleetAddon(id: id, name: created.name, app: app, hasWindows: created.window != nil))
+                fleet.addons.append(FleetAddon(id: created.id, name: created.name, app: app, hasWindows: created.window != nil))
             }
         }
         summary.apps = fleet.apps.count

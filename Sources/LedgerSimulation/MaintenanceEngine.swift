@@ -40,19 +40,18 @@ public final class MaintenanceEngine {
     let database: LedgerDatabase
     public let settings: EngineSettings
     private var agenda = Agenda()
-    private var states: [Int64: AddonState] = [:]
+    private var states: [Int64: MaintenanceState] = [:]
 
     /// Loads the next step of every live add-on.
     public init(database: LedgerDatabase, settings: EngineSettings) throws {
         self.database = database
         self.settings = settings
-        let ids = try database.read { db in try db.values(Int64.self, "SELECT id FROM addons WHERE deprovisioned_at IS NULL") }
-        for id in ids { try refresh(addonID: id) }
+        for id in try database.liveAddonIDs() { try refresh(addonID: id) }
     }
 
     /// How far the engine has processed, if it ever ticked.
     public func lastTick() throws -> Timestamp? {
-        try database.read { db in try db.value(Timestamp.self, "SELECT max(ticked_until) FROM engine_ticks") }
+        try database.lastTick()
     }
 
     /// `platform:tick`: takes every step due up to `until`, in time order, in one transaction,
@@ -89,18 +88,13 @@ public final class MaintenanceEngine {
 
     /// Records how far the engine has processed.
     func recordTick(until: Timestamp) throws {
-        let context = LedgerContext(now: until, actor: Self.actor, seed: settings.seed)
-        try database.record(context) { mutation in
-            mutation.describe(action: "platform:tick", subject: "engine")
-            try mutation.insert(.engineTicks, ["ticked_until": until, "seed": Int64(bitPattern: settings.seed),
-                                               "failures_per_million": Int64((settings.failureRate * 1_000_000).rounded()),
-                                               "recorded_at": until])
-        }
+        try Ledger(database: database, context: LedgerContext(now: until, actor: Self.actor, seed: settings.seed))
+            .recordTick(seed: settings.seed, failureRate: settings.failureRate)
     }
 
     /// Re-reads an add-on's state after something else (a customer) changed it, and plans its next step.
     public func refresh(addonID: Int64) throws {
-        let state = try database.read { db in try AddonState.load(addonID: addonID, db) }
+        let state = try database.maintenanceState(addonID: addonID)
         guard state.addon.isLive else {
             states[addonID] = nil
             agenda.set(nil, for: addonID)
@@ -109,7 +103,7 @@ public final class MaintenanceEngine {
         plan(state)
     }
 
-    private func plan(_ state: AddonState) {
+    private func plan(_ state: MaintenanceState) {
         states[state.addon.id] = state
         agenda.set(Self.nextStep(state, settings: settings), for: state.addon.id)
     }
@@ -129,40 +123,7 @@ public final class MaintenanceEngine {
         let action: Action
     }
 
-    /// What the engine knows of a live add-on: enough to plan its next step without reading.
-    /// Loaded once, then kept up to date from what each of its commands returns.
-    struct AddonState {
-        let addon: AddonRecord
-        /// The maintenance under way, and when its status last changed.
-        var open: (maintenance: MaintenanceRecord, changedAt: Timestamp)?
-        /// The newest maintenance when none is open: its status, and when it ended.
-        var latestClosed: (status: MaintenanceStatus, endedAt: Timestamp)?
-        var lastCompletion: Timestamp?
-
-        static func load(addonID: Int64, _ db: LedgerSQL) throws -> AddonState {
-            let addon = try AddonRecord.withID(addonID, db)
-            var state = AddonState(addon: addon, lastCompletion: try addon.lastCompletion(db))
-            if let open = try addon.openMaintenance(db) {
-                state.open = (open, try open.lastChangeAt(db))
-            } else if let latest = try addon.latestMaintenance(db) {
-                state.latestClosed = (latest.status, try latest.lastChangeAt(db))
-            }
-            return state
-        }
-
-        /// After a command changed the open maintenance at `time`.
-        mutating func record(_ maintenance: MaintenanceRecord, changedAt time: Timestamp) {
-            guard maintenance.status.isOpen else {
-                open = nil
-                latestClosed = (maintenance.status, time)
-                if maintenance.status == .completed { lastCompletion = time }
-                return
-            }
-            open = (maintenance, time)
-        }
-    }
-
-    static func nextStep(_ state: AddonState, settings: EngineSettings) -> Step? {
+    static func nextStep(_ state: MaintenanceState, settings: EngineSettings) -> Step? {
         let addon = state.addon
         if let (open, last) = state.open {
             let dice = Dice(settings.seed, Self.diceSubject(addon, open))
@@ -200,6 +161,12 @@ public final class MaintenanceEngine {
         "\(addon.uuid)@\(maintenance.createdAt.storageText)"
     }
 
+    /// The hour the platform picks for an add-on without a window, as milliseconds into the day:
+    /// drawn from the add-on and the time it is scheduled at.
+    static func platformHour(_ addon: AddonRecord, at time: Timestamp, settings: EngineSettings) -> Int64 {
+        Dice(settings.seed, "\(addon.uuid)@\(time.storageText)").milliseconds("hour", 0...(Timestamp.millisecondsPerDay - 1))
+    }
+
     /// A failover mostly takes 2–10 minutes (log-normal around its median) with a long tail.
     static func durationMilliseconds(_ method: MaintenanceMethod, _ dice: Dice) -> Int64 {
         let median: Double = switch method {
@@ -214,15 +181,17 @@ public final class MaintenanceEngine {
 
     // MARK: Acting
 
-    private func take(_ step: Step, _ state: inout AddonState, _ summary: inout TickSummary) throws {
+    private func take(_ step: Step, _ state: inout MaintenanceState, _ summary: inout TickSummary) throws {
         let ledger = Ledger(database: database, context: LedgerContext(now: step.time, actor: Self.actor, seed: settings.seed))
         switch step.action {
         case .require(let requiredBy):
-            let maintenance = try ledger.requireRoutineMaintenance(addonID: step.addonID, requiredBy: requiredBy, settings: settings)
+            let maintenance = try ledger.requireRoutineMaintenance(addonID: step.addonID, requiredBy: requiredBy) {
+                Self.platformHour(state.addon, at: step.time, settings: settings)
+            }
             state.record(maintenance, changedAt: step.time)
             summary.required += 1
         case .assignTime:
-            let maintenance = try ledger.assignPlatformTime(addonID: step.addonID, settings: settings)
+            let maintenance = try ledger.assignPlatformTime(addonID: step.addonID) { Self.platformHour(state.addon, at: step.time, settings: settings) }
             state.open?.maintenance = maintenance
             summary.scheduled += 1
         case .change(let change):
@@ -233,48 +202,6 @@ public final class MaintenanceEngine {
             state.record(try ledger.changeStatus(addonID: step.addonID, fails ? .fail : .complete), changedAt: step.time)
             if fails { summary.failed += 1 } else { summary.completed += 1 }
         }
-    }
-}
-
-extension Ledger {
-    /// The engine's routine maintenance: at the first window start at least 7 days ahead that
-    /// lies before the deadline; on plans without windows, at a time the platform picks.
-    func requireRoutineMaintenance(addonID: Int64, requiredBy: Timestamp, settings: EngineSettings) throws -> MaintenanceRecord {
-        try database.record(context) { mutation in
-            let addon = try AddonRecord.withID(addonID, mutation.sql)
-            let slot = try Self.platformSlot(for: addon, from: context.now, requiredBy: requiredBy, settings: settings, mutation.sql)
-            return try insertPendingMaintenance(addon, slot: slot, requiredBy: requiredBy, reason: .routineMaintenance, method: nil,
-                                             emergency: false, at: context.now, mutation)
-        }
-    }
-
-    /// Gives a pending maintenance that has no time (plans without windows) one.
-    func assignPlatformTime(addonID: Int64, settings: EngineSettings) throws -> MaintenanceRecord {
-        try database.record(context) { mutation in
-            let addon = try AddonRecord.withID(addonID, mutation.sql)
-            let open = try addon.openMaintenance(mutation.sql)!
-            let slot = try Self.platformSlot(for: addon, from: context.now, requiredBy: open.requiredBy, settings: settings, mutation.sql)
-            mutation.describe(action: "platform:maintenances:schedule", subject: "addon:\(addon.name)")
-            let scheduled = try mutation.update(.maintenances, id: open.id, ["scheduled_for": slot.scheduledFor, "outside_window": slot.outsideWindow],
-                                                as: MaintenanceRecord.self)
-            try recordNotice(scheduled, kind: "scheduled", mutation)
-            return scheduled
-        }
-    }
-
-    static func platformSlot(for addon: AddonRecord, from time: Timestamp, requiredBy: Timestamp, settings: EngineSettings,
-                             _ db: LedgerSQL) throws -> MaintenanceSlot {
-        let earliest = time.adding(days: Cadence.leadDays)
-        if let window = try addon.currentWindow(db)?.window {
-            let start = window.start(onOrAfter: earliest)
-            // A week's notice when the deadline allows it; else the first window that still fits.
-            return window.fits(startingAt: start, before: requiredBy) ? MaintenanceSlot(at: start, outsideWindow: false)
-                                                                      : MaintenanceSlot(window: window, from: time, requiredBy: requiredBy)
-        }
-        // No window: some hour of the day a week out, but still ending before the deadline.
-        let offset = Dice(settings.seed, "\(addon.uuid)@\(time.storageText)").milliseconds("hour", 0...(Timestamp.millisecondsPerDay - 1))
-        let latest = requiredBy.adding(minutes: -Int64(WeeklyWindow.lengthMinutes))
-        return MaintenanceSlot(at: max(time, min(earliest.adding(milliseconds: offset), latest)), outsideWindow: false)
     }
 }
 

@@ -43,6 +43,20 @@ import Testing
         }
     }
 
+    /// Above the domain there is no SQL and no write path: the simulation and the CLI ask and
+    /// command through `Ledger`, never through what the store lends the domain.
+    @Test(arguments: ["LedgerSimulation", "MaintLedgerCLI"])
+    func layersAboveTheDomainHoldNoSQL(target: String) throws {
+        let folder = Self.sources.appendingPathComponent(target)
+        let files = try #require(FileManager.default.enumerator(atPath: folder.path)).compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") }
+        for file in files {
+            let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            for name in ["LedgerSQL", "Mutation", "RawColumns", "SQLArguments"] {
+                #expect(text.range(of: "\\b\(name)\\b", options: .regularExpression) == nil, "\(target)/\(file) uses \(name)")
+            }
+        }
+    }
+
     @Test func theStoreImportsGRDBInternallySoNoneOfItsTypesLeak() throws {
         let grdb = try Self.imports(of: "LedgerStore").filter { $0.module.hasPrefix("GRDB") }
         #expect(!grdb.isEmpty)

@@ -17,6 +17,11 @@ public enum MaintenanceStatus: String, Sendable, CaseIterable {
     }
 }
 
+/// Why an upcoming-maintenance notice was sent.
+public enum NoticeKind: String, Sendable, CaseIterable {
+    case scheduled, rescheduled
+}
+
 public enum MaintenanceReason: String, Sendable, CaseIterable {
     case routineMaintenance = "routine_maintenance"
     case customerRequest = "customer_request"

@@ -24,7 +24,7 @@ public class LedgerReader {
         try LedgerDatabase.open(at: path, mode: .mustExist)
     }
 
-    /// Runs a query in a read transaction: one consistent snapshot. (Inlinable around the
+    /// Runs a query in a read transaction: one consistent snapshot. (A thin shell around the
     /// non-generic `readSnapshot`: see `LedgerSQL`.)
     package final func read<T>(_ body: (LedgerSQL) throws -> T) throws -> T {
         var result: T?

@@ -64,11 +64,6 @@ package struct RawColumns {
 }
 
 extension Statement {
-    /// The first record the statement finds, decoded straight from SQLite; nil when it finds none.
-    func fetchFirst<Record: PositionalRecord>(_ type: Record.Type, arguments: StatementArguments) throws -> Record? {
-        try fetchFirst(arguments: arguments) { Record(columns: RecordColumns(statement: $0)) }
-    }
-
     /// The first row the statement finds, as `decode` reads it while the statement is on it.
     func fetchFirst<Result>(arguments: StatementArguments, _ decode: (RawColumns) throws -> Result) throws -> Result? {
         assert((try? validateArguments(arguments)) != nil, "\(arguments) do not fit \(sql)")
@@ -79,6 +74,7 @@ extension Statement {
     /// As `fetchFirst(arguments:_:)`, with the arguments bound straight to SQLite.
     func fetchFirst<Result>(binding arguments: SQLArguments, _ decode: (RawColumns) throws -> Result) throws -> Result? {
         try bind(arguments)
+        defer { sqlite3_clear_bindings(sqliteStatement) } // a cached statement holds no copy of them
         return try stepOnce(decode)
     }
 
@@ -96,7 +92,10 @@ extension Statement {
     func step(binding arguments: SQLArguments, _ body: (RawColumns) throws -> Bool) throws {
         try bind(arguments)
         let sqlite = sqliteStatement
-        defer { sqlite3_reset(sqlite) }
+        defer {
+            sqlite3_reset(sqlite)
+            sqlite3_clear_bindings(sqlite) // a cached statement holds no copy of them
+        }
         while true {
             switch sqlite3_step(sqlite) {
             case SQLITE_ROW: guard try body(RawColumns(sqlite)) else { return }
@@ -106,30 +105,34 @@ extension Statement {
         }
     }
 
-    /// Binds the arguments in place of whatever was bound before. (GRDB binds anew whenever it
-    /// is handed arguments, which every caller of a statement does, so it never reuses these.)
+    /// Binds the arguments in place of whatever was bound before (GRDB binds anew whenever it
+    /// is handed arguments, which every caller of a statement does, so it never reuses these).
+    /// As GRDB does, it refuses arguments that do not fit the statement's parameters.
     private func bind(_ arguments: SQLArguments) throws {
         let sqlite = sqliteStatement
         sqlite3_reset(sqlite)
         sqlite3_clear_bindings(sqlite)
-        var positional = arguments.positional.makeIterator()
         let count = sqlite3_bind_parameter_count(sqlite)
-        var index: Int32 = 1
-        while index <= count {
+        var positional = 0
+        for index in stride(from: Int32(1), through: count, by: 1) {
             let value: SQLValue?
-            if let name = sqlite3_bind_parameter_name(sqlite, index) {
+            if let name = sqlite3_bind_parameter_name(sqlite, index), name.pointee != UInt8(ascii: "?") {
                 // `:name`, `@name` or `$name`: the arguments name it without its prefix.
                 value = arguments.named[String(cString: name + 1)]
             } else {
-                value = positional.next()
+                // `?` or `?NNN`, which SQLite numbers by position.
+                value = positional < arguments.positional.count ? arguments.positional[positional] : nil
+                positional += 1
             }
-            guard let value else {
-                throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "no value for parameter \(index) of \(sql)", sql: sql)
-            }
+            guard let value else { throw misfit(arguments) }
             let code = value.bind(to: sqlite, at: index)
             guard code == SQLITE_OK else { throw DatabaseError.last(code, of: self) }
-            index += 1
         }
+        guard positional == arguments.positional.count else { throw misfit(arguments) }
+    }
+
+    private func misfit(_ arguments: SQLArguments) -> DatabaseError {
+        DatabaseError(resultCode: .SQLITE_MISUSE, message: "wrong arguments for the statement: \(arguments.positional.count) positional, \(arguments.named.keys.sorted()) named", sql: sql)
     }
 
     /// Runs a write with `values` bound to its parameters in order.

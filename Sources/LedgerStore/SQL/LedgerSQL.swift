@@ -4,9 +4,9 @@ import LedgerCore
 
 /// The connection the store lends to the layers above for one transaction (a read snapshot,
 /// or a command's write transaction): they ask in SQL, and get records, values or rows back.
-/// Statements run with fixed SQL (`one`, `all`, `value`, `values`, `row`) are prepared once per
-/// connection and reused; `each`, `rows` and `scan`, which take the reports' and exports'
-/// SQL built per call, are prepared for the call only.
+/// `one`, `all`, `value`, `values` and `row` keep their prepared statements for the connection
+/// (the commands run the same SQL again and again); `each`, `rows` and `scan`, which the reports
+/// and exports call with SQL built for the call, prepare theirs for the call only.
 package struct LedgerSQL {
     let db: Database
 
@@ -103,11 +103,15 @@ package struct SQLArguments: ExpressibleByArrayLiteral, ExpressibleByDictionaryL
     private(set) var named: [String: SQLValue] = [:]
 
     package init(arrayLiteral elements: (any SQLBindable)?...) {
-        positional = elements.map { $0?.sqlValue ?? .null }
+        self.init(elements)
+    }
+
+    package init(_ values: [(any SQLBindable)?]) {
+        positional = values.map { $0?.sqlValue ?? .null }
     }
 
     package init(dictionaryLiteral elements: (String, (any SQLBindable)?)...) {
-        named = Dictionary(uniqueKeysWithValues: elements.map { ($0.0, $0.1?.sqlValue ?? .null) })
+        named = Dictionary(elements.map { ($0.0, $0.1?.sqlValue ?? .null) }) { _, last in last }
     }
 
     package static func += (arguments: inout SQLArguments, more: SQLArguments) {
@@ -146,7 +150,7 @@ package protocol SQLReadable {
 extension SQLReadable {
     /// As GRDB's `row[column]`: the schema's types are trusted, so a mismatch is a bug.
     static func decoded(_ value: SQLValue, column: String) -> Self {
-        guard let decoded = Self(sqlValue: value) else { preconditionFailure("\(column) holds \(value), not a \(Self.self)") }
+        guard let decoded = Self(sqlValue: value) else { preconditionFailure("\(column): \(value) is not a \(Self.self)") }
         return decoded
     }
 }

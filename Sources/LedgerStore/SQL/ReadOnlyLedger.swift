@@ -87,9 +87,9 @@ public final class QueryRows {
 }
 
 /// Just enough of SQLite's tokenizer to find a query's first keyword: comments are skipped whole.
-package enum SQLText {
+enum SQLText {
     /// The first word, upper-cased; nil for a query of blanks and comments only.
-    package static func leadingKeyword(_ sql: String) -> String? {
+    static func leadingKeyword(_ sql: String) -> String? {
         let bytes = Array(sql.utf8)
         let start = skipTrivia(bytes, from: 0)
         var end = start

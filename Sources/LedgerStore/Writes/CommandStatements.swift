@@ -4,7 +4,7 @@ internal import GRDB
 /// What the commands on one ledger share: the SQL of each table's INSERT and UPDATE per column
 /// list and of its read-back, and the `{"id":`, `,"uuid":`, … that precede each column's value in
 /// a row image. Each is worked out once per ledger, not once per command.
-package final class CommandStatements {
+final class CommandStatements {
     private struct Shape: Hashable {
         let table: LedgerTable
         let columns: [String]
@@ -14,7 +14,7 @@ package final class CommandStatements {
     private var readBacks: [LedgerTable: String] = [:]
     private var keysByTable: [LedgerTable: [[UInt8]]] = [:]
 
-    package func insertSQL(_ table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>) -> String {
+    func insertSQL(_ table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>) -> String {
         let shape = Shape(table: table, columns: values.map { $0.key })
         if let sql = inserts[shape] { return sql }
         let placeholders = Array(repeating: "?", count: shape.columns.count).joined(separator: ", ")
@@ -24,7 +24,7 @@ package final class CommandStatements {
     }
 
     /// `UPDATE table SET a = ?, b = ? WHERE id = ?`
-    package func updateSQL(_ table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>) -> String {
+    func updateSQL(_ table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>) -> String {
         let shape = Shape(table: table, columns: values.map { $0.key })
         if let sql = updates[shape] { return sql }
         let sql = "UPDATE \(table.rawValue) SET \(shape.columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?"
@@ -33,7 +33,7 @@ package final class CommandStatements {
     }
 
     /// `SELECT * FROM table WHERE id = ?`: a row just written, read back for its image.
-    package func readBackSQL(_ table: LedgerTable) -> String {
+    func readBackSQL(_ table: LedgerTable) -> String {
         if let sql = readBacks[table] { return sql }
         let sql = "SELECT * FROM \(table.rawValue) WHERE id = ?"
         readBacks[table] = sql

@@ -27,6 +27,7 @@ extension Ledger {
     }
 
     public struct CreatedAddon: Sendable {
+        package let id: Int64
         public let name: String
         public let attachment: String
         public let window: WeeklyWindow?
@@ -64,7 +65,7 @@ extension Ledger {
                 try recordWindow(defaultWindow, source: "default", addonID: addonID, mutation)
                 window = defaultWindow
             }
-            return CreatedAddon(name: addonName, attachment: attachment, window: window)
+            return CreatedAddon(id: addonID, name: addonName, attachment: attachment, window: window)
         }
     }
 

@@ -41,19 +41,19 @@ extension Ledger {
             requiredBy: requiredBy, scheduledFor: slot.scheduledFor, window: window?.text, outsideWindow: slot.outsideWindow,
             serverCreatedAt: addon.serverCreatedAt, customerRequested: false, emergency: emergency, createdAt: time))
         try insertStatusChange(maintenanceID: maintenance.id, from: nil, to: .pending, at: time, mutation)
-        if slot.scheduledFor != nil { try recordNotice(maintenance, kind: "scheduled", at: time, mutation) }
+        if slot.scheduledFor != nil { try recordNotice(maintenance, kind: .scheduled, at: time, mutation) }
         return maintenance
     }
 
     /// The upcoming-maintenance notice for the maintenance as it now stands.
     /// Made `at` the time of the scheduling (a backfilled maintenance's `--at`), so that
     /// `--as-of` finds the schedule from then on.
-    package func recordNotice(_ maintenance: MaintenanceRecord, kind: String, at time: Timestamp? = nil, _ mutation: Mutation) throws {
+    package func recordNotice(_ maintenance: MaintenanceRecord, kind: NoticeKind, at time: Timestamp? = nil, _ mutation: Mutation) throws {
         let db = mutation.sql
         let addon = try AddonRecord.withID(maintenance.addonID, db)
         let attachments = JSONValue.array(try addon.attachmentNames(db).map(JSONValue.string)).compactText
         try mutation.insert(.notices, [
-            "maintenance_id": maintenance.id, "kind": kind, "app": try AppRecord.withID(addon.appID, db).name,
+            "maintenance_id": maintenance.id, "kind": kind.rawValue, "app": try AppRecord.withID(addon.appID, db).name,
             "addon": addon.name, "attachments": attachments, "window": maintenance.window,
             "scheduled_for": maintenance.scheduledFor, "required_by": maintenance.requiredBy, "created_at": time ?? context.now,
         ])
@@ -215,7 +215,7 @@ extension Ledger {
                 "scheduled_for": slot.scheduledFor, "previously_scheduled_for": open.scheduledFor,
                 "window": window.text, "outside_window": slot.outsideWindow,
             ], as: MaintenanceRecord.self)
-            try recordNotice(rescheduled, kind: open.scheduledFor == nil ? "scheduled" : "rescheduled", mutation)
+            try recordNotice(rescheduled, kind: open.scheduledFor == nil ? .scheduled : .rescheduled, mutation)
             return WindowInfo(window: window, previousWindow: previous,
                                 previouslyScheduledAt: open.scheduledFor, scheduledAt: slot.scheduledFor)
         }
@@ -274,7 +274,7 @@ extension Ledger {
                 "scheduled_for": scheduledFor, "previously_scheduled_for": open.scheduledFor,
                 "window": window.text, "outside_window": false,
             ], as: MaintenanceRecord.self)
-            try recordNotice(rescheduled, kind: open.scheduledFor == nil ? "scheduled" : "rescheduled", mutation)
+            try recordNotice(rescheduled, kind: open.scheduledFor == nil ? .scheduled : .rescheduled, mutation)
             return Rescheduling(addonName: addon.name, previous: open.scheduledFor, scheduledFor: scheduledFor)
         }
     }

@@ -42,8 +42,7 @@ public struct Notice: Sendable {
 }
 
 extension LedgerQuerying {
-    /// `notices [--since-seq N]`: notices after N, oldest first.
-    /// Hands over the notices after `sinceSeq` one by one, oldest first (memory stays flat).
+    /// `notices [--since-seq N]`: the notices after N, oldest first, one at a time (memory stays flat).
     public func notices(sinceSeq: Int64, _ body: (Notice) throws -> Void) throws {
         try reader.read { db in
             try db.rows("""

@@ -4,7 +4,7 @@ import Foundation
 
 // The auditors' reports: what is overdue, how well maintenance kept its windows and deadlines,
 // and who moved which window when. Each answers for a `Moment`: now, or a past time whose
-// answer is rebuilt from the history the ledger keeps (see AsOf.swift).
+// answer is rebuilt from the history the ledger keeps (see Queries/Moment.swift).
 
 /// SQL the reports share. Aliases: `m` maintenances (as of the moment), `a` addons, `apps`.
 enum ReportSQL {

@@ -21,7 +21,8 @@ public struct HerokuMaintenance: Equatable, Sendable {
         public var attachments: [String]
         public var kind: Service
         public var name: String
-        public var plan: String
+        /// Always printed; an import needs it only to create the add-on.
+        public var plan: String?
         public var uuid: String?
         public var window: String?
     }
@@ -76,7 +77,7 @@ public struct HerokuMaintenance: Equatable, Sendable {
                 ("attachments", .array(addon.attachments.map(JSONValue.string))),
                 ("kind", .string(addon.kind.rawValue)),
                 ("name", .string(addon.name)),
-                ("plan", .string(addon.plan)),
+                ("plan", .optional(addon.plan)),
                 ("uuid", .optional(addon.uuid)),
                 ("window", .optional(addon.window)),
             ])),
@@ -129,12 +130,19 @@ public struct HerokuMaintenance: Equatable, Sendable {
         if [.running, .completed, .failed].contains(status), startedAt == nil {
             throw LedgerError.invalidInput("a \(status.rawValue) maintenance needs started_at", hint: nil)
         }
+        // In the order an import has always checked them: the app, then the add-on's name and
+        // kind, what describes a new one, and its attachments.
         let app = try fields.nested("app")
-        self.app = App(name: try app.string("name"), uuid: try app.optionalString("uuid"))
+        let appName = try app.string("name")
+        self.app = App(name: appName, uuid: try app.optionalString("uuid"))
         let addon = try fields.nested("addon")
-        self.addon = Addon(attachments: try addon.strings("attachments"), kind: try addon.service("kind"), name: try addon.string("name"),
-                           plan: try addon.string("plan"), uuid: try addon.optionalString("uuid"), window: try addon.optionalString("window"))
+        let name = try addon.string("name")
+        let kind = try addon.service("kind")
+        let plan = try addon.optionalString("plan")
+        let addonUUID = try addon.optionalString("uuid")
         addonDescription = try fields.optionalString("addon_description")
+        let addonWindow = try addon.optionalString("window")
+        self.addon = Addon(attachments: try addon.strings("attachments"), kind: kind, name: name, plan: plan, uuid: addonUUID, window: addonWindow)
     }
 }
 

@@ -167,7 +167,8 @@ private struct MaintenanceImporter {
             id = existing.id
         } else {
             try Ledger.validateName(name, kind: "Add-on", maxLength: 60)
-            let plan = try Plan.parse(addon.plan, service: service).get()
+            guard let planName = addon.plan else { throw LedgerError.invalidInput("addon.plan is missing", hint: nil) }
+            let plan = try Plan.parse(planName, service: service).get()
             // Known since its server was made (or, failing that, its first maintenance).
             let provisioned = min(maintenance.serverCreatedAt, maintenance.createdAt)
             id = try mutation.insert(.addons, [
