@@ -1,4 +1,3 @@
-internal import GRDB
 import LedgerCore
 
 /// A row of `addons`.
@@ -28,6 +27,11 @@ public struct AddonRecord: PositionalRecord, Sendable {
 
     public var service: Service { plan.service }
     public var isLive: Bool { deprovisionedAt == nil }
+
+    /// The add-on of that name, if there is one (names are unique, destroyed add-ons' too).
+    package static func find(named name: String, _ sql: LedgerSQL) throws -> AddonRecord? {
+        try sql.one(AddonRecord.self, "SELECT * FROM addons WHERE name = ?", [name])
+    }
 
     package static func withID(_ id: Int64, _ sql: LedgerSQL) throws -> AddonRecord {
         try sql.one(AddonRecord.self, "SELECT * FROM addons WHERE id = ?", [id])!

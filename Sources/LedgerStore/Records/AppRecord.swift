@@ -1,4 +1,3 @@
-internal import GRDB
 import LedgerCore
 
 /// A row of `apps`.
@@ -15,11 +14,9 @@ public struct AppRecord: PositionalRecord, Sendable {
         maintenanceMode = row[3]
     }
 
-    package static func named(_ name: String, _ sql: LedgerSQL) throws -> AppRecord {
-        guard let app = try sql.one(AppRecord.self, "SELECT * FROM apps WHERE name = ?", [name]) else {
-            throw LedgerError.notFound("Couldn't find that app: \(name)", hint: "Create it with `maintledger apps:create \(name)`.")
-        }
-        return app
+    /// The app of that name, if there is one.
+    package static func find(named name: String, _ sql: LedgerSQL) throws -> AppRecord? {
+        try sql.one(AppRecord.self, "SELECT * FROM apps WHERE name = ?", [name])
     }
 
     package static func withID(_ id: Int64, _ sql: LedgerSQL) throws -> AppRecord {

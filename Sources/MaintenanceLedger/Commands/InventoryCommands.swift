@@ -6,7 +6,7 @@ extension Ledger {
     public func createApp(named name: String) throws {
         try Self.validateName(name, kind: "App", maxLength: 30)
         try database.record(context) { mutation in
-            guard try mutation.sql.one(AppRecord.self, "SELECT * FROM apps WHERE name = ?", [name]) == nil else {
+            guard try AppRecord.find(named: name, mutation.sql) == nil else {
                 throw LedgerError.refused("Name \(name) is already taken", hint: nil)
             }
             mutation.describe(action: "apps:create", subject: "app:\(name)")
@@ -116,7 +116,7 @@ extension Ledger {
         let requested = try requestedName.map(AttachmentName.validate)
         return try database.record(context) { mutation in
             let db = mutation.sql
-            guard try db.one(AddonRecord.self, "SELECT * FROM addons WHERE name = ?", [addonName]) != nil else {
+            guard try AddonRecord.find(named: addonName, db) != nil else {
                 throw LedgerError.notFound("Couldn't find that add-on: \(addonName)",
                                            hint: "addons:attach takes the add-on's own name; `maintledger addons` lists them.")
             }

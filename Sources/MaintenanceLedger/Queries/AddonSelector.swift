@@ -14,7 +14,7 @@ public struct AddonSelector: Sendable {
     /// The add-on, and the app it is seen through: the `-a` app, else its owning app.
     func resolve(_ db: LedgerSQL) throws -> (addon: AddonRecord, app: AppRecord) {
         guard let appName = app else {
-            guard let addon = try db.one(AddonRecord.self, "SELECT * FROM addons WHERE name = ?", [name]) else {
+            guard let addon = try AddonRecord.find(named: name, db) else {
                 throw LedgerError.notFound("Couldn't find that add-on: \(name)",
                                            hint: "If \(name) is an attachment, name its app with -a APP.")
             }
@@ -28,7 +28,7 @@ public struct AddonSelector: Sendable {
             """, [app.id, attachment]) {
             return (addon, app)
         }
-        if let addon = try db.one(AddonRecord.self, "SELECT * FROM addons WHERE name = ?", [name]) {
+        if let addon = try AddonRecord.find(named: name, db) {
             let attached = try db.value(Bool.self, "SELECT count(*) > 0 FROM attachments WHERE app_id = ? AND addon_id = ?", [app.id, addon.id]) ?? false
             guard addon.appID == app.id || attached else {
                 throw LedgerError.notFound("\(name) is not attached to \(app.name)", hint: "Leave out -a, or name the app it is attached to.")
@@ -47,5 +47,15 @@ public struct AddonSelector: Sendable {
                                       hint: "Its history stays readable; nothing new can be recorded for it.")
         }
         return resolved
+    }
+}
+
+extension AppRecord {
+    /// The app a user named; refused, with how to create it, when there is none.
+    static func named(_ name: String, _ db: LedgerSQL) throws -> AppRecord {
+        guard let app = try find(named: name, db) else {
+            throw LedgerError.notFound("Couldn't find that app: \(name)", hint: "Create it with `maintledger apps:create \(name)`.")
+        }
+        return app
     }
 }

@@ -138,7 +138,7 @@ private struct MaintenanceImporter {
         let name = app.name
         if let id = appIDs[name] { return id }
         let id: Int64
-        if let app = try mutation.sql.one(AppRecord.self, "SELECT * FROM apps WHERE name = ?", [name]) {
+        if let app = try AppRecord.find(named: name, mutation.sql) {
             id = app.id
         } else {
             try Ledger.validateName(name, kind: "App", maxLength: 30)
@@ -160,7 +160,7 @@ private struct MaintenanceImporter {
         }
         let db = mutation.sql
         let id: Int64
-        if let existing = try db.one(AddonRecord.self, "SELECT * FROM addons WHERE name = ?", [name]) {
+        if let existing = try AddonRecord.find(named: name, db) {
             guard existing.service == service else {
                 throw LedgerError.refused("add-on \(name) is \(existing.service.rawValue), not \(service.rawValue)", hint: nil)
             }
