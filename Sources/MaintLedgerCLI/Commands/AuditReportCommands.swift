@@ -5,6 +5,19 @@ import MaintenanceLedger
 
 extension ComplianceGrouping: ExpressibleByArgument {}
 
+/// What every audit report takes: --as-of, the output format, and the ledger.
+struct ReportOptions: ParsableArguments {
+    @OptionGroup var asOf: AsOfOption
+    @OptionGroup var format: ListFormatOptions
+    @OptionGroup var ledger: LedgerOptions
+
+    /// The ledger opened to read, and the moment the report is about.
+    func open() throws -> (ledger: LedgerQueries, moment: Moment) {
+        let ledger = try ledger.openForReading()
+        return (ledger, try ledger.moment(asOf: asOf.asOf))
+    }
+}
+
 struct AuditOverdue: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit:overdue",
@@ -17,14 +30,11 @@ struct AuditOverdue: ParsableCommand {
             completion, between completions, and from its last completion to now (or to its destruction).
             """)
 
-    @OptionGroup var asOf: AsOfOption
-    @OptionGroup var format: ListFormatOptions
-    @OptionGroup var ledger: LedgerOptions
+    @OptionGroup var report: ReportOptions
 
     func run() throws {
-        let ledger = try ledger.openForReading()
-        let moment = try ledger.moment(asOf: asOf.asOf)
-        try format.stream(OverdueRow.layout, empty: "Nothing overdue, and no gap of more than 90 days") { write in
+        let (ledger, moment) = try report.open()
+        try report.format.stream(OverdueRow.layout, empty: "Nothing overdue, and no gap of more than 90 days") { write in
             try ledger.overdue(at: moment, write)
         }
     }
@@ -46,14 +56,12 @@ struct AuditCompliance: ParsableCommand {
     @Option(help: ArgumentHelp("Maintenances that ended at or after this time.", valueName: "time")) var since: Timestamp?
     @Option(help: ArgumentHelp("Maintenances that ended before this time.", valueName: "time")) var until: Timestamp?
     @Option(help: "One row per plan, kind or app.") var by: ComplianceGrouping?
-    @OptionGroup var asOf: AsOfOption
-    @OptionGroup var format: ListFormatOptions
-    @OptionGroup var ledger: LedgerOptions
+    @OptionGroup var report: ReportOptions
 
     func run() throws {
-        let ledger = try ledger.openForReading()
-        let rows = try ledger.compliance(ComplianceFilter(since: since, until: until, by: by), at: try ledger.moment(asOf: asOf.asOf))
-        try format.print(rows, ComplianceRow.layout(by: by), empty: "No maintenance ended in that period")
+        let (ledger, moment) = try report.open()
+        let rows = try ledger.compliance(ComplianceFilter(since: since, until: until, by: by), at: moment)
+        try report.format.print(rows, ComplianceRow.layout(by: by), empty: "No maintenance ended in that period")
     }
 }
 
@@ -66,14 +74,11 @@ struct AuditWindows: ParsableCommand {
     var app: String?
     @Option(help: "Only this add-on (name, or attachment with --app).") var addon: String?
     @Option(help: ArgumentHelp("Only windows set at or after this time.", valueName: "time")) var since: Timestamp?
-    @OptionGroup var asOf: AsOfOption
-    @OptionGroup var format: ListFormatOptions
-    @OptionGroup var ledger: LedgerOptions
+    @OptionGroup var report: ReportOptions
 
     func run() throws {
-        let ledger = try ledger.openForReading()
-        let moment = try ledger.moment(asOf: asOf.asOf)
-        try format.stream(WindowChange.layout, empty: "No window changes match") { write in
+        let (ledger, moment) = try report.open()
+        try report.format.stream(WindowChange.layout, empty: "No window changes match") { write in
             try ledger.windowChanges(WindowChangeFilter(app: app, addon: addon, since: since), at: moment, write)
         }
     }
