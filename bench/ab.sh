@@ -3,7 +3,7 @@
 # N times each, and prints the best wall-clock time of each (the machine is shared and noisy,
 # so only the best of alternating runs says anything).
 #
-# Usage: bash bench/ab.sh OLD_BINARY NEW_BINARY [N]     (N defaults to 5)
+# Usage: bash bench/ab.sh OLD_BINARY NEW_BINARY [N]     (N defaults to 5; AB_VERBOSE=1 prints every run)
 # Work:  simulate --apps 1000 --days 730 into a new file; then audit:verify of the demo ledger
 #        (each binary verifies the demo ledger it built itself).
 set -euo pipefail
@@ -37,6 +37,9 @@ for ((i = 1; i <= runs; i++)); do
     done
     echo "round $i of $runs done" >&2
 done
+if [ -n "${AB_VERBOSE:-}" ]; then
+    for file in simulate-old simulate-new verify-old verify-new; do echo "$file: $(tr '\n' ' ' <"$work/$file")"; done
+fi
 printf '%-40s %10s %10s\n' "best of $runs, seconds" old new
 printf '%-40s %10s %10s\n' "simulate --apps 1000 --days 730" "$(best <"$work/simulate-old")" "$(best <"$work/simulate-new")"
 printf '%-40s %10s %10s\n' "audit:verify (demo ledger)" "$(best <"$work/verify-old")" "$(best <"$work/verify-new")"
