@@ -14,7 +14,8 @@ public struct MaintLedger: ParsableCommand {
             $XDG_DATA_HOME/maintledger/ledger.sqlite (~/.local/share/maintledger/ledger.sqlite).
             MAINTLEDGER_NOW (ISO 8601) overrides the clock; MAINTLEDGER_ACTOR (else $USER) names who acts;
             MAINTLEDGER_SEED makes generated names, uuids and default windows reproducible.
-            Exit codes: 0 done, 1 refused or not found, 3 audit:verify found an alteration, 64 usage error.
+            Exit codes: 0 done, 1 refused or not found, 3 the ledger was altered (audit:verify, or a command refusing
+            to record in it), 64 usage error.
             """,
         subcommands: [
             AppsCreate.self, AddonsCreate.self, AddonsAttach.self, AddonsDetach.self, AddonsDestroy.self, AddonsList.self,

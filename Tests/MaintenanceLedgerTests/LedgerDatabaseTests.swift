@@ -27,6 +27,16 @@ import Testing
         #expect(try columns("audit_trail") == TrailEntry.columns)
     }
 
+    /// Writers compare the schema by a fingerprint kept in the code: it must be that of what the
+    /// migrations define (a new migration changes it, and this test says to what).
+    @Test func theSchemaFingerprintIsThatOfTheMigrations() throws {
+        let defined = try ExpectedSchema.fingerprintOfMigrations()
+        #expect(defined == ExpectedSchema.fingerprintOfAllMigrations, "the migrations define \(defined)")
+        let fixture = try LedgerFixture()
+        let fresh = try fixture.database.inspect { db in try ExpectedSchema.fingerprint(ExpectedSchema.objects(db)) }
+        #expect(fresh == defined, "a new ledger has \(fresh)")
+    }
+
     @Test func createsTheFileWithItsFoldersPrivateAndInWALMode() throws {
         let fixture = try LedgerFixture()
         let attributes = try FileManager.default.attributesOfItem(atPath: fixture.path)

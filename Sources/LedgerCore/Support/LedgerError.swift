@@ -9,7 +9,7 @@ public enum LedgerError: Error, Equatable, Sendable {
     case refused(String, hint: String?)
     /// The file is not a ledger we can use (exit 1).
     case unusableDatabase(String, hint: String?)
-    /// `audit:verify` found an alteration (exit 3).
+    /// The ledger was altered: `audit:verify` found it, or a command refused to record in it (exit 3).
     case verificationFailed(String)
     /// A manual run on an app outside maintenance mode without `--confirm APP` (exit 1).
     case unconfirmedRun(app: String)

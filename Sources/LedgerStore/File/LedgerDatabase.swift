@@ -119,8 +119,26 @@ public final class LedgerDatabase: LedgerReader {
             try db.inTransaction(.immediate) {
                 try validate(db, mode: mode)
                 try Self.migrate(db)
+                if mode == .createIfMissing { try refuseAlteredLedger(db) }
                 return .commit
             }
+        }
+    }
+
+    /// What a command that records checks before it writes, cheaply (about a millisecond): the
+    /// schema is exactly what its migrations define (a trigger planted with sqlite3 would fire
+    /// under the command and be recorded as its work), and the trail's last entry is what its
+    /// hash says and follows the one before. The rest of the file is `audit:verify`'s to check.
+    private func refuseAlteredLedger(_ db: Database) throws {
+        func refuse(_ difference: String) -> LedgerError {
+            .verificationFailed("the ledger was altered outside maintledger (\(difference)), so nothing was recorded; `maintledger audit:verify` checks the whole file")
+        }
+        if let difference = try ExpectedSchema.firstDifference(db) { throw refuse(difference) }
+        let last = try Row.fetchAll(db, sql: "SELECT * FROM audit_trail ORDER BY seq DESC LIMIT 2").map { TrailEntry(columns: RecordColumns(row: $0)) }
+        guard let head = last.first else { return }
+        guard head.computedHash == head.hash else { throw refuse("the trail's last entry, seq \(head.seq), does not match its hash") }
+        guard head.prevHash == (last.count == 2 ? last[1].hash : TrailEntry.genesisHash), head.seq == (last.count == 2 ? last[1].seq + 1 : 1) else {
+            throw refuse("the trail's last entry, seq \(head.seq), does not follow the one before it")
         }
     }
 
@@ -146,6 +164,11 @@ public final class LedgerDatabase: LedgerReader {
         }
     }
 
+    /// The record of applied migrations, in every ledger beside what they define.
+    static func createMigrationsTable(_ db: Database) throws {
+        try db.execute(sql: "CREATE TABLE IF NOT EXISTS schema_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+    }
+
     static func appliedMigrations(_ db: Database) throws -> [String] {
         guard try db.tableExists("schema_migrations") else { return [] }
         return try String.fetchAll(db, sql: "SELECT identifier FROM schema_migrations")
@@ -153,7 +176,7 @@ public final class LedgerDatabase: LedgerReader {
 
     /// Applies, in order, the embedded migrations this file lacks (inside the caller's transaction).
     static func migrate(_ db: Database) throws {
-        try db.execute(sql: "CREATE TABLE IF NOT EXISTS schema_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+        try createMigrationsTable(db)
         let applied = Set(try appliedMigrations(db))
         let pending = Migrations.all.filter { !applied.contains($0.identifier) }
         guard !pending.isEmpty else { return }

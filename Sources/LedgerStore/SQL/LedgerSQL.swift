@@ -86,6 +86,11 @@ package struct LedgerSQL {
         }
     }
 
+    /// How the schema differs from what the applied migrations define; nil when it does not.
+    package func schemaDifference() throws -> String? {
+        try ExpectedSchema.firstDifference(db)
+    }
+
     /// The fast path for reading whole tables (verification, export): the statement is stepped
     /// with SQLite's own calls and `body` reads the columns of the row it is on in place, until
     /// it returns false or the rows end. `columns` hears the result's column names first.
@@ -264,5 +269,11 @@ package enum SQLiteFailure {
     package static func reason(_ error: any Error) -> String? {
         guard let error = error as? DatabaseError else { return nil }
         return error.message ?? "\(error.resultCode)"
+    }
+
+    /// Whether SQLite found the file damaged (a corrupt page, or no database at all).
+    package static func isDamage(_ error: any Error) -> Bool {
+        guard let error = error as? DatabaseError else { return false }
+        return error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB
     }
 }

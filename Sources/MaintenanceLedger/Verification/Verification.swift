@@ -29,13 +29,19 @@ extension LedgerQuerying {
     /// `batchBytes`: how much the reading thread copies out before a batch is checked (tests
     /// make it tiny, so that batches come back out of order all the time).
     func verify(sqliteChecks: Bool, batchBytes: Int) throws -> VerificationReport {
-        try reader.read { db in
-            if sqliteChecks { try Self.checkSQLiteIntegrity(db) }
-            var images = try RecordedImages(db)
-            let head = try Self.checkChain(db, collecting: &images, batchBytes: batchBytes)
-            try Self.checkTablesAgreeWithTrail(db, &images, head: head, batchBytes: batchBytes)
-            try Self.checkTrailTriggers(db)
-            return head
+        do {
+            return try reader.read { db in
+                if sqliteChecks { try Self.checkSQLiteIntegrity(db) }
+                var images = try RecordedImages(db)
+                let head = try Self.checkChain(db, collecting: &images, batchBytes: batchBytes)
+                try Self.checkTablesAgreeWithTrail(db, &images, head: head, batchBytes: batchBytes)
+                try Self.checkTrailTriggers(db)
+                if let difference = try db.schemaDifference() { throw LedgerError.verificationFailed("verification failed: \(difference)") }
+                return head
+            }
+        } catch where SQLiteFailure.isDamage(error) {
+            // A page SQLite cannot read is a failed verification too, not an error of the tool.
+            throw LedgerError.verificationFailed("verification failed: SQLite cannot read the file: \(SQLiteFailure.reason(error)!)")
         }
     }
 
