@@ -45,8 +45,8 @@ public struct MaintLedger: ParsableCommand {
         } catch let error as LedgerError {
             LedgerOptions.discardUnusedLedger()
             if let warning = error.warning { Console.error("Warning: \(warning)") }
-            Console.error("Error: \(error.message)")
-            if let hint = error.hint { Console.error(hint) }
+            Console.error("Error: \(error.message.escapingControlCharacters)")
+            if let hint = error.hint { Console.error(hint.escapingControlCharacters) }
             Foundation.exit(error.exitCode)
         } catch {
             LedgerOptions.discardUnusedLedger()
@@ -91,6 +91,11 @@ struct LedgerOptions: ParsableArguments {
             seed = parsed
         }
         let actor = [environment["MAINTLEDGER_ACTOR"], environment["USER"]].compactMap { $0 }.first { !$0.isEmpty } ?? "unknown"
+        // The trail names who acted in every listing: a line break there would forge a line.
+        guard !actor.containsControlCharacter else {
+            throw LedgerError.invalidInput("the actor '\(actor.escapingControlCharacters)' holds a control character",
+                                           hint: "Set MAINTLEDGER_ACTOR (or USER) to a plain name.")
+        }
         return LedgerContext(now: now, actor: actor, seed: seed)
     }
 

@@ -185,7 +185,7 @@ struct DataMaintenancesWait: ParsableCommand {
     @OptionGroup var ledger: LedgerOptions
 
     func validate() throws {
-        if let timeout, timeout <= 0 { throw ValidationError("--timeout must be more than 0 seconds") }
+        if let timeout, !(timeout > 0 && timeout.isFinite) { throw ValidationError("--timeout must be a number of seconds more than 0") }
     }
 
     func run() throws {

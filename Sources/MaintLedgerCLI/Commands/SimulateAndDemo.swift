@@ -25,7 +25,10 @@ struct Simulate: ParsableCommand {
 
     func validate() throws {
         guard apps > 0 else { throw ValidationError("--apps must be at least 1") }
+        guard apps <= 1_000_000 else { throw ValidationError("--apps must be at most 1000000") }
         guard days > 0 else { throw ValidationError("--days must be at least 1") }
+        // Checked before any arithmetic: far more days overflow the clock.
+        guard days <= 36_500 else { throw ValidationError("--days must be at most 36500 (a hundred years)") }
         if let start, start.count != 10 || Timestamp(iso: start) == nil { throw ValidationError("--start takes a date as YYYY-MM-DD") }
     }
 

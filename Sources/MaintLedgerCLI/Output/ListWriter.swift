@@ -59,7 +59,8 @@ final class ListWriter<Item> {
         case .csv:
             sink.write(CSV.row(layout.csvCells(item)))
         case .table:
-            let cells = layout.cells(item)
+            // What users typed (a description) is shown with its control characters written out.
+            let cells = layout.cells(item).map(\.escapingControlCharacters)
             if let tableWidths {
                 sink.write(TextFormat.tableLine(cells, widths: tableWidths) + "\n")
             } else {

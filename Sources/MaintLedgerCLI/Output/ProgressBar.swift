@@ -11,7 +11,7 @@ struct ProgressBar {
         guard enabled, total > 0 else { return }
         let width = 30, filled = done * width / total
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        FileHandle.standardError.write(Data("\r\(label) [\(bar)] day \(done)/\(total)".utf8))
-        if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+        Console.progress("\r\(label) [\(bar)] day \(done)/\(total)")
+        if done == total { Console.progress("\n") }
     }
 }

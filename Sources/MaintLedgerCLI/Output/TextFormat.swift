@@ -9,7 +9,7 @@ enum TextFormat {
         let width = (fields.map(\.0.count).max() ?? 0) + 1
         return fields.map { key, value in
             let label = key + ":"
-            return label + String(repeating: " ", count: width - label.count + 1) + value
+            return label + String(repeating: " ", count: width - label.count + 1) + value.escapingControlCharacters
         }.joined(separator: "\n")
     }
 

@@ -254,6 +254,10 @@ extension Ledger {
             let scheduledFor: Timestamp
             switch target {
             case .weeks(let weeks):
+                // Checked before any arithmetic: a week count past this overflows the clock.
+                guard (-1000...1000).contains(weeks) else {
+                    throw LedgerError.invalidInput("--weeks \(weeks) is out of range", hint: "Move it by at most 1000 weeks either way.")
+                }
                 let base = open.scheduledFor ?? window.start(onOrAfter: context.now)
                 scheduledFor = window.start(onOrAfter: base.adding(weeks: Int64(weeks)))
             case .week(let day):

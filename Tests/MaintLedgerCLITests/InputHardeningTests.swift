@@ -1,0 +1,95 @@
+import Foundation
+import GRDB
+import Testing
+
+/// Input that crashed the process or forged lines of output (the red team's reproductions):
+/// each is now a one-line refusal that changes nothing, or written out harmlessly.
+@Suite struct InputHardeningTests {
+    /// A week count past what the clock holds trapped in the arithmetic (signal 4).
+    @Test(arguments: ["15250284452", "-15250284452", "1001"])
+    func aWeekCountOutOfRangeIsRefused(weeks: String) throws {
+        let sandbox = try Fixture.pendingMaintenance()
+        try sandbox.expectRefusal(["data:maintenances:schedule", Fixture.addon, "--weeks", weeks], stderr: """
+            Error: --weeks \(weeks) is out of range
+            Move it by at most 1000 weeks either way.
+
+            """, exitCode: 64)
+    }
+
+    @Test func aDayCountOutOfRangeIsRefused() throws {
+        let sandbox = try LedgerSandbox()
+        try sandbox.expectRefusal(["simulate", "--apps", "1", "--days", "99999999999999"], stderr: """
+            Error: --days must be at most 36500 (a hundred years)
+            Usage: maintledger simulate --apps <apps> --days <days> [--start <yyyy-mm-dd>] [--seed <seed>] [--failure-rate <failure-rate>] [--db <path>]
+              See 'maintledger simulate --help' for more information.
+
+            """, exitCode: 64)
+        #expect(!FileManager.default.fileExists(atPath: sandbox.dbPath))
+    }
+
+    /// Runs the binary through the shell, for redirections the harness does not make.
+    static func shell(_ sandbox: LedgerSandbox, _ script: String) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", script]
+        process.environment = ["BIN": LedgerSandbox.binary.path, "DB": sandbox.dbPath, "MAINTLEDGER_NOW": sandbox.now,
+                               "MAINTLEDGER_ACTOR": sandbox.actor, "HOME": sandbox.folder.path, "PATH": "/usr/bin:/bin"]
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// A message that cannot be written does not turn a write that committed into a crash
+    /// (Foundation's FileHandle stopped the process: exit 132).
+    @Test(arguments: ["2>/dev/full", "2>&-"])
+    func anUnwritableStderrDoesNotCrashACommittedWrite(redirection: String) throws {
+        let sandbox = try LedgerSandbox()
+        #expect(try Self.shell(sandbox, "\"$BIN\" apps:create example-app --db \"$DB\" \(redirection)") == 0)
+        #expect(try sandbox.snapshot()["apps"] == 1)
+        _ = try sandbox.expectVerifies()
+    }
+
+    /// The trail names who acted in every listing; a line break there forged a line.
+    @Test func anActorWithAControlCharacterIsRefused() throws {
+        let sandbox = try LedgerSandbox()
+        sandbox.actor = "ops\nseq 999 forged line"
+        try sandbox.expectRefusal(["apps:create", "example-app"], stderr: """
+            Error: the actor 'ops\\nseq 999 forged line' holds a control character
+            Set MAINTLEDGER_ACTOR (or USER) to a plain name.
+
+            """, exitCode: 64)
+        #expect(!FileManager.default.fileExists(atPath: sandbox.dbPath))
+    }
+
+    /// What users type may hold anything; tables and blocks write its control characters out.
+    @Test func aDescriptionWithControlCharactersIsWrittenOutInTablesAndBlocks() throws {
+        let sandbox = try Fixture.exampleApp()
+        try sandbox.ok(["addons:create", "heroku-redis:premium-0", "-a", "example-app", "--name", "redis-quoted-1",
+                        "--description", "premium\nseq 999 forged\u{1B}[31m"])
+        let info = try sandbox.ok(["data:maintenances:info", "redis-quoted-1"]).stdout
+        #expect(info.contains("addon_description: premium\\nseq 999 forged\\u{1B}[31m\n"), "\(info)")
+        #expect(!info.contains("\u{1B}") && !info.contains("\nseq 999"))
+        // JSON keeps the value itself, escaped as JSON escapes it.
+        #expect(try sandbox.infoJSON("redis-quoted-1")["addon_description"] as? String == "premium\nseq 999 forged\u{1B}[31m")
+    }
+
+    @Test func aTimeoutThatIsNoNumberIsAUsageError() throws {
+        let sandbox = try Fixture.pendingMaintenance()
+        try sandbox.expectRefusal(["data:maintenances:wait", Fixture.addon, "--timeout", "nan"], stderr: """
+            Error: --timeout must be a number of seconds more than 0
+            Usage: maintledger data:maintenances:wait <addon> [--app <app>] [--timeout <timeout>] [--db <path>]
+              See 'maintledger data:maintenances:wait --help' for more information.
+
+            """, exitCode: 64)
+    }
+
+    /// A folder read as an empty file: "Imported 0 lines", exit 0.
+    @Test func importingAFolderIsRefused() throws {
+        let sandbox = try Fixture.exampleApp()
+        try sandbox.expectRefusal(["import", sandbox.folder.path], stderr: """
+            Error: \(sandbox.folder.path) is a folder
+            Give an NDJSON file, or - for standard input.
+
+            """, exitCode: 64)
+    }
+}
