@@ -6,7 +6,7 @@ import Testing
 /// each is now a one-line refusal that changes nothing, or written out harmlessly.
 @Suite struct InputHardeningTests {
     /// A week count past what the clock holds trapped in the arithmetic (signal 4).
-    @Test(arguments: ["15250284452", "-15250284452", "1001"])
+    @Test(arguments: ["15250284452", "-15250284452", "1001", "-1001", "9223372036854775807", "-9223372036854775808"])
     func aWeekCountOutOfRangeIsRefused(weeks: String) throws {
         let sandbox = try Fixture.pendingMaintenance()
         try sandbox.expectRefusal(["data:maintenances:schedule", Fixture.addon, "--weeks", weeks], stderr: """
@@ -89,6 +89,52 @@ import Testing
         try sandbox.expectRefusal(["import", sandbox.folder.path], stderr: """
             Error: \(sandbox.folder.path) is a folder
             Give an NDJSON file, or - for standard input.
+
+            """, exitCode: 64)
+    }
+
+    /// A size of twenty digits was recorded as a plan.
+    @Test func aPlanSizeOutOfRangeIsRefused() throws {
+        let sandbox = try Fixture.exampleApp()
+        try sandbox.expectRefusal(["addons:create", "heroku-redis:premium-99999999999999999999", "-a", "example-app"], stderr: """
+            Error: plan 'premium-99999999999999999999' has no such size
+            Sizes are whole numbers below 1000, as in premium-0.
+
+            """, exitCode: 64)
+    }
+
+    /// The seed's completed maintenance, as `history --ndjson` prints it.
+    static func seedLine() throws -> String {
+        let source = try Fixture.seedExample()
+        return try #require(try source.ok(["history", "--ndjson"]).stdout.split(separator: "\n").first.map(String.init))
+    }
+
+    /// An import names what happened; it cannot have happened after now.
+    @Test func anImportedCompletionInTheFutureIsRefused() throws {
+        let line = try Self.seedLine().replacingOccurrences(of: "\"completed_at\":\"2023-04-28T18:04:21.141+00:00\"",
+                                                             with: "\"completed_at\":\"2099-01-01T00:00:00.000+00:00\"")
+        #expect(line.contains("2099-01-01"))
+        let sandbox = try LedgerSandbox()
+        sandbox.now = "2023-04-28T18:10:00Z"
+        let file = sandbox.folder.appendingPathComponent("future.ndjson").path
+        try (line + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        try sandbox.expectRefusal(["import", file], stderr: """
+            Error: line 1 of \(file): completed_at 2099-01-01T00:00:00.000+00:00 is in the future (now is 2023-04-28T18:10:00.000+00:00)
+            Nothing from \(file) was imported; fix that line and import the file again.
+
+            """, exitCode: 64)
+    }
+
+    /// An object naming a key twice: the first value silently won.
+    @Test func anImportedObjectWithAKeyTwiceIsRefused() throws {
+        let line = try Self.seedLine().replacingOccurrences(of: "{\"addon\":", with: "{\"status\":\"pending\",\"addon\":")
+        let sandbox = try LedgerSandbox()
+        sandbox.now = "2023-04-28T18:10:00Z"
+        let file = sandbox.folder.appendingPathComponent("twice.ndjson").path
+        try (line + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        try sandbox.expectRefusal(["import", file], stderr: """
+            Error: line 1 of \(file): the key 'status' appears twice
+            Nothing from \(file) was imported; fix that line and import the file again.
 
             """, exitCode: 64)
     }

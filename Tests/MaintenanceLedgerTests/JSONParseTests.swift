@@ -36,4 +36,12 @@ import Testing
     func malformedTextIsRefused(text: String) {
         #expect(parse(text) == nil)
     }
+
+    /// Which of two values of one key would count? Neither: the object is invalid, and says why.
+    @Test func anObjectNamingAKeyTwiceIsInvalid() {
+        var duplicate: String?
+        #expect(JSONValue.parse(Array(#"{"a":1,"b":{"c":2,"c":3}}"#.utf8), duplicateKey: &duplicate) == nil)
+        #expect(duplicate == "c")
+        #expect(parse(#"[{"a":1},{"a":2}]"#) != nil)
+    }
 }

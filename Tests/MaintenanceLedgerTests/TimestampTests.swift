@@ -29,6 +29,33 @@ import Testing
         #expect(Timestamp(iso: text) == nil)
     }
 
+    /// Every week count `data:maintenances:schedule` accepts, from any time a ledger can hold,
+    /// lands on a start of the window without overflowing the clock; a count past the range is
+    /// refused before any arithmetic (InputHardeningTests). Seeded, so that a failure repeats.
+    @Test func weeklyArithmeticOverTheAcceptedRangeNeverOverflows() throws {
+        var random = SplitMix64(seed: 12)
+        let first = try #require(Timestamp(iso: "0000-01-01T00:00:00Z")).millisecondsSinceEpoch
+        let last = try #require(Timestamp(iso: "9999-12-31T23:59:59.999Z")).millisecondsSinceEpoch
+        var draws: [(Timestamp, Int64, WeeklyWindow)] = []
+        for _ in 0..<10_000 {
+            draws.append((Timestamp(millisecondsSinceEpoch: Int64.random(in: first...last, using: &random)), Int64.random(in: -1000...1000, using: &random),
+                          WeeklyWindow(dayOfWeek: Int.random(in: 0...6, using: &random), startMinute: 30 * Int.random(in: 0...47, using: &random))))
+        }
+        // The corners too: the first and last instants, the longest moves.
+        for time in [first, last] {
+            for weeks: Int64 in [-1000, 1000] { draws.append((Timestamp(millisecondsSinceEpoch: time), weeks, WeeklyWindow(dayOfWeek: 6, startMinute: 23 * 60 + 30))) }
+        }
+        for (time, weeks, window) in draws {
+            let moved = time.adding(weeks: weeks)
+            let start = window.start(onOrAfter: moved)
+            #expect(window.contains(start) && start >= moved && moved.milliseconds(until: start) < Timestamp.millisecondsPerWeek,
+                    "\(time) moved \(weeks) weeks in \(window.text)")
+            // Past year 9999 (or before year 0) the text form ends; such a time is never stored,
+            // since it lies after every deadline (or before now) and scheduling refuses it.
+            if (first...last).contains(start.millisecondsSinceEpoch) { #expect(Timestamp(iso: start.storageText) == start) }
+        }
+    }
+
     @Test func formatsTheThreeForms() throws {
         let time = try #require(Timestamp(iso: "2023-05-03T08:54:02.518Z"))
         #expect(time.storageText == "2023-05-03T08:54:02.518Z")

@@ -134,10 +134,18 @@ public enum JSONBytes {
 extension JSONValue {
     /// Parses one JSON text, such as an import line (Foundation's parser builds `NSNumber`s and
     /// `NSDictionary`s: several times slower). Object keys keep their order; a number without
-    /// fraction or exponent that fits 64 bits is `.int`, any other `.double`. Nil when invalid.
+    /// fraction or exponent that fits 64 bits is `.int`, any other `.double`. Nil when invalid,
+    /// which includes an object that names a key twice (which of its values would count?).
     package static func parse(_ bytes: [UInt8]) -> JSONValue? {
+        var duplicateKey: String?
+        return parse(bytes, duplicateKey: &duplicateKey)
+    }
+
+    /// As `parse`, saying which key an object named twice when that made the text invalid.
+    package static func parse(_ bytes: [UInt8], duplicateKey: inout String?) -> JSONValue? {
         bytes.withUnsafeBufferPointer { buffer in
             var parser = JSONParser(bytes: buffer)
+            defer { duplicateKey = parser.duplicateKey }
             guard let value = parser.value() else { return nil }
             parser.skipSpace()
             return parser.atEnd ? value : nil
@@ -150,6 +158,8 @@ private struct JSONParser {
     var position = 0
     /// Deep nesting is refused rather than recursed into.
     var depth = 0
+    /// Set when an object names a key twice, which makes the text invalid.
+    var duplicateKey: String?
 
     var atEnd: Bool { position == bytes.count }
 
@@ -198,6 +208,10 @@ private struct JSONParser {
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return nil }
             position += 1
             guard let value = value() else { return nil }
+            guard !members.contains(where: { $0.0 == key }) else {
+                duplicateKey = key
+                return nil
+            }
             members.append((key, value))
             skipSpace()
             guard position < bytes.count else { return nil }

@@ -80,6 +80,9 @@ public struct Plan: Hashable, Sendable {
         if let size, size.isEmpty || !size.allSatisfy(\.isASCIIDigit) {
             return .failure(.invalidInput("plan '\(text)' has no numeric size", hint: "Write the plan as \(tier)-0."))
         }
+        if let size, size.count > 3 {
+            return .failure(.invalidInput("plan '\(text)' has no such size", hint: "Sizes are whole numbers below 1000, as in \(tier)-0."))
+        }
         if tier == "mini" ? size != nil : size == nil {
             let example = tier == "mini" ? "mini" : "\(tier)-0"
             return .failure(.invalidInput("plan '\(text)' is not written like '\(example)'", hint: nil))

@@ -119,10 +119,18 @@ private struct MaintenanceImporter {
     }
 
     mutating func importLine(_ line: [UInt8], _ mutation: Mutation) throws {
-        guard let json = JSONValue.parse(line), case .object = json else {
+        var duplicateKey: String?
+        guard let json = JSONValue.parse(line, duplicateKey: &duplicateKey), case .object = json else {
+            if let duplicateKey { throw LedgerError.invalidInput("the key '\(duplicateKey)' appears twice", hint: nil) }
             throw LedgerError.invalidInput("not a JSON object", hint: nil)
         }
         let object = try HerokuMaintenance(json: json)
+        // What has happened cannot have happened after now.
+        for (field, time) in [("started_at", object.startedAt), ("completed_at", object.completedAt)] {
+            if let time, time > now {
+                throw LedgerError.invalidInput("\(field) \(time.isoText) is in the future (now is \(now.isoText))", hint: nil)
+            }
+        }
         let maintenance = ImportedMaintenance(object)
         let db = mutation.sql
         if let existing = try db.one(MaintenanceRecord.self, "SELECT * FROM maintenances WHERE uuid = ?", [maintenance.uuid]) {
