@@ -114,6 +114,7 @@ struct LedgerOptions: ParsableArguments {
         let context = try context()
         let database = try LedgerDatabase.openForWriting(at: path)
         Self.openedForWriting = database
+        for warning in database.warnings { Console.error("Warning: \(warning)") }
         return Ledger(database: database, context: context)
     }
 

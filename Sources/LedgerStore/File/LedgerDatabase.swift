@@ -48,6 +48,7 @@ public final class LedgerDatabase: LedgerReader {
             ledger.created = created
             ledger.fileIdentity = FileIdentity(path: path)
             try ledger.prepareSchema(mode: mode)
+            if mode == .createIfMissing { ledger.warnings += Self.keepPrivate(path) }
             return ledger
         } catch let error as LedgerError {
             throw error
@@ -59,6 +60,23 @@ public final class LedgerDatabase: LedgerReader {
         }
     }
 
+    /// What opening found and put right, for the command to say (a ledger others could read).
+    public private(set) var warnings: [String] = []
+
+    /// A ledger names customers and who did what: a command that records makes the file (and
+    /// the WAL files beside it, which SQLite made with its mode) readable by its owner only, and
+    /// says so when it was not.
+    private static func keepPrivate(_ path: String) -> [String] {
+        var status = stat()
+        guard stat(path, &status) == 0, status.st_mode & 0o077 != 0 else { return [] }
+        let was = String(status.st_mode & 0o777, radix: 8)
+        guard chmod(path, 0o600) == 0 else {
+            return ["\(path) is readable by others (mode \(was)) and cannot be made private: \(String(cString: strerror(errno)))"]
+        }
+        for file in [path + "-wal", path + "-shm"] { chmod(file, 0o600) }
+        return ["\(path) was readable by others (mode \(was)); it and its WAL are now readable by their owner only (600)"]
+    }
+
     /// Creates the file and any missing folders; returns what it created, file first.
     private static func createEmptyFile(at path: String) throws -> [String] {
         let url = URL(fileURLWithPath: path)
@@ -68,10 +86,12 @@ public final class LedgerDatabase: LedgerReader {
             missingFolders.append(folder.path)
             folder.deleteLastPathComponent()
         }
-        do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        } catch {
-            throw LedgerError.unusableDatabase("cannot create the folder for \(path): \(Self.describe(error))", hint: nil)
+        // Readable by their owner only, as the file: whatever the umask, shallowest first.
+        for folder in missingFolders.reversed() {
+            guard mkdir(folder, 0o700) == 0 || errno == EEXIST, chmod(folder, 0o700) == 0 else {
+                throw LedgerError.unusableDatabase("cannot create the folder \(folder): \(String(cString: strerror(errno)))",
+                                                   hint: "Check that its parent is writable.")
+            }
         }
         // The ledger names customers and who did what: readable by its owner only. O_EXCL, so
         // that of two processes creating it at once, one creates and the other just opens it.
