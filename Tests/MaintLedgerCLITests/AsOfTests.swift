@@ -27,7 +27,7 @@ enum AsOfStory {
 
     static func sandbox() throws -> LedgerSandbox {
         let sandbox = try LedgerSandbox()
-        try built.get().write(to: URL(fileURLWithPath: sandbox.dbPath))
+        try sandbox.install(built.get())
         sandbox.now = now
         return sandbox
     }

@@ -39,7 +39,7 @@ enum AuditFleet {
     /// A copy of the fleet's ledger, with the clock at `now`.
     static func sandbox() throws -> LedgerSandbox {
         let sandbox = try LedgerSandbox()
-        try built.get().ledger.write(to: URL(fileURLWithPath: sandbox.dbPath))
+        try sandbox.install(built.get().ledger)
         sandbox.now = now
         return sandbox
     }

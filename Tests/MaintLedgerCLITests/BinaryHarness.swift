@@ -27,6 +27,13 @@ final class LedgerSandbox {
 
     deinit { try? FileManager.default.removeItem(at: folder) }
 
+    /// Puts a ledger's bytes at the sandbox's path, private as maintledger keeps its files
+    /// (a copy readable by others would be made private, with a warning, by the next write).
+    func install(_ ledger: Data) throws {
+        try ledger.write(to: URL(fileURLWithPath: dbPath))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: dbPath)
+    }
+
     /// The binary sits beside the test bundle in the build products folder.
     static let binary: URL = {
         var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

@@ -131,7 +131,7 @@ enum Fixture {
 
     private static func copy(of ledger: Result<Data, any Error>, now: String) throws -> LedgerSandbox {
         let sandbox = try LedgerSandbox()
-        try ledger.get().write(to: URL(fileURLWithPath: sandbox.dbPath))
+        try sandbox.install(ledger.get())
         sandbox.now = now
         return sandbox
     }

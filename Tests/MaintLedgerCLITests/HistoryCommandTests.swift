@@ -50,7 +50,7 @@ enum HistoryFleet {
     /// A copy of the fleet's ledger, with the clock at `now`.
     static func sandbox(_ variant: Variant = .extended) throws -> LedgerSandbox {
         let sandbox = try LedgerSandbox()
-        try (variant == .simulated ? simulated : extended).get().ledger.write(to: URL(fileURLWithPath: sandbox.dbPath))
+        try sandbox.install((variant == .simulated ? simulated : extended).get().ledger)
         sandbox.now = now
         return sandbox
     }

@@ -10,7 +10,7 @@ import Testing
 
     static let allowedImports: [String: Set<String>] = [
         "LedgerCore": ["Foundation"],
-        "LedgerStore": ["Foundation", "Crypto", "LedgerCore", "GRDB", "GRDBSQLite"],
+        "LedgerStore": ["Foundation", "Dispatch", "Crypto", "LedgerCore", "GRDB", "GRDBSQLite"],
         "MaintenanceLedger": ["Foundation", "Crypto", "LedgerCore", "LedgerStore"],
         "LedgerSimulation": ["Foundation", "LedgerCore", "LedgerStore", "MaintenanceLedger"],
         "MaintLedgerCLI": ["Foundation", "ArgumentParser", "LedgerCore", "LedgerStore", "MaintenanceLedger", "LedgerSimulation"],

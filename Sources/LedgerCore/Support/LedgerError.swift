@@ -13,6 +13,8 @@ public enum LedgerError: Error, Equatable, Sendable {
     case verificationFailed(String)
     /// A manual run on an app outside maintenance mode without `--confirm APP` (exit 1).
     case unconfirmedRun(app: String)
+    /// `sql` stopped at one of its limits, `--timeout` or `--max-rows` (exit 4).
+    case limitReached(String, hint: String?)
 
     /// A line printed before the error, as Heroku's CLI warns before refusing a manual run.
     public var warning: String? {
@@ -23,7 +25,7 @@ public enum LedgerError: Error, Equatable, Sendable {
     public var message: String {
         switch self {
         case .invalidInput(let message, _), .notFound(let message, _), .refused(let message, _),
-             .unusableDatabase(let message, _), .verificationFailed(let message):
+             .unusableDatabase(let message, _), .verificationFailed(let message), .limitReached(let message, _):
             message
         case .unconfirmedRun(let app):
             "To proceed, put the application into maintenance mode or re-run the command with --confirm \(app)"
@@ -32,7 +34,8 @@ public enum LedgerError: Error, Equatable, Sendable {
 
     public var hint: String? {
         switch self {
-        case .invalidInput(_, let hint), .notFound(_, let hint), .refused(_, let hint), .unusableDatabase(_, let hint):
+        case .invalidInput(_, let hint), .notFound(_, let hint), .refused(_, let hint), .unusableDatabase(_, let hint),
+             .limitReached(_, let hint):
             hint
         case .verificationFailed, .unconfirmedRun:
             nil
@@ -44,6 +47,7 @@ public enum LedgerError: Error, Equatable, Sendable {
         case .invalidInput: 64 // EX_USAGE, as ArgumentParser's own usage errors
         case .notFound, .refused, .unusableDatabase, .unconfirmedRun: 1
         case .verificationFailed: 3
+        case .limitReached: 4
         }
     }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 internal import GRDB
 internal import GRDBSQLite
 import LedgerCore
@@ -60,6 +61,27 @@ package struct RawColumns {
     /// A column through GRDB's own decoding, still without a `Row`.
     func decode<Value: StatementColumnConvertible>(_ type: Value.Type, _ column: Int32) -> Value? {
         Value.fromStatement(statement, atUncheckedIndex: column)
+    }
+}
+
+extension Database {
+    /// Makes SQLite stop any statement still running past `deadline` (it fails with
+    /// SQLITE_INTERRUPT), through its progress handler, called every thousand steps of its
+    /// virtual machine. `deadline` must outlive the statements.
+    func stopStatements(pastDeadline deadline: QueryDeadline) {
+        sqlite3_progress_handler(sqliteConnection, 1000, { context in
+            let deadline = Unmanaged<QueryDeadline>.fromOpaque(context!).takeUnretainedValue()
+            return DispatchTime.now().uptimeNanoseconds > deadline.end ? 1 : 0
+        }, Unmanaged.passUnretained(deadline).toOpaque())
+    }
+}
+
+/// When a query must have finished (see `Database.stopStatements`).
+final class QueryDeadline {
+    let end: UInt64
+
+    init(seconds: Double) {
+        end = DispatchTime.now().uptimeNanoseconds &+ UInt64(min(seconds, 1e9) * 1e9)
     }
 }
 

@@ -37,10 +37,26 @@ public final class ReadOnlyLedger {
     private static let allowedKeywords = ["SELECT", "WITH", "VALUES", "EXPLAIN"]
     package static let refusalHint = "Write one SELECT, WITH, VALUES or EXPLAIN statement; read a pragma as a table, as in SELECT * FROM pragma_table_info('maintenances')."
 
-    /// Runs one read-only statement. `body` gets its result columns and its rows, which it must
-    /// read before returning. Nothing runs when the statement is refused: more than one
-    /// statement, or one that is not a read-only query (exit 1), or one SQLite cannot compile (64).
-    public func query(_ sql: String, _ body: (_ columns: [String], _ rows: QueryRows) throws -> Void) throws {
+    /// How long a query may run, and how many rows it may return (nil: any number).
+    public struct Limits: Sendable {
+        public var seconds: Double
+        public var rows: Int?
+
+        public init(seconds: Double, rows: Int?) {
+            self.seconds = seconds
+            self.rows = rows
+        }
+
+        /// Thirty seconds, any number of rows: time enough for a report over a large ledger,
+        /// and a stop for a query without end.
+        public static let standard = Limits(seconds: 30, rows: nil)
+    }
+
+    /// Runs one read-only statement within `limits`. `body` gets its result columns and its
+    /// rows, which it must read before returning. Nothing runs when the statement is refused:
+    /// more than one statement, or one that is not a read-only query (exit 1), or one SQLite
+    /// cannot compile (64). A query stopped at a limit is `LedgerError.limitReached` (exit 4).
+    public func query(_ sql: String, limits: Limits = .standard, _ body: (_ columns: [String], _ rows: QueryRows) throws -> Void) throws {
         guard let keyword = SQLText.leadingKeyword(sql) else {
             throw LedgerError.invalidInput("the query is empty", hint: Self.refusalHint)
         }
@@ -63,7 +79,11 @@ public final class ReadOnlyLedger {
             guard (try? statement.validateArguments([])) != nil else {
                 throw LedgerError.invalidInput("the query has parameters (? or :name), and sql binds none", hint: "Write the values into the query.")
             }
-            try body(statement.columnNames, QueryRows(try Row.fetchCursor(statement)))
+            let deadline = QueryDeadline(seconds: limits.seconds)
+            db.stopStatements(pastDeadline: deadline)
+            try withExtendedLifetime(deadline) {
+                try body(statement.columnNames, QueryRows(try Row.fetchCursor(statement), limits: limits))
+            }
         }
     }
 }
@@ -72,14 +92,25 @@ public final class ReadOnlyLedger {
 /// real, text, null; blobs as hex text).
 public final class QueryRows {
     private let cursor: RowCursor
+    private let limits: ReadOnlyLedger.Limits
+    private var count = 0
 
-    fileprivate init(_ cursor: RowCursor) { self.cursor = cursor }
+    fileprivate init(_ cursor: RowCursor, limits: ReadOnlyLedger.Limits) {
+        self.cursor = cursor
+        self.limits = limits
+    }
 
     public func next() throws -> [JSONValue]? {
         do {
             guard let row = try cursor.next() else { return nil }
+            count += 1
+            if let most = limits.rows, count > most {
+                throw LedgerError.limitReached("the query returns more than \(most) rows (--max-rows)", hint: "Narrow the query, or raise --max-rows.")
+            }
             // By position, not name: a query's columns may share a name (`SELECT a.id, b.id …`).
             return row.databaseValues.map(RowImage.value)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_INTERRUPT {
+            throw LedgerError.limitReached("the query ran past its --timeout of \(limits.seconds.formatted()) s", hint: "Narrow the query, or give it a longer --timeout.")
         } catch let error as DatabaseError {
             throw LedgerError.refused("the query failed: \(LedgerDatabase.describe(error))", hint: nil)
         }

@@ -92,15 +92,23 @@ struct SQLQuery: ParsableCommand {
             The ledger is opened read-only and query-only. One SELECT, WITH, VALUES or EXPLAIN statement runs; anything \
             that could change the ledger, or a second statement, is refused (exit 1) and nothing runs. A query SQLite \
             cannot compile is a usage error (exit 64). The columns are the query's; JSON keeps SQLite's types (blobs \
-            as hex text).
+            as hex text). A query that runs past --timeout, or returns more than --max-rows rows, is stopped \
+            (exit 4).
             """)
 
     @Argument(help: "The query, e.g. \"SELECT status, count(*) FROM maintenances GROUP BY status\".") var query: String
+    @Option(help: "Stop the query after this many seconds.") var timeout: Double = ReadOnlyLedger.Limits.standard.seconds
+    @Option(help: "Stop the query when it returns more rows than this.") var maxRows: Int?
     @OptionGroup var format: ListFormatOptions
     @OptionGroup var ledger: LedgerOptions
 
+    func validate() throws {
+        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a number of seconds more than 0") }
+        if let maxRows, maxRows < 1 { throw ValidationError("--max-rows must be at least 1") }
+    }
+
     func run() throws {
-        try ReadOnlyLedger.open(at: ledger.path).query(query) { columns, rows in
+        try ReadOnlyLedger.open(at: ledger.path).query(query, limits: ReadOnlyLedger.Limits(seconds: timeout, rows: maxRows)) { columns, rows in
             try format.stream(QueryRows.layout(columns: columns)) { write in
                 while let row = try rows.next() { write(row) }
             }
