@@ -44,7 +44,7 @@ public struct MaintLedger: ParsableCommand {
             Foundation.exit(0)
         } catch let error as LedgerError {
             LedgerOptions.discardUnusedLedger()
-            if let warning = error.warning { Console.error("Warning: \(warning)") }
+            if let warning = error.warning { Console.error("Warning: \(warning.escapingControlCharacters)") }
             Console.error("Error: \(error.message.escapingControlCharacters)")
             if let hint = error.hint { Console.error(hint.escapingControlCharacters) }
             Foundation.exit(error.exitCode)
@@ -114,7 +114,7 @@ struct LedgerOptions: ParsableArguments {
         let context = try context()
         let database = try LedgerDatabase.openForWriting(at: path)
         Self.openedForWriting = database
-        for warning in database.warnings { Console.error("Warning: \(warning)") }
+        for warning in database.warnings { Console.error("Warning: \(warning.escapingControlCharacters)") }
         return Ledger(database: database, context: context)
     }
 

@@ -18,6 +18,8 @@ final class LedgerSandbox {
     /// The clock every run gets as MAINTLEDGER_NOW unless a run names its own.
     var now = "2023-01-02T10:00:00.000Z"
     var actor = "alice"
+    /// MAINTLEDGER_SEED for every run, when set.
+    var seed: UInt64?
 
     init() throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("maintledger-cli-\(UUID().uuidString)")
@@ -57,6 +59,7 @@ final class LedgerSandbox {
     /// Starts the binary without waiting (for concurrency tests).
     func start(_ arguments: [String], now: String? = nil, environment extra: [String: String] = [:], useDB: Bool = true) throws -> RunningBinary {
         var environment = ["MAINTLEDGER_NOW": now ?? self.now, "MAINTLEDGER_ACTOR": actor, "HOME": folder.path, "PATH": "/usr/bin:/bin"]
+        if let seed { environment["MAINTLEDGER_SEED"] = String(seed) }
         environment.merge(extra) { $1 }
         return try RunningBinary(executable: Self.binary, arguments: arguments + (useDB ? ["--db", dbPath] : []),
                                  environment: environment, folder: folder)

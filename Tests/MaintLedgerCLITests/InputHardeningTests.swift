@@ -61,6 +61,17 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: sandbox.dbPath))
     }
 
+    /// A bidirectional override reorders what a terminal shows, as a line break forges a line.
+    @Test func anActorWithABidiOverrideIsRefused() throws {
+        let sandbox = try LedgerSandbox()
+        sandbox.actor = "ops\u{202E}nimda"
+        try sandbox.expectRefusal(["apps:create", "example-app"], stderr: """
+            Error: the actor 'ops\\u{202E}nimda' holds a control character
+            Set MAINTLEDGER_ACTOR (or USER) to a plain name.
+
+            """, exitCode: 64)
+    }
+
     /// What users type may hold anything; tables and blocks write its control characters out.
     @Test func aDescriptionWithControlCharactersIsWrittenOutInTablesAndBlocks() throws {
         let sandbox = try Fixture.exampleApp()

@@ -100,4 +100,57 @@ import Testing
         try sandbox.expectRefusal(["apps:create", "other-app"], stderr: Self.writeRefusal("the trail's last entry, seq 6, does not match its hash"),
                                   exitCode: 3)
     }
+
+    /// Only the planner's statistics tables are passed over, by their exact names: a trigger
+    /// named like them (possible with `writable_schema`) is compared like any other object.
+    @Test func aTriggerNamedLikeThePlannersStatisticsIsNamed() throws {
+        let sandbox = try Fixture.pendingMaintenance()
+        try DatabaseQueue(path: sandbox.dbPath).writeWithoutTransaction { db in
+            try db.execute(sql: """
+                PRAGMA writable_schema = ON;
+                INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql) VALUES ('trigger', 'sqlite_stat_zz', 'maintenances', 0,
+                    'CREATE TRIGGER sqlite_stat_zz AFTER UPDATE OF status ON maintenances BEGIN UPDATE maintenances SET reason = ''customer_request'' WHERE id = NEW.id; END');
+                PRAGMA writable_schema = OFF;
+                """)
+        }
+        try sandbox.expectRefusal(["platform:maintenances:prepare", Fixture.addon],
+                                  stderr: Self.writeRefusal("trigger sqlite_stat_zz is defined by no migration"), exitCode: 3)
+        #expect(try sandbox.run(["audit:verify"]) == Self.verificationFailure("trigger sqlite_stat_zz is defined by no migration"))
+    }
+
+    /// An upgrade writes, so it checks first: with its record of migration 0004 deleted and a
+    /// trigger planted, a ledger is refused rather than upgraded (which would drop the trigger
+    /// and erase the evidence), by any command.
+    @Test func aLedgerAlteredBeforeAnUpgradeIsNotUpgraded() throws {
+        let sandbox = try Fixture.seedExample()
+        try sandbox.tamper("""
+            DELETE FROM schema_migrations WHERE identifier = '0004_cheaper_constraints';
+            CREATE TRIGGER zz AFTER UPDATE OF status ON maintenances BEGIN UPDATE maintenances SET reason = 'customer_request' WHERE id = NEW.id; END;
+            """)
+        let before = try LedgerSandbox.bytes(sandbox.dbPath)
+        for command in [["audit:verify"], ["apps:create", "other-app"]] {
+            let result = try sandbox.run(command)
+            #expect(result.exitCode == 3 && result.stdout.isEmpty, "\(result)")
+            #expect(result.stderr.hasPrefix("Error: the ledger was altered outside maintledger ("), "\(result)")
+            #expect(result.stderr.hasSuffix("), so nothing was upgraded; `maintledger audit:verify` checks the whole file\n"), "\(result)")
+        }
+        #expect(try LedgerSandbox.bytes(sandbox.dbPath) == before)
+    }
+
+    /// Damage SQLite meets while opening the file is an alteration too (exit 3), not an error
+    /// of the tool (exit 1).
+    @Test func damageMetWhileOpeningIsExit3() throws {
+        let sandbox = try Fixture.seedExample()
+        let pageSize = try DatabaseQueue(path: sandbox.dbPath).writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            return try Int.fetchOne(db, sql: "PRAGMA page_size")!
+        }
+        // Page 2 holds the first table the migrations make, which every open reads.
+        let file = try FileHandle(forUpdating: URL(fileURLWithPath: sandbox.dbPath))
+        try file.seek(toOffset: UInt64(pageSize))
+        try file.write(contentsOf: Data(repeating: 0xFF, count: 64))
+        try file.close()
+        let result = try sandbox.run(["audit:verify", "--integrity"])
+        #expect(result.exitCode == 3 && result.stdout.isEmpty, "\(result)")
+    }
 }

@@ -199,6 +199,7 @@ private struct JSONParser {
         depth += 1
         defer { depth -= 1 }
         var members: [(String, JSONValue)] = []
+        var keys: Set<String> = []
         skipSpace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") { position += 1; return .object(members) }
         while true {
@@ -208,11 +209,14 @@ private struct JSONParser {
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return nil }
             position += 1
             guard let value = value() else { return nil }
-            guard !members.contains(where: { $0.0 == key }) else {
+            // A few keys are compared in a row; many go through a set (no quadratic time).
+            let seen = members.count < 16 ? members.contains { $0.0 == key } : !keys.insert(key).inserted
+            guard !seen else {
                 duplicateKey = key
                 return nil
             }
             members.append((key, value))
+            if members.count == 16 { keys = Set(members.map(\.0)) }
             skipSpace()
             guard position < bytes.count else { return nil }
             position += 1

@@ -55,6 +55,9 @@ public final class LedgerDatabase: LedgerReader {
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
             throw LedgerError.unusableDatabase("\(path) is not a SQLite database",
                                                hint: "Point --db at a ledger file, or at a new path to start one.")
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT {
+            // A page SQLite cannot read is an alteration too, whatever the command.
+            throw LedgerError.verificationFailed("the ledger file is damaged: \(Self.describe(error))")
         } catch {
             throw LedgerError.unusableDatabase("cannot use \(path): \(Self.describe(error))", hint: nil)
         }
@@ -138,21 +141,34 @@ public final class LedgerDatabase: LedgerReader {
             defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
             try db.inTransaction(.immediate) {
                 try validate(db, mode: mode)
+                // An upgrade writes: no planted trigger may fire under it (or be dropped by it).
+                if try Self.needsUpgrade(db), let difference = try ExpectedSchema.firstDifference(db) {
+                    throw Self.refusal(difference, what: "upgraded")
+                }
                 try Self.migrate(db)
-                if mode == .createIfMissing { try refuseAlteredLedger(db) }
                 return .commit
             }
         }
     }
 
-    /// What a command that records checks before it writes, cheaply (about a millisecond): the
+    /// Whether migrations are pending on a ledger that already has some.
+    private static func needsUpgrade(_ db: Database) throws -> Bool {
+        let applied = try appliedMigrations(db)
+        return !applied.isEmpty && applied.count < Migrations.all.count
+    }
+
+    private static func refusal(_ difference: String, what: String = "recorded") -> LedgerError {
+        .verificationFailed("the ledger was altered outside maintledger (\(difference)), so nothing was \(what); `maintledger audit:verify` checks the whole file")
+    }
+
+    /// What every transaction that records checks first, under the write lock, cheaply (a
+    /// fingerprint of `sqlite_master` and two trail entries: well under a millisecond): the
     /// schema is exactly what its migrations define (a trigger planted with sqlite3 would fire
     /// under the command and be recorded as its work), and the trail's last entry is what its
-    /// hash says and follows the one before. The rest of the file is `audit:verify`'s to check.
+    /// hash says and follows the one before. Edited rows and earlier entries are left to
+    /// `audit:verify`, which reads the whole file.
     private func refuseAlteredLedger(_ db: Database) throws {
-        func refuse(_ difference: String) -> LedgerError {
-            .verificationFailed("the ledger was altered outside maintledger (\(difference)), so nothing was recorded; `maintledger audit:verify` checks the whole file")
-        }
+        let refuse = { (difference: String) in Self.refusal(difference) }
         if let difference = try ExpectedSchema.firstDifference(db) { throw refuse(difference) }
         let last = try Row.fetchAll(db, sql: "SELECT * FROM audit_trail ORDER BY seq DESC LIMIT 2").map { TrailEntry(columns: RecordColumns(row: $0)) }
         guard let head = last.first else { return }
@@ -252,6 +268,7 @@ public final class LedgerDatabase: LedgerReader {
         guard let batch else {
             return try inImmediateTransaction { db in
                 try ensureStillAtPath()
+                try refuseAlteredLedger(db)
                 _ = try perform(db, head: try TrailHead.read(LedgerSQL(db)))
             }
         }
@@ -282,6 +299,7 @@ public final class LedgerDatabase: LedgerReader {
         precondition(batch == nil, "batches do not nest")
         try inImmediateTransaction { db in
             try ensureStillAtPath()
+            try refuseAlteredLedger(db)
             batch = Batch(connection: db, head: try TrailHead.read(LedgerSQL(db)))
             // A batch writes more pages than the default 2 MB cache holds; spilled pages go to
             // the WAL mid-transaction and every later look-up searches them (imports slowed

@@ -67,8 +67,9 @@ package struct RawColumns {
 extension Database {
     /// Makes SQLite stop any statement still running past `deadline` (it fails with
     /// SQLITE_INTERRUPT), through its progress handler, called every thousand steps of its
-    /// virtual machine. `deadline` must outlive the statements.
-    func stopStatements(pastDeadline deadline: QueryDeadline) {
+    /// virtual machine. `deadline` must outlive the statements; nil takes the handler away.
+    func stopStatements(pastDeadline deadline: QueryDeadline?) {
+        guard let deadline else { return sqlite3_progress_handler(sqliteConnection, 0, nil, nil) }
         sqlite3_progress_handler(sqliteConnection, 1000, { context in
             let deadline = Unmanaged<QueryDeadline>.fromOpaque(context!).takeUnretainedValue()
             return DispatchTime.now().uptimeNanoseconds > deadline.end ? 1 : 0

@@ -81,6 +81,7 @@ public final class ReadOnlyLedger {
             }
             let deadline = QueryDeadline(seconds: limits.seconds)
             db.stopStatements(pastDeadline: deadline)
+            defer { db.stopStatements(pastDeadline: nil) }
             try withExtendedLifetime(deadline) {
                 try body(statement.columnNames, QueryRows(try Row.fetchCursor(statement), limits: limits))
             }

@@ -84,8 +84,9 @@ final class ListWriter<Item> {
     }
 
     private func flushTableHead() {
-        let widths = TextFormat.columnWidths(headers: layout.headers, rows: pendingTableRows)
-        sink.write(TextFormat.table(headers: layout.headers, rows: pendingTableRows, widths: widths) + "\n")
+        let headers = layout.headers.map(\.escapingControlCharacters) // `sql`'s are the query's
+        let widths = TextFormat.columnWidths(headers: headers, rows: pendingTableRows)
+        sink.write(TextFormat.table(headers: headers, rows: pendingTableRows, widths: widths) + "\n")
         tableWidths = widths
         pendingTableRows = []
     }
