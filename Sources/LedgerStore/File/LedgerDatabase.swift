@@ -24,6 +24,23 @@ public final class LedgerDatabase: LedgerReader {
         try open(at: path, mode: .createIfMissing)
     }
 
+    /// Runs `open`, turning SQLite's refusals of the file into ours.
+    static func opening<Opened>(_ path: String, _ open: () throws -> Opened) throws -> Opened {
+        do {
+            return try open()
+        } catch let error as LedgerError {
+            throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw LedgerError.unusableDatabase("\(path) is not a SQLite database",
+                                               hint: "Point --db at a ledger file, or at a new path to start one.")
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT {
+            // A page SQLite cannot read is an alteration too, whatever the command.
+            throw LedgerError.verificationFailed("the ledger file is damaged: \(Self.describe(error))")
+        } catch {
+            throw LedgerError.unusableDatabase("cannot use \(path): \(Self.describe(error))", hint: nil)
+        }
+    }
+
     static func open(at path: String, mode: OpenMode) throws -> LedgerDatabase {
         var created: [String] = []
         if !FileManager.default.fileExists(atPath: path) {
@@ -43,23 +60,13 @@ public final class LedgerDatabase: LedgerReader {
             // (It is also why no statement may need a journal of its own, see `Mutation.capture`.)
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
-        do {
+        return try opening(path) {
             let ledger = LedgerDatabase(path: path, queue: try DatabaseQueue(path: path, configuration: configuration))
             ledger.created = created
             ledger.fileIdentity = FileIdentity(path: path)
             try ledger.prepareSchema(mode: mode)
             if mode == .createIfMissing { ledger.warnings += Self.keepPrivate(path) }
             return ledger
-        } catch let error as LedgerError {
-            throw error
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
-            throw LedgerError.unusableDatabase("\(path) is not a SQLite database",
-                                               hint: "Point --db at a ledger file, or at a new path to start one.")
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT {
-            // A page SQLite cannot read is an alteration too, whatever the command.
-            throw LedgerError.verificationFailed("the ledger file is damaged: \(Self.describe(error))")
-        } catch {
-            throw LedgerError.unusableDatabase("cannot use \(path): \(Self.describe(error))", hint: nil)
         }
     }
 
@@ -178,8 +185,23 @@ public final class LedgerDatabase: LedgerReader {
         }
     }
 
-    /// A ledger carries our application id; an empty file may become one; anything else is foreign.
+    /// What a read-only copy must be, as it cannot be upgraded: a ledger (not an empty or
+    /// foreign file), not from a newer maintledger, with every migration applied.
+    static func checkReadable(_ db: Database, path: String) throws {
+        try validate(db, path: path, mode: .mustExist)
+        let applied = Set(try appliedMigrations(db))
+        if let pending = Migrations.all.first(where: { !applied.contains($0.identifier) }) {
+            throw LedgerError.unusableDatabase("\(path) needs an upgrade (\(pending.identifier)), which a copy this process cannot write cannot get",
+                                               hint: "Upgrade the original with any command that records, then copy it again.")
+        }
+    }
+
     private func validate(_ db: Database, mode: OpenMode) throws {
+        try Self.validate(db, path: path, mode: mode)
+    }
+
+    /// A ledger carries our application id; an empty file may become one; anything else is foreign.
+    private static func validate(_ db: Database, path: String, mode: OpenMode) throws {
         let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
         let objectCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
         if applicationID != Self.applicationID {

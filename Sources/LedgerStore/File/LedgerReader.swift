@@ -6,7 +6,9 @@ import LedgerCore
 /// consistent snapshot, and cannot record (`LedgerDatabase`, opened to record, is one too).
 ///
 /// Opening one today still goes through the writer's path (the schema is checked, and upgraded
-/// when needed, under the write lock); it refuses a missing file and creates nothing.
+/// when needed, under the write lock), except on a ledger this process may not write (an
+/// auditor's read-only copy), which is opened read-only. A missing file is refused and nothing
+/// is created.
 public class LedgerReader {
     /// `PRAGMA application_id` of every ledger ('MLDG'); set by the first migration.
     package static let applicationID: Int32 = 1_296_387_143
@@ -21,7 +23,14 @@ public class LedgerReader {
 
     /// For commands that only read.
     public static func open(at path: String) throws -> LedgerReader {
-        try LedgerDatabase.open(at: path, mode: .mustExist)
+        guard FileManager.default.fileExists(atPath: path), ReadOnlyCopy.isReadOnly(path) else {
+            return try LedgerDatabase.open(at: path, mode: .mustExist)
+        }
+        return try LedgerDatabase.opening(path) {
+            let queue = try ReadOnlyCopy.queue(path)
+            try queue.read { db in try LedgerDatabase.checkReadable(db, path: path) }
+            return LedgerReader(path: path, queue: queue)
+        }
     }
 
     /// Runs a query in a read transaction: one consistent snapshot. (A thin shell around the

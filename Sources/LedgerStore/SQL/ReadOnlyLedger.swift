@@ -17,12 +17,8 @@ public final class ReadOnlyLedger {
         guard FileManager.default.fileExists(atPath: path) else {
             throw LedgerError.notFound("no ledger at \(path)", hint: "Point --db or MAINTLEDGER_DB at an existing ledger.")
         }
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA query_only = 1") }
         do {
-            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            let queue = try ReadOnlyCopy.queue(path)
             guard try queue.read({ db in try Int32.fetchOne(db, sql: "PRAGMA application_id") }) == LedgerDatabase.applicationID else {
                 throw LedgerError.unusableDatabase("\(path) is not a maintledger ledger", hint: "Point --db at a ledger file.")
             }

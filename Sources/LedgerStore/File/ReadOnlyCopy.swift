@@ -1,0 +1,33 @@
+import Foundation
+internal import GRDB
+import LedgerCore
+
+/// Opening a ledger this process may not write: an auditor's copy in a folder they can only
+/// read. SQLite then cannot make the `-shm` file a WAL ledger is read through; when the copy
+/// has no uncheckpointed changes (no `-wal`, or an empty one), it is opened `immutable`, which
+/// needs none; with changes still in its `-wal`, it is refused rather than read without them.
+enum ReadOnlyCopy {
+    /// Whether this process cannot write the file or the folder it is in (root always can).
+    static func isReadOnly(_ path: String) -> Bool {
+        access(path, W_OK) != 0 || access(URL(fileURLWithPath: path).deletingLastPathComponent().path, W_OK) != 0
+    }
+
+    /// A read-only, query-only connection to the ledger at `path`.
+    static func queue(_ path: String) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA query_only = 1") }
+        let folderWritable = access(URL(fileURLWithPath: path).deletingLastPathComponent().path, W_OK) == 0
+        guard !folderWritable, !FileManager.default.fileExists(atPath: path + "-shm") else {
+            return try DatabaseQueue(path: path, configuration: configuration)
+        }
+        let pending = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? NSNumber)?.intValue ?? 0
+        guard pending == 0 else {
+            throw LedgerError.unusableDatabase("\(path) has changes in \(path)-wal that reading it here would leave out, and its folder is read-only",
+                                               hint: "Copy the ledger with `sqlite3 LEDGER \".backup COPY\"`, which folds them in, or read it where it can be written.")
+        }
+        let encoded = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path
+        return try DatabaseQueue(path: "file:\(encoded)?immutable=1", configuration: configuration)
+    }
+}
