@@ -149,4 +149,14 @@ import Testing
 
             """, exitCode: 64)
     }
+
+    /// A ledger written before actors were checked may hold one with a line break: every table
+    /// writes it out on its one line.
+    @Test func tablesWriteOutAControlCharacterAlreadyInTheLedger() throws {
+        let sandbox = try Fixture.exampleApp()
+        try sandbox.tamper("UPDATE windows SET set_by = 'ops' || char(10) || 'seq 999 forged' || char(27) || '[31m'")
+        let windows = try sandbox.ok(["audit:windows"]).stdout
+        #expect(windows.contains(" ops\\nseq 999 forged\\u{1B}[31m "), "\(windows)")
+        #expect(!windows.contains("\u{1B}") && windows.split(separator: "\n").count == 4, "\(windows)")
+    }
 }
