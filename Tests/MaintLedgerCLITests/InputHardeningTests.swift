@@ -49,27 +49,18 @@ import Testing
         _ = try sandbox.expectVerifies()
     }
 
-    /// The trail names who acted in every listing; a line break there forged a line.
-    @Test func anActorWithAControlCharacterIsRefused() throws {
+    /// The trail names who acted in every listing: a line break there forged a line, and a
+    /// bidirectional override reorders what a terminal shows. Each is refused, written out.
+    @Test(arguments: [("ops\nseq 999 forged line", #"ops\nseq 999 forged line"#), ("ops\u{202E}nimda", #"ops\u{202E}nimda"#)])
+    func anActorWithAControlCharacterIsRefused(actor: String, shown: String) throws {
         let sandbox = try LedgerSandbox()
-        sandbox.actor = "ops\nseq 999 forged line"
+        sandbox.actor = actor
         try sandbox.expectRefusal(["apps:create", "example-app"], stderr: """
-            Error: the actor 'ops\\nseq 999 forged line' holds a control character
+            Error: the actor '\(shown)' holds a control character
             Set MAINTLEDGER_ACTOR (or USER) to a plain name.
 
             """, exitCode: 64)
         #expect(!FileManager.default.fileExists(atPath: sandbox.dbPath))
-    }
-
-    /// A bidirectional override reorders what a terminal shows, as a line break forges a line.
-    @Test func anActorWithABidiOverrideIsRefused() throws {
-        let sandbox = try LedgerSandbox()
-        sandbox.actor = "ops\u{202E}nimda"
-        try sandbox.expectRefusal(["apps:create", "example-app"], stderr: """
-            Error: the actor 'ops\\u{202E}nimda' holds a control character
-            Set MAINTLEDGER_ACTOR (or USER) to a plain name.
-
-            """, exitCode: 64)
     }
 
     /// What users type may hold anything; tables and blocks write its control characters out.
