@@ -15,7 +15,8 @@ public struct MaintLedger: ParsableCommand {
             MAINTLEDGER_NOW (ISO 8601) overrides the clock; MAINTLEDGER_ACTOR (else $USER) names who acts;
             MAINTLEDGER_SEED makes generated names, uuids and default windows reproducible.
             Exit codes: 0 done, 1 refused or not found, 3 the ledger was altered (audit:verify, or a command refusing
-            to record in it), 4 sql stopped a query at a limit, 64 usage error.
+            to record in it), 4 sql stopped a query at a limit, 64 usage error, 65 bad data in an import file,
+            74 the output could not be written, 75 the ledger stayed locked by another process (try again).
             """,
         subcommands: [
             AppsCreate.self, AddonsCreate.self, AddonsAttach.self, AddonsDetach.self, AddonsDestroy.self, AddonsList.self,
@@ -33,12 +34,13 @@ public struct MaintLedger: ParsableCommand {
 
     public init() {}
 
-    /// Runs one command line and exits with its code: 0, 1 (refused, not found), 3 (verification
-    /// failed) or 64 (usage). Errors print as `Error: …` on stderr, with a hint line where one helps.
+    /// Runs one command line and exits with its code (the table in `discussion`, one per kind
+    /// of failure). Errors print as `Error: …` on stderr, with a hint line where one helps.
     public static func runAndExit(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
         do {
             var command = try parseAsRoot(arguments)
             try command.run()
+            if let failure = Console.outputFailure { throw failure }
             // Closing the connection folds the WAL back into the ledger file.
             LedgerOptions.openedForWriting = nil
             Foundation.exit(0)

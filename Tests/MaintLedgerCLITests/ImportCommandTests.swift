@@ -65,7 +65,7 @@ import Testing
             Error: line 6 of \(file): status 'done' is not one of pending, preparing, ready, running, completed, failed, cancelled
             Nothing from \(file) was imported; fix that line and import the file again.
 
-            """, exitCode: 64)
+            """, exitCode: 65)
     }
 
     /// A value only the schema refuses (an app uuid of the wrong length) fails in SQLite: the
@@ -85,7 +85,7 @@ import Testing
             Error: line 1 of \(bad): CHECK constraint failed: length(uuid) = 36
             Nothing from \(bad) was imported; fix that line and import the file again.
 
-            """, exitCode: 64)
+            """, exitCode: 65)
         let good = try Self.file(try Self.exported.get(), in: target)
         #expect(try target.run(["import", good]).exitCode == 0)
         _ = try target.expectVerifies()
@@ -98,7 +98,7 @@ import Testing
             Error: line 1 of \(file): uuid is missing
             Nothing from \(file) was imported; fix that line and import the file again.
 
-            """, exitCode: 64))
+            """, exitCode: 65))
         #expect(!FileManager.default.fileExists(atPath: target.dbPath))
         #expect(try target.run(["import", target.folder.appendingPathComponent("missing.ndjson").path]).exitCode == 1)
         #expect(!FileManager.default.fileExists(atPath: target.dbPath))
@@ -140,7 +140,7 @@ import Testing
             Error: line 24 of \(file): addon.window is not a string
             Nothing from \(file) was imported; fix that line and import the file again.
 
-            """, exitCode: 64)
+            """, exitCode: 65)
         #expect(try target.snapshot() == before)
     }
 }

@@ -124,7 +124,7 @@ import Testing
             Error: line 1 of \(file): completed_at 2099-01-01T00:00:00.000+00:00 is in the future (now is 2023-04-28T18:10:00.000+00:00)
             Nothing from \(file) was imported; fix that line and import the file again.
 
-            """, exitCode: 64)
+            """, exitCode: 65)
     }
 
     /// An object naming a key twice: the first value silently won.
@@ -138,7 +138,7 @@ import Testing
             Error: line 1 of \(file): the key 'status' appears twice
             Nothing from \(file) was imported; fix that line and import the file again.
 
-            """, exitCode: 64)
+            """, exitCode: 65)
     }
 
     /// A ledger written before actors were checked may hold one with a line break: every table

@@ -93,7 +93,7 @@ package final class BufferedWriter {
         guard !bytes.isEmpty else { return }
         onWrite?(bytes)
         if let error = Self.writeFully(descriptor, bytes) {
-            throw LedgerError.refused("cannot write \(destination): \(String(cString: strerror(error)))", hint: nil)
+            throw LedgerError.outputFailed("cannot write \(destination): \(String(cString: strerror(error)))")
         }
     }
 

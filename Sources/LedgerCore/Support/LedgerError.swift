@@ -15,6 +15,12 @@ public enum LedgerError: Error, Equatable, Sendable {
     case unconfirmedRun(app: String)
     /// `sql` stopped at one of its limits, `--timeout` or `--max-rows` (exit 4).
     case limitReached(String, hint: String?)
+    /// A line of an import file is not a maintenance the ledger can take (exit 65, EX_DATAERR).
+    case badData(String, hint: String?)
+    /// The output could not be written: a full disk, a closed descriptor (exit 74, EX_IOERR).
+    case outputFailed(String)
+    /// Another process held the ledger past the busy timeout: try again (exit 75, EX_TEMPFAIL).
+    case busy(String, hint: String?)
 
     /// A line printed before the error, as Heroku's CLI warns before refusing a manual run.
     public var warning: String? {
@@ -25,7 +31,8 @@ public enum LedgerError: Error, Equatable, Sendable {
     public var message: String {
         switch self {
         case .invalidInput(let message, _), .notFound(let message, _), .refused(let message, _),
-             .unusableDatabase(let message, _), .verificationFailed(let message), .limitReached(let message, _):
+             .unusableDatabase(let message, _), .verificationFailed(let message), .limitReached(let message, _),
+             .badData(let message, _), .outputFailed(let message), .busy(let message, _):
             message
         case .unconfirmedRun(let app):
             "To proceed, put the application into maintenance mode or re-run the command with --confirm \(app)"
@@ -35,9 +42,9 @@ public enum LedgerError: Error, Equatable, Sendable {
     public var hint: String? {
         switch self {
         case .invalidInput(_, let hint), .notFound(_, let hint), .refused(_, let hint), .unusableDatabase(_, let hint),
-             .limitReached(_, let hint):
+             .limitReached(_, let hint), .badData(_, let hint), .busy(_, let hint):
             hint
-        case .verificationFailed, .unconfirmedRun:
+        case .verificationFailed, .unconfirmedRun, .outputFailed:
             nil
         }
     }
@@ -48,6 +55,9 @@ public enum LedgerError: Error, Equatable, Sendable {
         case .notFound, .refused, .unusableDatabase, .unconfirmedRun: 1
         case .verificationFailed: 3
         case .limitReached: 4
+        case .badData: 65
+        case .outputFailed: 74
+        case .busy: 75
         }
     }
 }

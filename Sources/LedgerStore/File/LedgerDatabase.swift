@@ -24,6 +24,10 @@ public final class LedgerDatabase: LedgerReader {
         try open(at: path, mode: .createIfMissing)
     }
 
+    /// Another process held the write lock past the busy timeout; a scheduled job retries.
+    static let busy = LedgerError.busy("the ledger stayed locked by another process for 10 s",
+                                       hint: "Try again; nothing was recorded (exit 75 means it is worth retrying).")
+
     /// Runs `open`, turning SQLite's refusals of the file into ours.
     static func opening<Opened>(_ path: String, _ open: () throws -> Opened) throws -> Opened {
         do {
@@ -33,6 +37,8 @@ public final class LedgerDatabase: LedgerReader {
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
             throw LedgerError.unusableDatabase("\(path) is not a SQLite database",
                                                hint: "Point --db at a ledger file, or at a new path to start one.")
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+            throw busy
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT {
             // A page SQLite cannot read is an alteration too, whatever the command.
             throw LedgerError.verificationFailed("the ledger file is damaged: \(Self.describe(error))")
@@ -350,7 +356,7 @@ public final class LedgerDatabase: LedgerReader {
                 }
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
-            throw LedgerError.refused("the ledger stayed locked by another writer for 10 s", hint: "Try again.")
+            throw Self.busy
         }
     }
 }

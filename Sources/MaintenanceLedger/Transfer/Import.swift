@@ -78,7 +78,7 @@ extension Ledger {
                         } catch {
                             // A line only the schema refuses (a CHECK, a length) is named with SQLite's reason.
                             guard let reason = SQLiteFailure.reason(error) else { throw error }
-                            throw LedgerError.invalidInput("line \(lineNumber) of \(source): \(reason)", hint: Self.importHint(source))
+                            throw LedgerError.badData("line \(lineNumber) of \(source): \(reason)", hint: Self.importHint(source))
                         }
                     }
                 }
@@ -99,7 +99,7 @@ extension LedgerError {
         let placed = "line \(number) of \(source): \(message)"
         let hint = Ledger.importHint(source)
         return switch self {
-        case .invalidInput: .invalidInput(placed, hint: hint)
+        case .invalidInput, .badData: .badData(placed, hint: hint)
         default: .refused(placed, hint: hint)
         }
     }
