@@ -56,6 +56,16 @@ final class LedgerSandbox {
         try run(arguments, now: now)
     }
 
+    /// Runs a shell line with BIN (the binary) and DB (the ledger) set, for redirections the
+    /// harness does not make (`>/dev/full`, `2>&-`, a umask).
+    func shell(_ script: String) throws -> RunResult {
+        var environment = ["BIN": Self.binary.path, "DB": dbPath, "MAINTLEDGER_NOW": now, "MAINTLEDGER_ACTOR": actor,
+                           "HOME": folder.path, "PATH": "/usr/bin:/bin"]
+        if let seed { environment["MAINTLEDGER_SEED"] = String(seed) }
+        return try RunningBinary(executable: URL(fileURLWithPath: "/bin/sh"), arguments: ["-c", script], environment: environment,
+                                 folder: folder).finish()
+    }
+
     /// Starts the binary without waiting (for concurrency tests).
     func start(_ arguments: [String], now: String? = nil, environment extra: [String: String] = [:], useDB: Bool = true) throws -> RunningBinary {
         var environment = ["MAINTLEDGER_NOW": now ?? self.now, "MAINTLEDGER_ACTOR": actor, "HOME": folder.path, "PATH": "/usr/bin:/bin"]

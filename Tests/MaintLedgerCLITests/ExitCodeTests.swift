@@ -5,14 +5,6 @@ import Testing
 /// Each kind of failure has its own exit code, so that a scheduled job can tell "retry" (75)
 /// from "the rules refused" (1), bad data (65) and lost output (74).
 @Suite struct ExitCodeTests {
-    /// Runs a shell line with BIN and DB set, as the harness runs the binary.
-    static func shell(_ sandbox: LedgerSandbox, _ script: String) throws -> RunResult {
-        let environment = ["BIN": LedgerSandbox.binary.path, "DB": sandbox.dbPath, "MAINTLEDGER_NOW": sandbox.now,
-                           "MAINTLEDGER_ACTOR": sandbox.actor, "HOME": sandbox.folder.path, "PATH": "/usr/bin:/bin"]
-        return try RunningBinary(executable: URL(fileURLWithPath: "/bin/sh"), arguments: ["-c", script], environment: environment,
-                                 folder: sandbox.folder).finish()
-    }
-
     /// Output that cannot be written was lost with exit 0 (history alone said so).
     @Test(arguments: [
         ["audit:verify"], ["data:maintenances:info", Fixture.addon, "--json"], ["data:maintenances:window", Fixture.addon],
@@ -21,7 +13,7 @@ import Testing
     func outputThatCannotBeWrittenIsAnError(arguments: [String]) throws {
         let sandbox = try Fixture.exampleApp()
         let command = arguments.map { "'\($0)'" }.joined(separator: " ")
-        let result = try Self.shell(sandbox, "\"$BIN\" \(command) --db \"$DB\" >/dev/full")
+        let result = try sandbox.shell("\"$BIN\" \(command) --db \"$DB\" >/dev/full")
         #expect(result.exitCode == 74, "\(result)")
         #expect(result.stderr.hasSuffix("Error: cannot write the output: No space left on device\n"), "\(result)")
     }

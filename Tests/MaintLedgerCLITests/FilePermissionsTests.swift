@@ -12,7 +12,7 @@ import Testing
     /// With umask 000, the folders were 0777 (the file was already 0600).
     @Test func foldersMadeForALedgerArePrivateWhateverTheUmask() throws {
         let sandbox = try LedgerSandbox()
-        #expect(try InputHardeningTests.shell(sandbox, "umask 000; \"$BIN\" apps:create example-app --db \"$HOME/a/b/ledger.sqlite\" 2>/dev/null") == 0)
+        #expect(try sandbox.shell("umask 000; \"$BIN\" apps:create example-app --db \"$HOME/a/b/ledger.sqlite\"").exitCode == 0)
         let folder = sandbox.folder.path
         #expect(try [Self.mode("\(folder)/a"), Self.mode("\(folder)/a/b"), Self.mode("\(folder)/a/b/ledger.sqlite")] == [0o700, 0o700, 0o600])
     }

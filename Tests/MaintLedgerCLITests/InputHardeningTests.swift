@@ -27,24 +27,12 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: sandbox.dbPath))
     }
 
-    /// Runs the binary through the shell, for redirections the harness does not make.
-    static func shell(_ sandbox: LedgerSandbox, _ script: String) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script]
-        process.environment = ["BIN": LedgerSandbox.binary.path, "DB": sandbox.dbPath, "MAINTLEDGER_NOW": sandbox.now,
-                               "MAINTLEDGER_ACTOR": sandbox.actor, "HOME": sandbox.folder.path, "PATH": "/usr/bin:/bin"]
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
     /// A message that cannot be written does not turn a write that committed into a crash
     /// (Foundation's FileHandle stopped the process: exit 132).
     @Test(arguments: ["2>/dev/full", "2>&-"])
     func anUnwritableStderrDoesNotCrashACommittedWrite(redirection: String) throws {
         let sandbox = try LedgerSandbox()
-        #expect(try Self.shell(sandbox, "\"$BIN\" apps:create example-app --db \"$DB\" \(redirection)") == 0)
+        #expect(try sandbox.shell("\"$BIN\" apps:create example-app --db \"$DB\" \(redirection)").exitCode == 0)
         #expect(try sandbox.snapshot()["apps"] == 1)
         _ = try sandbox.expectVerifies()
     }

@@ -98,7 +98,7 @@ package final class BufferedWriter {
     }
 
     /// Writes all of `bytes`, retrying short and interrupted writes; the errno of a failure.
-    private static func writeFully(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
+    package static func writeFully(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
         var offset = 0
         while offset < bytes.count {
             let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)

@@ -36,17 +36,6 @@ enum Console {
     /// Writes all of `text`; the errno of a failure, nil on success.
     private static func write(_ text: String, to descriptor: Int32) -> Int32? {
         var text = text
-        return text.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                offset += written
-            }
-            return nil
-        }
+        return text.withUTF8 { BufferedWriter.writeFully(descriptor, UnsafeRawBufferPointer($0)) }
     }
 }
