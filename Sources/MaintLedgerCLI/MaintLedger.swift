@@ -28,7 +28,7 @@ public struct MaintLedger: ParsableCommand {
             PlatformTick.self, NoticesList.self, Simulate.self, DemoCommand.self,
             HistoryCommand.self, ImportCommand.self, AuditTrailCommand.self, AuditVerify.self,
             AuditOverdue.self, AuditCompliance.self, AuditWindows.self, SQLQuery.self,
-            ExportCommand.self,
+            ExportCommand.self, MigrateCommand.self,
         ]
     )
 

@@ -51,7 +51,8 @@ import Testing
     @Test func readingAMissingLedgerCreatesNothing() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("maintledger-missing-\(UUID().uuidString)")
         let path = folder.appendingPathComponent("ledger.sqlite").path
-        #expect(throws: LedgerError.self) { try LedgerDatabase.open(at: path, mode: .mustExist) }
+        #expect(throws: LedgerError.self) { try LedgerReader.open(at: path) }
+        #expect(throws: LedgerError.self) { try LedgerDatabase.openForUpgrade(at: path) }
         #expect(!FileManager.default.fileExists(atPath: folder.path))
     }
 

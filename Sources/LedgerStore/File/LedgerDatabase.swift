@@ -15,13 +15,30 @@ public final class LedgerDatabase: LedgerReader {
     enum OpenMode: Sendable {
         /// Create the file (and its folders) when missing: commands that record something.
         case createIfMissing
-        /// Refuse a missing file and create nothing: commands that only read.
+        /// Refuse a missing file and create nothing: `migrate`, and readers' checks.
         case mustExist
     }
 
     /// For commands that record: creates the file (and its folders) when missing.
     public static func openForWriting(at path: String) throws -> LedgerDatabase {
         try open(at: path, mode: .createIfMissing)
+    }
+
+    /// For `migrate`: upgrades an existing ledger (see `appliedOnOpen`) and creates nothing.
+    public static func openForUpgrade(at path: String) throws -> LedgerDatabase {
+        try open(at: path, mode: .mustExist)
+    }
+
+    /// The migrations opening applied, oldest first: empty when the ledger was up to date.
+    public private(set) var appliedOnOpen: [String] = []
+
+    /// The schema version: the newest migration this binary knows, which every ledger it has
+    /// opened to record now has.
+    public static var schemaVersion: String { Migrations.all.last!.identifier }
+
+    static func missing(_ path: String) -> LedgerError {
+        .notFound("no ledger at \(path)",
+                  hint: "Record something first (for example `maintledger apps:create APP`), or point --db or MAINTLEDGER_DB at an existing ledger.")
     }
 
     /// Another process held the write lock past the busy timeout; a scheduled job retries.
@@ -50,10 +67,7 @@ public final class LedgerDatabase: LedgerReader {
     static func open(at path: String, mode: OpenMode) throws -> LedgerDatabase {
         var created: [String] = []
         if !FileManager.default.fileExists(atPath: path) {
-            guard mode == .createIfMissing else {
-                throw LedgerError.notFound("no ledger at \(path)",
-                                           hint: "Record something first (for example `maintledger apps:create APP`), or point --db or MAINTLEDGER_DB at an existing ledger.")
-            }
+            guard mode == .createIfMissing else { throw missing(path) }
             created = try createEmptyFile(at: path)
         }
         var configuration = Configuration()
@@ -158,7 +172,7 @@ public final class LedgerDatabase: LedgerReader {
                 if try Self.needsUpgrade(db), let difference = try ExpectedSchema.firstDifference(db) {
                     throw Self.refusal(difference, what: "upgraded")
                 }
-                try Self.migrate(db)
+                appliedOnOpen = try Self.migrate(db)
                 return .commit
             }
         }
@@ -191,15 +205,19 @@ public final class LedgerDatabase: LedgerReader {
         }
     }
 
-    /// What a read-only copy must be, as it cannot be upgraded: a ledger (not an empty or
-    /// foreign file), not from a newer maintledger, with every migration applied.
-    static func checkReadable(_ db: Database, path: String) throws {
+    /// What a reader needs, as reading never upgrades: a ledger (not an empty or foreign file),
+    /// not from a newer maintledger, with every migration applied. `canUpgrade`: whether this
+    /// process could upgrade it (not a read-only copy), which the hint says how.
+    static func checkReadable(_ db: Database, path: String, canUpgrade: Bool) throws {
         try validate(db, path: path, mode: .mustExist)
         let applied = Set(try appliedMigrations(db))
-        if let pending = Migrations.all.first(where: { !applied.contains($0.identifier) }) {
+        guard let pending = Migrations.all.first(where: { !applied.contains($0.identifier) }) else { return }
+        guard canUpgrade else {
             throw LedgerError.unusableDatabase("\(path) needs an upgrade (\(pending.identifier)), which a copy this process cannot write cannot get",
-                                               hint: "Upgrade the original with any command that records, then copy it again.")
+                                               hint: "Upgrade the original with `maintledger migrate`, then copy it again.")
         }
+        throw LedgerError.unusableDatabase("\(path) needs an upgrade (\(pending.identifier)) before it can be read; reading never changes it",
+                                           hint: "Run `maintledger migrate` (any command that records upgrades it too).")
     }
 
     private func validate(_ db: Database, mode: OpenMode) throws {
@@ -238,12 +256,13 @@ public final class LedgerDatabase: LedgerReader {
         return try String.fetchAll(db, sql: "SELECT identifier FROM schema_migrations")
     }
 
-    /// Applies, in order, the embedded migrations this file lacks (inside the caller's transaction).
-    static func migrate(_ db: Database) throws {
+    /// Applies, in order, the embedded migrations this file lacks (inside the caller's
+    /// transaction); returns their identifiers.
+    static func migrate(_ db: Database) throws -> [String] {
         try createMigrationsTable(db)
         let applied = Set(try appliedMigrations(db))
         let pending = Migrations.all.filter { !applied.contains($0.identifier) }
-        guard !pending.isEmpty else { return }
+        guard !pending.isEmpty else { return [] }
         for migration in pending {
             try db.execute(sql: String(decoding: migration.sql, as: UTF8.self))
             try db.execute(sql: "INSERT INTO schema_migrations (identifier) VALUES (?)", arguments: [migration.identifier])
@@ -252,6 +271,7 @@ public final class LedgerDatabase: LedgerReader {
             throw LedgerError.unusableDatabase("cannot upgrade the ledger's schema: \(violation)",
                                                hint: "The file was edited outside maintledger; restore it from a backup.")
         }
+        return pending.map(\.identifier)
     }
 
     package static func describe(_ error: any Error) -> String {

@@ -2,11 +2,9 @@ import Foundation
 internal import GRDB
 import LedgerCore
 
-/// `sql`: auditors' own queries, on a connection that cannot change the ledger. The file is
-/// opened read-only (SQLITE_OPEN_READONLY) with `PRAGMA query_only = 1`, and only one statement
-/// that SQLite itself calls read-only, starting with SELECT, WITH, VALUES or EXPLAIN, is run.
-/// (A read-only connection to a WAL file may leave the empty `-wal` and `-shm` files SQLite
-/// shares between connections; the ledger file itself is never written.)
+/// `sql`: auditors' own queries, on a connection that cannot change the ledger: a reader's
+/// (`PRAGMA query_only = 1`, no write lock, see `LedgerReader`), and only one statement that
+/// SQLite itself calls read-only, starting with SELECT, WITH, VALUES or EXPLAIN, is run.
 public final class ReadOnlyLedger {
     private let queue: DatabaseQueue
 
@@ -18,7 +16,7 @@ public final class ReadOnlyLedger {
             throw LedgerError.notFound("no ledger at \(path)", hint: "Point --db or MAINTLEDGER_DB at an existing ledger.")
         }
         do {
-            let queue = try ReadOnlyCopy.queue(path)
+            let queue = try LedgerReader.connection(path).queue
             guard try queue.read({ db in try Int32.fetchOne(db, sql: "PRAGMA application_id") }) == LedgerDatabase.applicationID else {
                 throw LedgerError.unusableDatabase("\(path) is not a maintledger ledger", hint: "Point --db at a ledger file.")
             }
