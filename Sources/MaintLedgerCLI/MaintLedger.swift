@@ -42,6 +42,7 @@ public struct MaintLedger: ParsableCommand {
             try command.run()
             if let failure = Console.outputFailure { throw failure }
             // Closing the connection folds the WAL back into the ledger file.
+            LedgerOptions.openedForWriting?.close()
             LedgerOptions.openedForWriting = nil
             Foundation.exit(0)
         } catch let error as LedgerError {
@@ -118,6 +119,13 @@ struct LedgerOptions: ParsableArguments {
         Self.openedForWriting = database
         for warning in database.warnings { Console.error("Warning: \(warning.escapingControlCharacters)") }
         return Ledger(database: database, context: context)
+    }
+
+    /// For `migrate`: upgrades an existing ledger and creates nothing.
+    func openForUpgrade() throws -> LedgerDatabase {
+        let database = try LedgerDatabase.openForUpgrade(at: path)
+        Self.openedForWriting = database
+        return database
     }
 
     /// For commands that only read: a missing ledger is an error and nothing is created.

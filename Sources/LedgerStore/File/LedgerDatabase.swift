@@ -153,6 +153,22 @@ public final class LedgerDatabase: LedgerReader {
         try? queue.close()
     }
 
+    /// Folds the WAL back into the file, then closes. SQLite's own fold at close runs under an
+    /// exclusive lock that every reader opening the file meanwhile waits for (after a 100k-line
+    /// import, a `history` waited 343 ms); a passive checkpoint first does that work beside
+    /// readers, retried while one still reads an older snapshot, so the close finds nothing left.
+    public func close() {
+        try? queue.writeWithoutTransaction { db in
+            for _ in 0..<100 {
+                guard let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)") else { return }
+                let (frames, folded): (Int, Int) = (row[1], row[2])
+                if folded >= frames { return }
+                usleep(2_000)
+            }
+        }
+        try? queue.close()
+    }
+
     /// Refuses foreign files before anything is written to them, then migrates. Both steps hold
     /// the write lock, so processes opening a new ledger at once agree on what they found.
     private func prepareSchema(mode: OpenMode) throws {

@@ -14,7 +14,7 @@ struct MigrateCommand: ParsableCommand {
     @OptionGroup var ledger: LedgerOptions
 
     func run() throws {
-        let database = try LedgerDatabase.openForUpgrade(at: ledger.path)
+        let database = try ledger.openForUpgrade()
         let schema = LedgerDatabase.schemaVersion
         if database.appliedOnOpen.isEmpty {
             Console.output("up to date: schema \(schema)")
