@@ -21,10 +21,13 @@ final class LedgerSandbox {
     /// MAINTLEDGER_SEED for every run, when set.
     var seed: UInt64?
 
-    init() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("maintledger-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        dbPath = folder.appendingPathComponent("ledger.sqlite").path
+    /// `ledgerIn`: a subfolder of the sandbox to hold the ledger (a test mounts a disk there).
+    init(ledgerIn subfolder: String? = nil) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("maintledger-cli-\(UUID().uuidString)")
+        self.folder = folder
+        let ledgerFolder = subfolder.map { folder.appendingPathComponent($0) } ?? folder
+        try FileManager.default.createDirectory(at: ledgerFolder, withIntermediateDirectories: true)
+        dbPath = ledgerFolder.appendingPathComponent("ledger.sqlite").path
     }
 
     deinit { try? FileManager.default.removeItem(at: folder) }

@@ -19,6 +19,9 @@ public enum LedgerError: Error, Equatable, Sendable {
     case badData(String, hint: String?)
     /// The output could not be written: a full disk, a closed descriptor (exit 74, EX_IOERR).
     case outputFailed(String)
+    /// The ledger could not be written, a full disk or an I/O error, and nothing was recorded
+    /// (exit 74, EX_IOERR, as lost output).
+    case writeFailed(String, hint: String?)
     /// Another process held the ledger past the busy timeout: try again (exit 75, EX_TEMPFAIL).
     case busy(String, hint: String?)
 
@@ -32,7 +35,7 @@ public enum LedgerError: Error, Equatable, Sendable {
         switch self {
         case .invalidInput(let message, _), .notFound(let message, _), .refused(let message, _),
              .unusableDatabase(let message, _), .verificationFailed(let message), .limitReached(let message, _),
-             .badData(let message, _), .outputFailed(let message), .busy(let message, _):
+             .badData(let message, _), .outputFailed(let message), .writeFailed(let message, _), .busy(let message, _):
             message
         case .unconfirmedRun(let app):
             "To proceed, put the application into maintenance mode or re-run the command with --confirm \(app)"
@@ -42,7 +45,7 @@ public enum LedgerError: Error, Equatable, Sendable {
     public var hint: String? {
         switch self {
         case .invalidInput(_, let hint), .notFound(_, let hint), .refused(_, let hint), .unusableDatabase(_, let hint),
-             .limitReached(_, let hint), .badData(_, let hint), .busy(_, let hint):
+             .limitReached(_, let hint), .badData(_, let hint), .writeFailed(_, let hint), .busy(_, let hint):
             hint
         case .verificationFailed, .unconfirmedRun, .outputFailed:
             nil
@@ -56,7 +59,7 @@ public enum LedgerError: Error, Equatable, Sendable {
         case .verificationFailed: 3
         case .limitReached: 4
         case .badData: 65
-        case .outputFailed: 74
+        case .outputFailed, .writeFailed: 74
         case .busy: 75
         }
     }

@@ -45,8 +45,9 @@ public final class LedgerDatabase: LedgerReader {
     static let busy = LedgerError.busy("the ledger stayed locked by another process for 10 s",
                                        hint: "Try again; nothing was recorded (exit 75 means it is worth retrying).")
 
-    /// Runs `open`, turning SQLite's refusals of the file into ours.
-    static func opening<Opened>(_ path: String, _ open: () throws -> Opened) throws -> Opened {
+    /// Runs `open`, turning SQLite's refusals of the file into ours (`reading`: for a command
+    /// that only reads, which records nothing either way).
+    static func opening<Opened>(_ path: String, reading: Bool = false, _ open: () throws -> Opened) throws -> Opened {
         do {
             return try open()
         } catch let error as LedgerError {
@@ -56,12 +57,33 @@ public final class LedgerDatabase: LedgerReader {
                                                hint: "Point --db at a ledger file, or at a new path to start one.")
         } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
             throw busy
+        } catch let error as DatabaseError where [.SQLITE_FULL, .SQLITE_IOERR].contains(error.resultCode) {
+            guard reading else { throw writeFailed(path, error) }
+            // Reading a WAL ledger needs its `-shm` file, which a full disk has no room for.
+            throw LedgerError.writeFailed("\(diskTrouble(path, error)), and reading the ledger needs room for the small files SQLite keeps beside it",
+                                          hint: "Free some space and run the command again.")
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT {
             // A page SQLite cannot read is an alteration too, whatever the command.
             throw LedgerError.verificationFailed("the ledger file is damaged: \(Self.describe(error))")
         } catch {
             throw LedgerError.unusableDatabase("cannot use \(path): \(Self.describe(error))", hint: nil)
         }
+    }
+
+    /// The disk is full, or refused a write: SQLite rolled the transaction back, so the ledger
+    /// is as it was, and the same command succeeds once there is room.
+    static func writeFailed(_ path: String, _ error: DatabaseError) -> LedgerError {
+        .writeFailed("\(diskTrouble(path, error)); nothing was recorded",
+                     hint: "Free some space (or fix the disk) and run the command again; the ledger is as it was.")
+    }
+
+    /// SQLite says "disk I/O error" when a full disk refuses it the `-shm` file: the free
+    /// space on the disk tells which it was.
+    private static func diskTrouble(_ path: String, _ error: DatabaseError) -> String {
+        var disk = statvfs()
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let full = error.resultCode == .SQLITE_FULL || (statvfs(folder, &disk) == 0 && disk.f_bavail == 0)
+        return full ? "the disk holding \(path) is full" : "cannot write \(path): \(describe(error))"
     }
 
     static func open(at path: String, mode: OpenMode) throws -> LedgerDatabase {
@@ -80,14 +102,28 @@ public final class LedgerDatabase: LedgerReader {
             // (It is also why no statement may need a journal of its own, see `Mutation.capture`.)
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
-        return try opening(path) {
-            let ledger = LedgerDatabase(path: path, queue: try DatabaseQueue(path: path, configuration: configuration))
-            ledger.created = created
-            ledger.fileIdentity = FileIdentity(path: path)
-            try ledger.prepareSchema(mode: mode)
-            if mode == .createIfMissing { ledger.warnings += Self.keepPrivate(path) }
-            return ledger
+        do {
+            return try opening(path) {
+                let ledger = LedgerDatabase(path: path, queue: try DatabaseQueue(path: path, configuration: configuration))
+                ledger.created = created
+                ledger.fileIdentity = FileIdentity(path: path)
+                try ledger.prepareSchema(mode: mode)
+                if mode == .createIfMissing { ledger.warnings += Self.keepPrivate(path) }
+                return ledger
+            }
+        } catch {
+            removeUnwritten(created)
+            throw error
         }
+    }
+
+    /// After a failed open (a full disk, say): the file this process created goes again with
+    /// the folders it made, unless another process has written to it meanwhile.
+    private static func removeUnwritten(_ created: [String]) {
+        guard let file = created.first,
+              (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue == 0 else { return }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) }
+        for folder in created.dropFirst() { try? FileManager.default.removeItem(atPath: folder) }
     }
 
     /// What opening found and put right, for the command to say (a ledger others could read).
@@ -393,6 +429,8 @@ public final class LedgerDatabase: LedgerReader {
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
             throw Self.busy
+        } catch let error as DatabaseError where [.SQLITE_FULL, .SQLITE_IOERR].contains(error.resultCode) {
+            throw Self.writeFailed(path, error)
         }
     }
 }
