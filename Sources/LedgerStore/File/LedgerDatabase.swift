@@ -264,6 +264,8 @@ public final class LedgerDatabase: LedgerReader {
         try validate(db, path: path, mode: .mustExist)
         let applied = Set(try appliedMigrations(db))
         guard let pending = Migrations.all.first(where: { !applied.contains($0.identifier) }) else { return }
+        // An alteration comes first: an upgrade would erase it (see `prepareSchema`).
+        if let difference = try ExpectedSchema.firstDifference(db) { throw refusal(difference, what: "upgraded") }
         guard canUpgrade else {
             throw LedgerError.unusableDatabase("\(path) needs an upgrade (\(pending.identifier)), which a copy this process cannot write cannot get",
                                                hint: "Upgrade the original with `maintledger migrate`, then copy it again.")
