@@ -21,8 +21,9 @@ private extension LedgerSandbox {
         let queue = try DatabaseQueue(path: dbPath)
         return try queue.read { db in
             let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            // By the first column: every table's key starts there (trail_tree has no rowid).
             return try tables.map { table in
-                "== \(table)\n" + (try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY rowid").map(\.description).joined(separator: "\n"))
+                "== \(table)\n" + (try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1").map(\.description).joined(separator: "\n"))
             }.joined(separator: "\n")
         }
     }

@@ -68,4 +68,9 @@ extension LedgerDatabase {
     func inspect<T>(_ body: (Database) throws -> T) throws -> T {
         try queue.read(body)
     }
+
+    /// Edits the file behind the store's back, as someone with sqlite3 could.
+    func inspectWriting(_ body: (Database) throws -> Void) throws {
+        try queue.writeWithoutTransaction(body)
+    }
 }

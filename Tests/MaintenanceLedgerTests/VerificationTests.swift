@@ -107,6 +107,12 @@ import Testing
         let forged = TrailEntry(seq: last.seq, recordedAt: last.recordedAt, actor: last.actor, action: last.action, subject: last.subject,
                                 payload: #"{"changes":["# + images.joined(separator: ",") + "]}", prevHash: last.prevHash)
         try tamper("UPDATE audit_trail SET payload = '\(forged.payload)', hash = '\(forged.hash)' WHERE seq = \(last.seq)")
+        // The Merkle tree over the last entry, rewritten to match (a forger with the file can).
+        try fixture.database.queue.write { db in
+            let guardTrigger = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'trail_tree_append_only_delete'")!
+            try db.execute(sql: "DROP TRIGGER trail_tree_append_only_delete; DELETE FROM trail_tree WHERE last_seq = \(last.seq); \(guardTrigger)")
+            try TrailTree(db).grow(seq: last.seq, entryHash: forged.hash, prevHash: forged.prevHash)
+        }
         let tickID = try fixture.database.inspect { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM engine_ticks")! }
         #expect(verdicts() == (storedImageLast ? Array(repeating: "ok \(last.seq) \(forged.hash)", count: Self.batchSizes.count)
                                                : failure("verification failed at seq \(last.seq): engine_ticks row \(tickID) differs from what the trail recorded")))

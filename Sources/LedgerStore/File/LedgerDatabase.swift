@@ -320,6 +320,7 @@ public final class LedgerDatabase: LedgerReader {
         for migration in pending {
             try db.execute(sql: String(decoding: migration.sql, as: UTF8.self))
             try db.execute(sql: "INSERT INTO schema_migrations (identifier) VALUES (?)", arguments: [migration.identifier])
+            if migration.identifier == Migrations.trailTree { try TrailTree.build(db) }
         }
         if let violation = try LedgerSQL(db).firstForeignKeyViolation() {
             throw LedgerError.unusableDatabase("cannot upgrade the ledger's schema: \(violation)",

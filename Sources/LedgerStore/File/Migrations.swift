@@ -11,5 +11,9 @@ package enum Migrations {
         ("0002_engine_and_notices", PackageResources._002_engine_and_notices_sql),
         ("0003_history_indexes", PackageResources._003_history_indexes_sql),
         ("0004_cheaper_constraints", PackageResources._004_cheaper_constraints_sql),
+        ("0005_trail_tree_and_checkpoints", PackageResources._005_trail_tree_and_checkpoints_sql),
     ]
+
+    /// The migration that adds the Merkle tree, which a ledger with a trail then grows over it.
+    package static let trailTree = "0005_trail_tree_and_checkpoints"
 }

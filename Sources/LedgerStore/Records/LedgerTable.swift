@@ -5,4 +5,5 @@ public enum LedgerTable: String, CaseIterable, Sendable {
     case maintenanceStatusChanges = "maintenance_status_changes"
     case notices
     case engineTicks = "engine_ticks"
+    case checkpoints
 }

@@ -130,6 +130,7 @@ public final class Mutation {
                                action: action, subject: subject, payload: String(decoding: payload + Array("]}".utf8), as: UTF8.self),
                                prevHash: head?.hash ?? TrailEntry.genesisHash)
         try entry.insert(db)
+        try TrailTree(db).grow(seq: entry.seq, entryHash: entry.hash, prevHash: entry.prevHash)
         return TrailHead(seq: entry.seq, hash: entry.hash)
     }
 }

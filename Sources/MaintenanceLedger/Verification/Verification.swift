@@ -3,8 +3,10 @@ import LedgerStore
 import Crypto
 import Foundation
 
-/// The triggers that keep the trail append-only and chained.
-private let trailTriggers = ["audit_trail_append_only_update", "audit_trail_append_only_delete", "audit_trail_chained"]
+/// The triggers that keep the trail, its tree and the checkpoints append-only, and the trail chained.
+private let trailTriggers = ["audit_trail_append_only_update", "audit_trail_append_only_delete", "audit_trail_chained",
+                             "trail_tree_append_only_update", "trail_tree_append_only_delete",
+                             "checkpoints_append_only_update", "checkpoints_append_only_delete"]
 
 /// `audit:verify`: proves the file is what the trail says it is, or names the first place it is not.
 public struct VerificationReport: Sendable, Equatable {
@@ -15,7 +17,8 @@ public struct VerificationReport: Sendable, Equatable {
 extension LedgerQuerying {
     /// Checks, in order: with `sqliteChecks`, SQLite's integrity and foreign keys; the hash chain
     /// entry by entry; that every row of every ledger table equals the image its last trail entry
-    /// recorded (and that no recorded row is gone); last the triggers that protect the trail, so
+    /// recorded (and that no recorded row is gone); that every node of the Merkle tree is the one
+    /// the entries' hashes call for; last the triggers that protect the trail, so
     /// that an edit made after dropping one is reported by the sequence number it contradicts.
     /// Throws `LedgerError.verificationFailed` at the first problem.
     ///
@@ -33,8 +36,11 @@ extension LedgerQuerying {
             return try reader.read { db in
                 if sqliteChecks { try Self.checkSQLiteIntegrity(db) }
                 var images = try RecordedImages(db)
-                let head = try Self.checkChain(db, collecting: &images, batchBytes: batchBytes)
+                var tree = TreeCheck()
+                let head = try Self.checkChain(db, collecting: &images, tree: &tree, batchBytes: batchBytes)
                 try Self.checkTablesAgreeWithTrail(db, &images, head: head, batchBytes: batchBytes)
+                // Derived from the entries' hashes: a row that differs says more, so it comes first.
+                try tree.check(db)
                 try Self.checkTrailTriggers(db)
                 if let difference = try db.schemaDifference() { throw LedgerError.verificationFailed("verification failed: \(difference)") }
                 return head
@@ -66,7 +72,8 @@ extension LedgerQuerying {
     /// on bytes), and collects the row images of its payload. This thread reads, checks the
     /// order and the links, and copies entries into batches that `SharedChecking` checks on both
     /// cores. A problem is reported at the first seq that has one, whichever thread found it.
-    private static func checkChain(_ db: LedgerSQL, collecting images: inout RecordedImages, batchBytes: Int) throws -> VerificationReport {
+    private static func checkChain(_ db: LedgerSQL, collecting images: inout RecordedImages, tree: inout TreeCheck,
+                                   batchBytes: Int) throws -> VerificationReport {
         let checking = SharedChecking<TrailBatch>()
         defer { checking.waitForSecondThread() }
         var firstProblem = FirstProblem<Int64>()
@@ -92,6 +99,7 @@ extension LedgerQuerying {
             // The stored hash stands for the computed one: the check of its batch compares them.
             previousHash.removeAll(keepingCapacity: true)
             previousHash.append(contentsOf: entry.text(7))
+            tree.add(seq: seq, hash: entry.text(7))
             checking.filling.append(seq: seq, columns: 1...7) { entry.text(Int32($0)) }
             expectedSeq += 1
             if checking.filling.bytes.count >= batchBytes { checking.submit(absorb) }

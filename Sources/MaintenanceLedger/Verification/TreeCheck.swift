@@ -1,0 +1,86 @@
+import Crypto
+import LedgerCore
+import LedgerStore
+
+/// The Merkle tree the trail calls for, grown as verification reads the entries, against
+/// `trail_tree`. Both sides fold their nodes, in the order entries complete them (by last seq,
+/// then level), into one SHA-256: memory stays O(log n) however long the trail. Only when the
+/// two differ is the trail read again, to name the first node that does.
+struct TreeCheck {
+    /// The last complete node of each level still waiting for its right sibling.
+    private var edge: [Merkle.Hash] = []
+    private var expected = SHA256()
+
+    /// Adds entry `seq`, whose stored hash (hex, already checked against its content) is `hash`.
+    mutating func add(seq: Int64, hash: UnsafeRawBufferPointer) {
+        var node = Merkle.leafHash(Hex.decode(String(decoding: hash, as: UTF8.self)) ?? [])
+        var index = seq - 1
+        var level = 0
+        while index & 1 == 1 {
+            node = Merkle.nodeHash(edge[level], node)
+            level += 1
+            index >>= 1
+            Self.fold(&expected, lastSeq: seq, level: level, hash: node)
+        }
+        if edge.count == level { edge.append(node) } else { edge[level] = node }
+    }
+
+    private static func fold(_ digest: inout SHA256, lastSeq: Int64, level: Int, hash: some Collection<UInt8>) {
+        withUnsafeBytes(of: lastSeq.bigEndian) { digest.update(bufferPointer: $0) }
+        withUnsafeBytes(of: Int64(level).bigEndian) { digest.update(bufferPointer: $0) }
+        digest.update(data: Array(hash))
+    }
+
+    /// Throws `verificationFailed` naming the first node of `trail_tree` that is not the tree
+    /// of the entries added (or the first one missing, or one too many).
+    func check(_ db: LedgerSQL) throws {
+        var stored = SHA256()
+        try db.scan("SELECT last_seq, level, hash FROM trail_tree ORDER BY last_seq, level") { node in
+            Self.fold(&stored, lastSeq: node.int64(0), level: Int(node.int64(1)), hash: node.blob(2))
+            return true
+        }
+        guard Array(stored.finalize()) != Array(expected.finalize()) else { return }
+        throw LedgerError.verificationFailed("verification failed: \(try Self.firstDifference(db))")
+    }
+
+    /// The slow path: every node the trail calls for, one by one, beside the stored ones.
+    private static func firstDifference(_ db: LedgerSQL) throws -> String {
+        var expected: [(lastSeq: Int64, level: Int, hash: Merkle.Hash)] = []
+        var edge: [Merkle.Hash] = []
+        try db.scan("SELECT seq, hash FROM audit_trail ORDER BY seq") { entry in
+            let seq = entry.int64(0)
+            var node = Merkle.leafHash(Hex.decode(String(decoding: entry.text(1), as: UTF8.self)) ?? [])
+            var (index, level) = (seq - 1, 0)
+            while index & 1 == 1 {
+                node = Merkle.nodeHash(edge[level], node)
+                level += 1
+                index >>= 1
+                expected.append((seq, level, node))
+            }
+            if edge.count == level { edge.append(node) } else { edge[level] = node }
+            return true
+        }
+        var next = expected.makeIterator()
+        var difference: String?
+        try db.scan("SELECT last_seq, level, hash FROM trail_tree ORDER BY last_seq, level") { node in
+            let (lastSeq, level) = (node.int64(0), Int(node.int64(1)))
+            let place = "the Merkle tree's node of level \(level) ending at seq \(lastSeq)"
+            guard let wanted = next.next() else {
+                difference = "\(place) is not one of the trail's"
+                return false
+            }
+            guard wanted.lastSeq == lastSeq, wanted.level == level else {
+                difference = "the Merkle tree's node of level \(wanted.level) ending at seq \(wanted.lastSeq) is missing"
+                return false
+            }
+            guard sameBytes(node.blob(2), wanted.hash) else {
+                difference = "\(place) does not match the trail"
+                return false
+            }
+            return true
+        }
+        if let difference { return difference }
+        if let missing = next.next() { return "the Merkle tree's node of level \(missing.level) ending at seq \(missing.lastSeq) is missing" }
+        return "the Merkle tree differs from the trail's"
+    }
+}
