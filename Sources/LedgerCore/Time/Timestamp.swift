@@ -133,8 +133,19 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         guard scanner.atEnd else { return nil }
         let days = Self.days(fromCivil: year, month, day)
         let local = days * Self.millisecondsPerDay + ((hour * 60 + minute) * 60 + second) * 1000 + millis
-        self.init(millisecondsSinceEpoch: local - offsetMinutes * Self.millisecondsPerMinute)
+        let instant = local - offsetMinutes * Self.millisecondsPerMinute
+        // The stored form has four digits of year: an offset that carried the instant out of
+        // 0000…9999 (`0000-01-01T00:00+00:01`) was formatted as `00-1-12-31T23:59:00.000Z`,
+        // which the schema's CHECKs refused with a raw SQLite error and which reads back as no
+        // time at all (issue 13, found by fuzz/ FuzzTimestamp).
+        guard instant >= Self.firstStored, instant <= Self.lastStored else { return nil }
+        self.init(millisecondsSinceEpoch: instant)
     }
+
+    /// 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z, the first and last instants the
+    /// stored form can hold (constants: this parser also reads every time a query decodes).
+    private static var firstStored: Int64 { -62_167_219_200_000 }
+    private static var lastStored: Int64 { 253_402_300_799_999 }
 
     private static func truncateToMilliseconds(_ fraction: Int64, digits: Int) -> Int64 {
         var value = fraction

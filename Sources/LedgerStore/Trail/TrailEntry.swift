@@ -104,3 +104,33 @@ public struct TrailEntry: PositionalRecord, Sendable {
     }
 }
 
+
+extension TrailEntry {
+    /// The bytes the entry's hash covers: `prev_hash` then the canonical JSON array.
+    public var hashedBytes: [UInt8] {
+        var canonical: [UInt8] = [UInt8(ascii: "[")]
+        JSONBytes.appendDecimal(seq, to: &canonical)
+        for text in [recordedAt, actor, action, subject] {
+            canonical.append(UInt8(ascii: ","))
+            JSONBytes.appendString(text.utf8, to: &canonical)
+        }
+        return Array(prevHash.utf8) + canonical + [UInt8(ascii: ",")] + Array(payload.utf8) + [UInt8(ascii: "]")]
+    }
+
+    /// The entry whose hashed bytes these are (as a proof carries them), its hash their SHA-256;
+    /// nil when they are not a prev_hash and a canonical array.
+    public init?(hashedBytes bytes: [UInt8]) {
+        guard bytes.count > 66, bytes[64] == UInt8(ascii: "["), bytes.last == UInt8(ascii: "]"),
+              case .array(let fields)? = JSONValue.parse(Array(bytes[64...])), fields.count == 6,
+              case .int(let seq) = fields[0], case .string(let recordedAt) = fields[1], case .string(let actor) = fields[2],
+              case .string(let action) = fields[3], case .string(let subject) = fields[4] else { return nil }
+        let prevHash = String(decoding: bytes[..<64], as: UTF8.self)
+        // The payload is the array's last element as it stands in the bytes, not as re-encoded.
+        let prefix = TrailEntry(seq: seq, recordedAt: recordedAt, actor: actor, action: action, subject: subject, payload: "", prevHash: prevHash)
+        let payloadStart = prefix.hashedBytes.count - 1
+        guard payloadStart < bytes.count - 1, Array(bytes[..<payloadStart]) == Array(prefix.hashedBytes.dropLast()) else { return nil }
+        self.init(seq: seq, recordedAt: recordedAt, actor: actor, action: action, subject: subject,
+                  payload: String(decoding: bytes[payloadStart..<(bytes.count - 1)], as: UTF8.self), prevHash: prevHash)
+        guard hashedBytes == bytes else { return nil }
+    }
+}

@@ -32,8 +32,24 @@ struct AuditVerify: ParsableCommand {
     @Flag(help: "First run SQLite's integrity_check and foreign_key_check (pages and indexes; minutes on a ledger of gigabytes).")
     var integrity = false
 
+    @Option(help: ArgumentHelp("A signed checkpoint kept elsewhere: the ledger must still hold its tree (repeatable).", valueName: "file"))
+    var checkpoint: [String] = []
+    @Option(help: ArgumentHelp("A verifier key (NAME+ID+KEY, or a file holding it) for the checkpoints (repeatable).", valueName: "key"))
+    var vkey: [String] = []
+
+    func validate() throws {
+        guard checkpoint.isEmpty || !vkey.isEmpty else { throw ValidationError("--checkpoint needs --vkey KEY to check its signature") }
+    }
+
     func run() throws {
-        let report = try ledger.openForReading().verify(sqliteChecks: integrity)
-        Console.output("ok: \(report.entryCount) entries verified, head \(report.headHash)")
+        let verifiers = try vkey.map(ProofFiles.verifier)
+        let notes = try checkpoint.map { ($0, try ProofFiles.text($0, what: "the checkpoint")) }
+        let ledger = try ledger.openForReading()
+        for (path, note) in notes {
+            let what = "the checkpoint \(path)"
+            try ledger.checkAgainst(try Checkpoint.open(note, verifiers: verifiers, what: what), what: what)
+        }
+        let report = try ledger.verify(sqliteChecks: integrity)
+        Console.output("ok: \(report.entryCount) entries verified, head \(report.headHash)" + (notes.isEmpty ? "" : "; \(notes.count) checkpoint\(notes.count == 1 ? "" : "s") hold"))
     }
 }

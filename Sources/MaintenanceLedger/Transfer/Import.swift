@@ -15,10 +15,20 @@ public struct ImportSummary: Sendable, Equatable {
 }
 
 /// Lines of a file or of standard input, read through C stdio (fast, and memory stays flat).
+///
+/// Read in chunks rather than with getline (issue 13, found by fuzz/cli_fuzz.py): getline grows
+/// its buffer for a line of any length, so `import /dev/zero` (one endless line) took memory
+/// until the system ran out; and its -1 means both the end of the file and a failed read, so
+/// that failure (or EIO, or a folder given as standard input) passed for the end of the file:
+/// the lines before it were kept and the import said it was done, exit 0. A line is now read up
+/// to `maximumLineBytes`, and a read that fails is an error that names its line.
 public final class LineReader {
+    /// The longest line read (an import line is about 1 KB; a description may make it longer).
+    static let maximumLineBytes = 64 << 20
     private let file: UnsafeMutablePointer<FILE>
-    private var buffer: UnsafeMutablePointer<CChar>?
-    private var capacity = 0
+    private var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    private var chunkStart = 0
+    private var chunkEnd = 0
 
     /// `-` reads standard input.
     public init(path: String) throws {
@@ -33,17 +43,43 @@ public final class LineReader {
     }
 
     deinit {
-        free(buffer)
         fclose(file)
     }
 
     /// The next line without its line break, or nil at the end.
-    func next() -> [UInt8]? {
-        let length = getline(&buffer, &capacity, file)
-        guard length >= 0, let buffer else { return nil }
-        var count = length
-        while count > 0, buffer[count - 1] == 0x0A || buffer[count - 1] == 0x0D { count -= 1 }
-        return buffer.withMemoryRebound(to: UInt8.self, capacity: count) { Array(UnsafeBufferPointer(start: $0, count: count)) }
+    func next() throws -> [UInt8]? {
+        var line: [UInt8] = []
+        while true {
+            if chunkStart == chunkEnd {
+                chunkStart = 0
+                chunkEnd = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+                if chunkEnd == 0 {
+                    if ferror(file) != 0 {
+                        throw LedgerError.refused("cannot be read (\(String(cString: strerror(errno))))", hint: nil)
+                    }
+                    // The end; a last line without its line break is a line.
+                    return line.isEmpty ? nil : Self.trimmed(line)
+                }
+            }
+            let newline = chunk[chunkStart..<chunkEnd].firstIndex(of: 0x0A)
+            let end = newline ?? chunkEnd
+            guard line.count + (end - chunkStart) <= Self.maximumLineBytes else {
+                throw LedgerError.badData("longer than \(Self.maximumLineBytes >> 20) MiB, the most a line may hold", hint: nil)
+            }
+            line.append(contentsOf: chunk[chunkStart..<end])
+            if let newline {
+                chunkStart = newline + 1
+                return Self.trimmed(line)
+            }
+            chunkStart = chunkEnd
+        }
+    }
+
+    /// Without the carriage returns before its line feed.
+    private static func trimmed(_ line: [UInt8]) -> [UInt8] {
+        var line = line
+        while line.last == 0x0D { line.removeLast() }
+        return line
     }
 }
 
@@ -65,7 +101,13 @@ extension Ledger {
                 try database.record(context) { mutation in
                     mutation.describe(action: "import", subject: "file:\(source)")
                     for _ in 0..<Self.importLinesPerEntry {
-                        guard let line = reader.next() else {
+                        let next: [UInt8]?
+                        do {
+                            next = try reader.next()
+                        } catch let error as LedgerError {
+                            throw error.onLine(lineNumber + 1, of: source)
+                        }
+                        guard let line = next else {
                             finished = true
                             return
                         }

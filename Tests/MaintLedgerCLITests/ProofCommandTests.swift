@@ -1,0 +1,127 @@
+import Foundation
+import GRDB
+import Testing
+
+/// Signed checkpoints and proofs, end to end through the binary.
+@Suite struct ProofCommandTests {
+    /// A ledger with a few entries, a key and its verifier key.
+    static func signedLedger() throws -> (sandbox: LedgerSandbox, key: String, vkey: String) {
+        let sandbox = try Fixture.pendingMaintenance()
+        let key = sandbox.folder.appendingPathComponent("log.key").path
+        let vkey = try sandbox.ok(["audit:keygen", "--name", "example.com/maintledger", "--to", key], useDB: false).stdout
+        return (sandbox, key, vkey.trimmingCharacters(in: .newlines))
+    }
+
+    func write(_ text: String, in sandbox: LedgerSandbox, as name: String) throws -> String {
+        let path = sandbox.folder.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func keygenWritesAPrivateKeyOnceAndPrintsItsVerifierKey() throws {
+        let (sandbox, key, vkey) = try Self.signedLedger()
+        #expect(try #require(try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? NSNumber).intValue == 0o600)
+        #expect(try String(contentsOfFile: key, encoding: .utf8).hasPrefix("PRIVATE+KEY+example.com/maintledger+"))
+        #expect(vkey.wholeMatch(of: /example\.com\/maintledger\+[0-9a-f]{8}\+[A-Za-z0-9+\/]{44}/) != nil, "\(vkey)")
+        let before = try LedgerSandbox.bytes(key)
+        #expect(try sandbox.run(["audit:keygen", "--name", "other", "--to", key], useDB: false) == RunResult(stdout: "", stderr: """
+            Error: cannot write the key to \(key): it exists (keys are never overwritten)
+            Choose another file.
+
+            """, exitCode: 1))
+        #expect(try LedgerSandbox.bytes(key) == before)
+        try sandbox.expectUsageError(["audit:keygen", "--name", "has space", "--to", key + "2"])
+    }
+
+    /// The checkpoint is a C2SP note over the head, recorded through the trail; verify with it
+    /// passes, and a proof of an entry checks with no ledger.
+    @Test func aCheckpointVerifiesAndProvesAnEntry() throws {
+        let (sandbox, key, vkey) = try Self.signedLedger()
+        let entries = try sandbox.expectVerifies()
+        let note = try sandbox.ok(["audit:checkpoint", "--key", key]).stdout
+        let lines = note.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 6 && lines[0] == "example.com/maintledger" && lines[1] == "\(entries)" && lines[3].isEmpty && lines[4].hasPrefix("— example.com/maintledger "), "\(note)")
+        let checkpoint = try write(note, in: sandbox, as: "checkpoint.txt")
+        let verified = try sandbox.ok(["audit:verify", "--checkpoint", checkpoint, "--vkey", vkey]).stdout
+        #expect(verified.hasPrefix("ok: \(entries + 1) entries verified, head ") && verified.hasSuffix("; 1 checkpoint hold\n"))
+        #expect(try sandbox.trailEntries().last?["action"] as? String == "audit:checkpoint")
+
+        let proof = try write(try sandbox.ok(["audit:prove", "2"]).stdout, in: sandbox, as: "entry.tlog-proof")
+        let checked = try sandbox.ok(["audit:check-proof", proof, "--vkey", vkey], useDB: false).stdout
+        #expect(checked.hasPrefix("ok: entry 2 is in example.com/maintledger's checkpoint of \(entries) entries\n{\"seq\":2,"), "\(checked)")
+
+        // One byte changed anywhere that counts: the proof no longer checks.
+        let text = try String(contentsOfFile: proof, encoding: .utf8)
+        let hashLine = try #require(text.split(separator: "\n").dropFirst(3).first)
+        let flipped = hashLine.first == "A" ? "B" + hashLine.dropFirst() : "A" + hashLine.dropFirst()
+        let altered = try write(text.replacingOccurrences(of: hashLine, with: flipped), in: sandbox, as: "altered.tlog-proof")
+        #expect(try sandbox.run(["audit:check-proof", altered, "--vkey", vkey], useDB: false)
+                == RunResult(stdout: "", stderr: "Error: the proof does not verify: entry 2 is not in the tree of the checkpoint's \(entries) entries\n", exitCode: 3))
+        let resigned = try write(text.replacingOccurrences(of: "\n\(entries)\n", with: "\n\(entries + 1)\n"), in: sandbox, as: "resized.tlog-proof")
+        #expect(try sandbox.run(["audit:check-proof", resigned, "--vkey", vkey], useDB: false)
+                == RunResult(stdout: "", stderr: "Error: the proof's checkpoint does not verify: its signature by example.com/maintledger is not over its text (the note was altered)\n", exitCode: 3))
+    }
+
+    /// A checkpoint kept elsewhere catches a ledger cut below it, or another ledger in its place.
+    @Test func aCheckpointCatchesATruncatedOrRewrittenLedger() throws {
+        let (sandbox, key, vkey) = try Self.signedLedger()
+        try sandbox.ok(["apps:create", "later-app"])
+        let checkpoint = try write(try sandbox.ok(["audit:checkpoint", "--key", key]).stdout, in: sandbox, as: "checkpoint.txt")
+        let size = try sandbox.expectVerifies() - 1
+
+        let rewritten = try Fixture.pendingMaintenance()
+        try rewritten.ok(["apps:create", "other-app"])
+        #expect(try rewritten.run(["audit:verify", "--checkpoint", checkpoint, "--vkey", vkey]) == RunResult(stdout: "", stderr: """
+            Error: verification failed: the ledger's first \(size) entries do not have the root of the checkpoint \(checkpoint) (the trail was rewritten)
+
+            """, exitCode: 3))
+
+        try sandbox.tamper("""
+            DROP TRIGGER audit_trail_append_only_delete; DROP TRIGGER trail_tree_append_only_delete;
+            DELETE FROM audit_trail WHERE seq >= \(size); DELETE FROM trail_tree WHERE last_seq >= \(size); DELETE FROM apps WHERE name = 'later-app';
+            """)
+        #expect(try sandbox.run(["audit:verify", "--checkpoint", checkpoint, "--vkey", vkey]) == RunResult(stdout: "", stderr: """
+            Error: verification failed: the checkpoint \(checkpoint) covers \(size) entries but the trail holds \(size - 1) (entries were removed)
+
+            """, exitCode: 3))
+    }
+
+    @Test func badKeysAndNotesAreOneLineErrorsAndChangeNothing() throws {
+        let (sandbox, key, vkey) = try Self.signedLedger()
+        let note = try sandbox.ok(["audit:checkpoint", "--key", key]).stdout
+        let otherKey = sandbox.folder.appendingPathComponent("other.key").path
+        let otherVkey = try sandbox.ok(["audit:keygen", "--name", "example.com/maintledger", "--to", otherKey], useDB: false).stdout
+            .trimmingCharacters(in: .newlines)
+        let checkpoint = try write(note, in: sandbox, as: "checkpoint.txt")
+        #expect(try sandbox.run(["audit:verify", "--checkpoint", checkpoint, "--vkey", otherVkey]) == RunResult(stdout: "", stderr: """
+            Error: the checkpoint \(checkpoint) is signed by none of the given keys (example.com/maintledger)
+
+            """, exitCode: 3))
+        let altered = try write(note.replacingOccurrences(of: "example.com/maintledger\n", with: "example.com/other\n"), in: sandbox, as: "altered.txt")
+        #expect(try sandbox.run(["audit:verify", "--checkpoint", altered, "--vkey", vkey]).exitCode == 3)
+
+        chmod(key, 0o644)
+        try sandbox.expectRefusal(["audit:checkpoint", "--key", key], stderr: """
+            Error: the key file \(key) is readable by others (mode 644)
+            A private key is readable by its owner only: chmod 600 \(key), and make a new key if others may have read it.
+
+            """)
+        let garbage = try write("not a key\n", in: sandbox, as: "garbage.key")
+        chmod(garbage, 0o600)
+        try sandbox.expectRefusal(["audit:checkpoint", "--key", garbage], stderr: """
+            Error: \(garbage) is not a signing key (PRIVATE+KEY+NAME+ID+KEY)
+            Pass the file `maintledger audit:keygen` wrote.
+
+            """, exitCode: 64)
+        try sandbox.expectRefusal(["audit:prove", "9999"], stderr: """
+            Error: no trail entry 9999: the trail holds entries 1 to \(try sandbox.expectVerifies())
+            Pick a seq from `maintledger audit:trail`.
+
+            """)
+        try sandbox.expectRefusal(["audit:verify", "--checkpoint", checkpoint, "--vkey", "nonsense"], stderr: """
+            Error: 'nonsense' is not a verifier key (NAME+ID+KEY) or a file holding one
+            Pass the line `maintledger audit:keygen` printed.
+
+            """, exitCode: 64)
+    }
+}
