@@ -125,3 +125,22 @@ import Testing
             """, exitCode: 64)
     }
 }
+
+extension ProofCommandTests {
+    /// A scheduled export hands the latest checkpoint on with every file it writes.
+    @Test func exportManifestsCarryTheLatestCheckpoint() throws {
+        let (sandbox, key, _) = try Self.signedLedger()
+        let folder = sandbox.folder.appendingPathComponent("exports").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        let first = try sandbox.ok(["export", "--to", folder]).stdout.trimmingCharacters(in: .newlines)
+        #expect(try Self.manifest(of: first)["checkpoint"] == nil)
+        let note = try sandbox.ok(["audit:checkpoint", "--key", key]).stdout
+        try sandbox.ok(["platform:maintenances:prepare", Fixture.addon])
+        let second = try sandbox.ok(["export", "--to", folder]).stdout.trimmingCharacters(in: .newlines)
+        #expect(try Self.manifest(of: second)["checkpoint"] as? String == note)
+    }
+
+    static func manifest(of file: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file + ".manifest.json"))) as? [String: Any])
+    }
+}

@@ -21,6 +21,22 @@ public struct Checkpoint: Equatable, Sendable {
         (origin, self.size, self.root) = (String(lines[0]), size, Array(root))
     }
 
+    /// `audit:verify`: every checkpoint recorded in the ledger still holds: the tree at its size
+    /// has its root (a trail rewritten under it, hashes and tree and all, is caught here).
+    static func checkRecorded(_ sql: LedgerSQL, head: Int64) throws {
+        let tree = TrailTree(sql)
+        try sql.rows("SELECT id, tree_size, root_hash FROM checkpoints ORDER BY id") { row in
+            let (id, size, root): (Int64, Int64, String) = (row[0], row[1], row[2])
+            guard size <= head, Data(try tree.root(size: size)).base64EncodedString() == root else {
+                throw LedgerError.verificationFailed("verification failed: the checkpoint recorded as checkpoints row \(id) (\(size) entries) no longer holds: the trail was rewritten under it")
+            }
+        }
+    }
+
+    static func latestNote(_ sql: LedgerSQL) throws -> String? {
+        try sql.value(String.self, "SELECT note FROM checkpoints ORDER BY tree_size DESC, id DESC LIMIT 1")
+    }
+
     init(origin: String, size: Int64, root: Merkle.Hash) {
         (self.origin, self.size, self.root) = (origin, size, root)
     }
@@ -93,6 +109,6 @@ extension LedgerQuerying {
 
     /// The latest checkpoint recorded, if any (its signed note).
     public func latestCheckpoint() throws -> String? {
-        try reader.read { sql in try sql.value(String.self, "SELECT note FROM checkpoints ORDER BY tree_size DESC, id DESC LIMIT 1") }
+        try reader.read(Checkpoint.latestNote)
     }
 }

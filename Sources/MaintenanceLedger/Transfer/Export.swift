@@ -29,6 +29,9 @@ public struct ExportManifest: Codable, Sendable, Equatable {
     public let sha256: String
     /// The hash of trail entry `lastSeq`: the ledger head the rows were read at.
     public let headHash: String
+    /// The latest signed checkpoint recorded in the ledger (`audit:checkpoint`) when the rows were
+    /// read, verbatim; absent when there was none.
+    public var checkpoint: String? = nil
 }
 
 public struct ExportResult: Sendable, Equatable {
@@ -87,7 +90,8 @@ extension LedgerQuerying {
             }
             try step(.dataFileRenamed)
             let manifest = ExportManifest(file: name, entity: entity, format: format, rows: count, bytes: data.bytes,
-                                          firstSeq: cursor.seq + 1, lastSeq: head.seq, sha256: data.sha256, headHash: head.hash)
+                                          firstSeq: cursor.seq + 1, lastSeq: head.seq, sha256: data.sha256, headHash: head.hash,
+                                          checkpoint: try Checkpoint.latestNote(db))
             try folder.writeAtomically(ExportFolder.manifestName(of: name)) { file in try file.append(ExportFolder.encode(manifest)) }
             try step(.manifestRenamed)
             try folder.writeCursor(ExportCursor(seq: head.seq, headHash: head.hash), entity, format)

@@ -41,6 +41,7 @@ extension LedgerQuerying {
                 try Self.checkTablesAgreeWithTrail(db, &images, head: head, batchBytes: batchBytes)
                 // Derived from the entries' hashes: a row that differs says more, so it comes first.
                 try tree.check(db)
+                try Checkpoint.checkRecorded(db, head: head.entryCount)
                 try Self.checkTrailTriggers(db)
                 if let difference = try db.schemaDifference() { throw LedgerError.verificationFailed("verification failed: \(difference)") }
                 return head
