@@ -144,3 +144,23 @@ extension ProofCommandTests {
         try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file + ".manifest.json"))) as? [String: Any])
     }
 }
+
+extension ProofCommandTests {
+    /// A proof whose hashes belong to another tree than its (validly signed) checkpoint's fails.
+    @Test func aProofForAnotherTreeDoesNotCheck() throws {
+        let (sandbox, key, vkey) = try Self.signedLedger()
+        _ = try sandbox.ok(["audit:checkpoint", "--key", key])
+        let proof = try sandbox.ok(["audit:prove", "2"]).stdout
+        try sandbox.ok(["apps:create", "later-app"])
+        let newer = try sandbox.ok(["audit:checkpoint", "--key", key]).stdout
+        let size = try #require(Int(newer.split(separator: "\n")[1]))
+        // The same entry and hashes, under the newer checkpoint (signed by the same key).
+        let spliced = String(proof[..<proof.range(of: "\n\n")!.upperBound]) + newer
+        let path = sandbox.folder.appendingPathComponent("spliced.tlog-proof").path
+        try spliced.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try sandbox.run(["audit:check-proof", path, "--vkey", vkey], useDB: false)
+                == RunResult(stdout: "", stderr: "Error: the proof does not verify: entry 2 is not in the tree of the checkpoint's \(size) entries\n", exitCode: 3))
+        try sandbox.expectUsageError(["audit:prove"])
+        try sandbox.expectUsageError(["audit:prove", "2", "--from", "1"])
+    }
+}
