@@ -15,7 +15,11 @@ struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Build a fleet from nothing on an empty ledger and run it through the engine.",
-        discussion: "The same options give the same ledger, row for row and hash for hash. Progress goes to stderr.")
+        discussion: """
+            The same options give the same ledger, row for row and hash for hash. Progress goes to stderr. The fleet is \
+            committed first, then every 30 simulated days: a run killed midway keeps the batches it committed, and \
+            cannot be resumed (run again on that ledger, simulate refuses and changes nothing); start again on a new file.
+            """)
 
     @Option(help: "How many apps (each gets 1 to 4 data add-ons).") var apps: Int
     @Option(help: "How many days to run.") var days: Int
