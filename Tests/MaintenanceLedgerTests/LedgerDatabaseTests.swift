@@ -118,21 +118,10 @@ import Testing
         #expect(statuses == ["completed", "failed", "pending"], "the fleet should hold open, failed and completed maintenances")
 
         // The same content in a file that has only migrations 0001–0003, as schema 3 wrote it.
-        let oldPath = source.folder.appendingPathComponent("schema3.sqlite").path
-        var configuration = Configuration()
-        configuration.foreignKeysEnabled = false
-        try DatabaseQueue(path: oldPath, configuration: configuration).write { db in
-            try db.execute(sql: "CREATE TABLE schema_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
-            for migration in Migrations.all.prefix(3) {
-                try db.execute(sql: String(decoding: migration.sql, as: UTF8.self))
-                try db.execute(sql: "INSERT INTO schema_migrations VALUES (?)", arguments: [migration.identifier])
-            }
+        // Schema 3's tables (checkpoints came with schema 5, empty here).
+        let tables = LedgerTable.allCases.filter { $0 != .checkpoints }.map(\.rawValue) + ["audit_trail"]
+        let oldPath = try source.olderCopy("schema3.sqlite", migrations: 3, tables: tables) { db in
             #expect(try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'maintenances'")?.contains("status IN (") == true)
-            try db.execute(sql: "ATTACH DATABASE ? AS source", arguments: [source.path])
-            // Schema 3's tables (checkpoints came with schema 5, empty here).
-            for table in LedgerTable.allCases.filter({ $0 != .checkpoints }).map(\.rawValue) + ["audit_trail"] {
-                try db.execute(sql: "INSERT INTO main.\(table) SELECT * FROM source.\(table) ORDER BY rowid")
-            }
         }
 
         /// Each index on the rebuilt tables: name, uniqueness, partial or not, and its columns.

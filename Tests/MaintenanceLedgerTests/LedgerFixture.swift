@@ -22,6 +22,26 @@ final class LedgerFixture {
 
     deinit { try? FileManager.default.removeItem(at: folder) }
 
+    /// A new file at `name` in the fixture's folder as an older maintledger wrote it: only the
+    /// first `migrations` applied, then `tables` copied from this ledger (the caller checks the
+    /// older schema first with `before`, on the new file).
+    func olderCopy(_ name: String, migrations: Int, tables: [String], before: (Database) throws -> Void = { _ in }) throws -> String {
+        let path = folder.appendingPathComponent(name).path
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = false
+        try DatabaseQueue(path: path, configuration: configuration).write { db in
+            try db.execute(sql: "CREATE TABLE schema_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+            for migration in Migrations.all.prefix(migrations) {
+                try db.execute(sql: String(decoding: migration.sql, as: UTF8.self))
+                try db.execute(sql: "INSERT INTO schema_migrations VALUES (?)", arguments: [migration.identifier])
+            }
+            try before(db)
+            try db.execute(sql: "ATTACH DATABASE ? AS source", arguments: [self.path])
+            for table in tables { try db.execute(sql: "INSERT INTO main.\(table) SELECT * FROM source.\(table) ORDER BY rowid") }
+        }
+        return path
+    }
+
     /// The command layer at the fixture's clock, acting as `actor`.
     func ledger(at time: String? = nil, actor: String = "alice") -> Ledger {
         if let time { now = Timestamp(iso: time)! }

@@ -80,18 +80,7 @@ import Testing
         let grown = try fixture.database.inspect(nodes)
         // One node per complete subtree of two or more leaves: n minus the bits set in n.
         #expect(grown.count == 23 - 23.nonzeroBitCount)
-        let copy = fixture.folder.appendingPathComponent("schema4.sqlite").path
-        var configuration = Configuration()
-        configuration.foreignKeysEnabled = false
-        try DatabaseQueue(path: copy, configuration: configuration).write { db in
-            try db.execute(sql: "CREATE TABLE schema_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
-            for migration in Migrations.all.prefix(4) {
-                try db.execute(sql: String(decoding: migration.sql, as: UTF8.self))
-                try db.execute(sql: "INSERT INTO schema_migrations VALUES (?)", arguments: [migration.identifier])
-            }
-            try db.execute(sql: "ATTACH DATABASE ? AS source", arguments: [fixture.path])
-            for table in ["apps", "audit_trail"] { try db.execute(sql: "INSERT INTO main.\(table) SELECT * FROM source.\(table)") }
-        }
+        let copy = try fixture.olderCopy("schema4.sqlite", migrations: 4, tables: ["apps", "audit_trail"])
         let upgraded = try LedgerDatabase.openForUpgrade(at: copy)
         #expect(upgraded.appliedOnOpen == [Migrations.trailTree])
         #expect(try upgraded.inspect(nodes) == grown)

@@ -143,6 +143,31 @@ public enum Merkle {
         return oldHash == oldRoot && newHash == newRoot && sn == 0
     }
 
+    /// The tree's right edge while leaves are appended in order: the last complete node of each
+    /// level still waiting for its right sibling. O(log n) memory for a tree of any size.
+    public struct Edge {
+        private var nodes: [Hash] = []
+        private var count: Int64 = 0
+
+        public init() {}
+
+        /// Appends the next leaf and calls `completed` for each inner node it completes, lowest
+        /// first, with its level (the node of level L covers the last 2^L leaves).
+        public mutating func append(leaf: Hash, _ completed: (_ level: Int, _ node: Hash) throws -> Void) rethrows {
+            var node = leaf
+            var index = count
+            var level = 0
+            while index & 1 == 1 {
+                node = nodeHash(nodes[level], node)
+                level += 1
+                index >>= 1
+                try completed(level, node)
+            }
+            if nodes.count == level { nodes.append(node) } else { nodes[level] = node }
+            count += 1
+        }
+    }
+
     /// The largest power of two strictly below `n` (n ≥ 2).
     static func largestPowerOfTwo(below n: Int64) -> Int64 {
         Int64(1) << (63 - (n - 1).leadingZeroBitCount)

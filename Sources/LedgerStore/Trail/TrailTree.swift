@@ -65,21 +65,14 @@ package struct TrailTree {
     /// Grows the tree over a trail written before it existed (the upgrade to schema 5), entry by
     /// entry in seq order, keeping the right edge (one node per level) in memory.
     static func build(_ db: Database) throws {
-        var edge: [Merkle.Hash] = []
+        var edge = Merkle.Edge()
         let insert = try db.cachedStatement(sql: "INSERT INTO trail_tree (last_seq, level, hash) VALUES (?, ?, ?)")
         let entries = try Row.fetchCursor(db, sql: "SELECT seq, hash FROM audit_trail ORDER BY seq")
         while let entry = try entries.next() {
             let seq: Int64 = entry[0]
-            var node = Merkle.leafHash(entryHash: entry[1])
-            var index = seq - 1
-            var level = 0
-            while index & 1 == 1 {
-                node = Merkle.nodeHash(edge[level], node)
-                level += 1
-                index >>= 1
+            try edge.append(leaf: Merkle.leafHash(entryHash: entry[1])) { level, node in
                 try insert.execute(arguments: [seq, level, Data(node)])
             }
-            if edge.count == level { edge.append(node) } else { edge[level] = node }
         }
     }
 }

@@ -7,22 +7,17 @@ import LedgerStore
 /// then level), into one SHA-256: memory stays O(log n) however long the trail. Only when the
 /// two differ is the trail read again, to name the first node that does.
 struct TreeCheck {
-    /// The last complete node of each level still waiting for its right sibling.
-    private var edge: [Merkle.Hash] = []
+    private var edge = Merkle.Edge()
     private var expected = SHA256()
 
-    /// Adds entry `seq`, whose stored hash (hex, already checked against its content) is `hash`.
+    /// Adds entry `seq` (the next one), whose stored hash (hex, checked against its content by
+    /// the chain's check) is `hash`.
     mutating func add(seq: Int64, hash: UnsafeRawBufferPointer) {
-        var node = Merkle.leafHash(Hex.decode(String(decoding: hash, as: UTF8.self)) ?? [])
-        var index = seq - 1
-        var level = 0
-        while index & 1 == 1 {
-            node = Merkle.nodeHash(edge[level], node)
-            level += 1
-            index >>= 1
-            Self.fold(&expected, lastSeq: seq, level: level, hash: node)
-        }
-        if edge.count == level { edge.append(node) } else { edge[level] = node }
+        edge.append(leaf: Self.leaf(hash)) { level, node in Self.fold(&expected, lastSeq: seq, level: level, hash: node) }
+    }
+
+    private static func leaf(_ hexHash: UnsafeRawBufferPointer) -> Merkle.Hash {
+        Merkle.leafHash(Hex.decode(String(decoding: hexHash, as: UTF8.self)) ?? [])
     }
 
     private static func fold(_ digest: inout SHA256, lastSeq: Int64, level: Int, hash: some Collection<UInt8>) {
@@ -46,18 +41,10 @@ struct TreeCheck {
     /// The slow path: every node the trail calls for, one by one, beside the stored ones.
     private static func firstDifference(_ db: LedgerSQL) throws -> String {
         var expected: [(lastSeq: Int64, level: Int, hash: Merkle.Hash)] = []
-        var edge: [Merkle.Hash] = []
+        var edge = Merkle.Edge()
         try db.scan("SELECT seq, hash FROM audit_trail ORDER BY seq") { entry in
             let seq = entry.int64(0)
-            var node = Merkle.leafHash(Hex.decode(String(decoding: entry.text(1), as: UTF8.self)) ?? [])
-            var (index, level) = (seq - 1, 0)
-            while index & 1 == 1 {
-                node = Merkle.nodeHash(edge[level], node)
-                level += 1
-                index >>= 1
-                expected.append((seq, level, node))
-            }
-            if edge.count == level { edge.append(node) } else { edge[level] = node }
+            edge.append(leaf: leaf(entry.text(1))) { level, node in expected.append((seq, level, node)) }
             return true
         }
         var next = expected.makeIterator()
