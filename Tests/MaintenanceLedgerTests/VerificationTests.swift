@@ -111,7 +111,8 @@ import Testing
         try fixture.database.queue.write { db in
             let guardTrigger = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'trail_tree_append_only_delete'")!
             try db.execute(sql: "DROP TRIGGER trail_tree_append_only_delete; DELETE FROM trail_tree WHERE last_seq = \(last.seq); \(guardTrigger)")
-            try TrailTree(db).grow(seq: last.seq, entryHash: forged.hash, prevHash: forged.prevHash)
+            var readBack: Merkle.Edge? // no edge at hand: the siblings are read from the table
+            try TrailTree(db).grow(seq: last.seq, entryHash: forged.hash, prevHash: forged.prevHash, edge: &readBack)
         }
         let tickID = try fixture.database.inspect { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM engine_ticks")! }
         #expect(verdicts() == (storedImageLast ? Array(repeating: "ok \(last.seq) \(forged.hash)", count: Self.batchSizes.count)

@@ -342,6 +342,8 @@ public final class LedgerDatabase: LedgerReader {
     private struct Batch {
         let connection: Database
         var head: TrailHead?
+        /// The Merkle tree's right edge, so that each entry grows the tree without reading it.
+        var edge: Merkle.Edge?
     }
     private var batch: Batch?
     private let commandStatements = CommandStatements()
@@ -363,16 +365,17 @@ public final class LedgerDatabase: LedgerReader {
 
     /// `record` without its result (see `LedgerSQL` for why the generic part is a thin shell).
     func recordCommand(_ context: LedgerContext, _ body: (Mutation) throws -> Void) throws {
-        func perform(_ db: Database, head: TrailHead?) throws -> TrailHead? {
+        func perform(_ db: Database, head: TrailHead?, edge: inout Merkle.Edge?) throws -> TrailHead? {
             let mutation = Mutation(db: db, context: context, shared: commandStatements)
             try body(mutation)
-            return try mutation.appendTrailEntry(after: head) ?? head
+            return try mutation.appendTrailEntry(after: head, edge: &edge) ?? head
         }
         guard let batch else {
             return try inImmediateTransaction { db in
                 try ensureStillAtPath()
                 try refuseAlteredLedger(db)
-                _ = try perform(db, head: try TrailHead.read(LedgerSQL(db)))
+                var noEdge: Merkle.Edge?
+                _ = try perform(db, head: try TrailHead.read(LedgerSQL(db)), edge: &noEdge)
             }
         }
         // A savepoint per command, through cached statements: GRDB's `inSavepoint` parses
@@ -380,9 +383,11 @@ public final class LedgerDatabase: LedgerReader {
         let db = batch.connection
         try db.cachedStatement(sql: "SAVEPOINT command").execute()
         do {
-            let head = try perform(db, head: batch.head)
+            var edge = batch.edge
+            let head = try perform(db, head: batch.head, edge: &edge)
             try db.cachedStatement(sql: "RELEASE SAVEPOINT command").execute()
             self.batch?.head = head
+            self.batch?.edge = edge
         } catch {
             try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT command").execute()
             try db.cachedStatement(sql: "RELEASE SAVEPOINT command").execute()
@@ -403,7 +408,8 @@ public final class LedgerDatabase: LedgerReader {
         try inImmediateTransaction { db in
             try ensureStillAtPath()
             try refuseAlteredLedger(db)
-            batch = Batch(connection: db, head: try TrailHead.read(LedgerSQL(db)))
+            let head = try TrailHead.read(LedgerSQL(db))
+            batch = Batch(connection: db, head: head, edge: try TrailTree(db).edge(count: head?.seq ?? 0))
             // A batch writes more pages than the default 2 MB cache holds; spilled pages go to
             // the WAL mid-transaction and every later look-up searches them (imports slowed
             // tenfold). Readers keep the small cache, so exports stay within their memory bound.

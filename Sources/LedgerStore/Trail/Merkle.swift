@@ -151,6 +151,19 @@ public enum Merkle {
 
         public init() {}
 
+        /// The edge of the tree of `count` leaves, from its complete subtrees: one per bit set
+        /// in `count`, the largest first (a level whose bit is clear holds nothing yet).
+        package init(count: Int64, _ subtree: SubtreeHashes) throws {
+            self.count = count
+            let levels = 64 - count.leadingZeroBitCount
+            nodes = Array(repeating: [], count: levels)
+            var end: Int64 = 0
+            for level in stride(from: levels - 1, through: 0, by: -1) where count & (Int64(1) << level) != 0 {
+                end += Int64(1) << level
+                nodes[level] = try subtree(level, end)
+            }
+        }
+
         /// Appends the next leaf and calls `completed` for each inner node it completes, lowest
         /// first, with its level (the node of level L covers the last 2^L leaves).
         public mutating func append(leaf: Hash, _ completed: (_ level: Int, _ node: Hash) throws -> Void) rethrows {

@@ -12,8 +12,16 @@ package struct TrailTree {
     package init(_ sql: LedgerSQL) { self.init(sql.db) }
 
     /// Stores the inner nodes entry `seq` completes: one per trailing 1 bit of its leaf index.
-    /// The first sibling is the previous entry's leaf, whose hash the new entry links to.
-    func grow(seq: Int64, entryHash: String, prevHash: String) throws {
+    /// With the tree's `edge` at hand (a batch keeps it) the siblings come from it; otherwise
+    /// the first is the previous entry's leaf, whose hash the new entry links to, and the
+    /// others are read back.
+    func grow(seq: Int64, entryHash: String, prevHash: String, edge: inout Merkle.Edge?) throws {
+        let insert = try db.cachedStatement(sql: "INSERT INTO trail_tree (last_seq, level, hash) VALUES (?, ?, ?)")
+        if edge != nil {
+            return try edge!.append(leaf: Merkle.leafHash(entryHash: entryHash)) { level, node in
+                try insert.execute(binding: [.integer(seq), .integer(Int64(level)), .blob(node)])
+            }
+        }
         var node = Merkle.leafHash(entryHash: entryHash)
         var index = seq - 1
         var level = 0
@@ -22,9 +30,13 @@ package struct TrailTree {
             node = Merkle.nodeHash(sibling, node)
             level += 1
             index >>= 1
-            try db.cachedStatement(sql: "INSERT INTO trail_tree (last_seq, level, hash) VALUES (?, ?, ?)")
-                .execute(arguments: [seq, level, Data(node)])
+            try insert.execute(binding: [.integer(seq), .integer(Int64(level)), .blob(node)])
         }
+    }
+
+    /// The right edge of the tree of the first `count` entries, for a batch to grow it from.
+    func edge(count: Int64) throws -> Merkle.Edge {
+        try Merkle.Edge(count: count, subtree)
     }
 
     /// The hash of the complete subtree of 2^level leaves ending with entry `lastSeq`.
@@ -71,7 +83,7 @@ package struct TrailTree {
         while let entry = try entries.next() {
             let seq: Int64 = entry[0]
             try edge.append(leaf: Merkle.leafHash(entryHash: entry[1])) { level, node in
-                try insert.execute(arguments: [seq, level, Data(node)])
+                try insert.execute(binding: [.integer(seq), .integer(Int64(level)), .blob(node)])
             }
         }
     }

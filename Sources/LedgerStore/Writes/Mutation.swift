@@ -123,14 +123,14 @@ public final class Mutation {
 
     /// Appends the command's trail entry after `head` and returns the new head; nil when the
     /// command changed nothing.
-    func appendTrailEntry(after head: TrailHead?) throws -> TrailHead? {
+    func appendTrailEntry(after head: TrailHead?, edge: inout Merkle.Edge?) throws -> TrailHead? {
         guard !payload.isEmpty else { return nil }
         precondition(!action.isEmpty && !subject.isEmpty, "a mutation must describe itself before it commits")
         let entry = TrailEntry(seq: (head?.seq ?? 0) + 1, recordedAt: context.now.storageText, actor: context.actor,
                                action: action, subject: subject, payload: String(decoding: payload + Array("]}".utf8), as: UTF8.self),
                                prevHash: head?.hash ?? TrailEntry.genesisHash)
         try entry.insert(db)
-        try TrailTree(db).grow(seq: entry.seq, entryHash: entry.hash, prevHash: entry.prevHash)
+        try TrailTree(db).grow(seq: entry.seq, entryHash: entry.hash, prevHash: entry.prevHash, edge: &edge)
         return TrailHead(seq: entry.seq, hash: entry.hash)
     }
 }
