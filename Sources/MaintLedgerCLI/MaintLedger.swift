@@ -54,8 +54,31 @@ public struct MaintLedger: ParsableCommand {
             Foundation.exit(error.exitCode)
         } catch {
             LedgerOptions.discardUnusedLedger()
-            exit(withError: error)
+            // `--help` is a request, not an error: its text is the output.
+            let code = exitCode(for: error)
+            let message = usageMessage(for: error, arguments: arguments)
+            guard code == .success else {
+                Console.error(message)
+                Foundation.exit(code.rawValue)
+            }
+            Console.output(message)
+            if let failure = Console.outputFailure {
+                Console.error("Error: \(failure.message)")
+                Foundation.exit(failure.exitCode)
+            }
+            Foundation.exit(0)
         }
+    }
+
+    /// ArgumentParser's message for a usage error, with the values it quotes from the command
+    /// line written out as `Console` writes any text (a line break in a value would otherwise
+    /// forge a line of output).
+    static func usageMessage(for error: any Error, arguments: [String]) -> String {
+        var message = fullMessage(for: error)
+        for argument in Set(arguments) where argument.containsControlCharacter {
+            message = message.replacingOccurrences(of: argument, with: argument.escapingControlCharacters)
+        }
+        return message
     }
 }
 

@@ -188,18 +188,54 @@ import Testing
 
     // MARK: Known, not fixed here
 
-    /// ArgumentParser writes the value it refuses as it was given: a line break in it forges a
+    /// ArgumentParser wrote the value it refuses as it was given: a line break in it forged a
     /// line of output, as the actor's did in the trail (InputHardeningTests). The refusal
-    /// itself is right (exit 64, nothing changed); its text should write the value out as
-    /// `Console` does (`escapingControlCharacters`). See the fuzzing report.
+    /// itself is right (exit 64, nothing changed); its text now writes the value out as
+    /// `Console` does (`escapingControlCharacters`).
     @Test func aRefusedValueWithALineBreakIsEchoedOnLinesOfItsOwn() throws {
         let sandbox = try Fixture.pendingMaintenance()
         let before = try sandbox.snapshot()
         let result = try sandbox.run(["data:maintenances:schedule", Fixture.addon, "--weeks", "1\nseq 999 forged"])
         #expect(result.exitCode == 64 && result.stdout.isEmpty && result.stderr.hasPrefix("Error: The value '1"))
         #expect(try sandbox.snapshot() == before)
-        withKnownIssue("ArgumentParser echoes a refused value with its line break") {
-            #expect(!result.stderr.contains("\nseq 999 forged"), "\(result)")
-        }
+        #expect(!result.stderr.contains("\nseq 999 forged") && result.stderr.contains("'1\\nseq 999 forged'"), "\(result)")
+    }
+
+    /// `demo` removed an earlier demo ledger (or an empty file) before it read MAINTLEDGER_NOW
+    /// and the actor, so a demo refused for either had deleted the ledger it was pointed at
+    /// (cli_fuzz.py case 882, seed 4). It now takes the context first.
+    @Test func aRefusedDemoLeavesTheFileItWasGiven() throws {
+        let sandbox = try LedgerSandbox()
+        try Data().write(to: URL(fileURLWithPath: sandbox.dbPath))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: sandbox.dbPath)
+        #expect(try sandbox.run(["demo"], now: "2023-12-29T24:00:59+1") == RunResult(stdout: "", stderr: """
+            Error: MAINTLEDGER_NOW '2023-12-29T24:00:59+1' is not an ISO 8601 time
+            Use a time like 2023-04-28T18:00:00Z, or unset it.
+
+            """, exitCode: 64))
+        #expect(FileManager.default.fileExists(atPath: sandbox.dbPath))
+    }
+
+    /// `sql "SELECT zeroblob(1000000000)"` ran past its --timeout while printing (8 minutes,
+    /// 13.7 GB, then the OOM killer): a value longer than 16 MiB is now a limit, exit 4.
+    @Test func aHugeValueFromSQLIsALimit() throws {
+        let sandbox = try Fixture.pendingMaintenance()
+        #expect(try sandbox.run(["sql", "SELECT zeroblob(1000000000)"]) == RunResult(stdout: "", stderr: """
+            Error: the query makes a value longer than 16 MiB, the most sql prints
+            Select less of it, as with substr().
+
+            """, exitCode: 4))
+    }
+
+    /// `--db /dev/null` was opened as a ledger (and left /dev/null-journal behind, as root).
+    @Test(arguments: [["apps:create", "some-app"], ["history"], ["sql", "SELECT 1"]])
+    func aLedgerPathThatIsNotARegularFileIsRefused(arguments: [String]) throws {
+        let sandbox = try LedgerSandbox()
+        #expect(try sandbox.run(arguments + ["--db", "/dev/null"], useDB: false) == RunResult(stdout: "", stderr: """
+            Error: /dev/null is not a regular file
+            Point --db at a ledger file, or at a new path to start one.
+
+            """, exitCode: 1))
+        #expect(!FileManager.default.fileExists(atPath: "/dev/null-journal"))
     }
 }

@@ -36,6 +36,14 @@ public final class LedgerDatabase: LedgerReader {
     /// opened to record now has.
     public static var schemaVersion: String { Migrations.all.last!.identifier }
 
+    /// A ledger is a regular file: `--db /dev/null` (or a folder, a FIFO) is refused before
+    /// SQLite opens it, which would leave a `-journal` beside a device.
+    static func refuseIrregularFile(_ path: String) throws {
+        var status = stat()
+        guard stat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG else { return }
+        throw LedgerError.unusableDatabase("\(path) is not a regular file", hint: "Point --db at a ledger file, or at a new path to start one.")
+    }
+
     static func missing(_ path: String) -> LedgerError {
         .notFound("no ledger at \(path)",
                   hint: "Record something first (for example `maintledger apps:create APP`), or point --db or MAINTLEDGER_DB at an existing ledger.")
@@ -88,6 +96,7 @@ public final class LedgerDatabase: LedgerReader {
 
     static func open(at path: String, mode: OpenMode) throws -> LedgerDatabase {
         var created: [String] = []
+        try refuseIrregularFile(path)
         if !FileManager.default.fileExists(atPath: path) {
             guard mode == .createIfMissing else { throw missing(path) }
             created = try createEmptyFile(at: path)

@@ -25,6 +25,7 @@ public class LedgerReader {
     /// For commands that only read.
     public static func open(at path: String) throws -> LedgerReader {
         guard FileManager.default.fileExists(atPath: path) else { throw LedgerDatabase.missing(path) }
+        try LedgerDatabase.refuseIrregularFile(path)
         return try LedgerDatabase.opening(path, reading: true) {
             let (queue, isCopy) = try connection(path)
             try queue.read { db in try LedgerDatabase.checkReadable(db, path: path, canUpgrade: !isCopy) }

@@ -77,6 +77,13 @@ extension Database {
     }
 }
 
+extension Database {
+    /// The longest text or blob a statement may make (SQLITE_LIMIT_LENGTH); longer is SQLITE_TOOBIG.
+    func limitValueLength(to bytes: Int32) {
+        sqlite3_limit(sqliteConnection, SQLITE_LIMIT_LENGTH, bytes)
+    }
+}
+
 /// When a query must have finished (see `Database.stopStatements`).
 final class QueryDeadline {
     let end: UInt64

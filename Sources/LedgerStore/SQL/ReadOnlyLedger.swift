@@ -15,6 +15,7 @@ public final class ReadOnlyLedger {
         guard FileManager.default.fileExists(atPath: path) else {
             throw LedgerError.notFound("no ledger at \(path)", hint: "Point --db or MAINTLEDGER_DB at an existing ledger.")
         }
+        try LedgerDatabase.refuseIrregularFile(path)
         do {
             let queue = try LedgerReader.connection(path).queue
             guard try queue.read({ db in try Int32.fetchOne(db, sql: "PRAGMA application_id") }) == LedgerDatabase.applicationID else {
@@ -29,6 +30,8 @@ public final class ReadOnlyLedger {
     }
 
     private static let allowedKeywords = ["SELECT", "WITH", "VALUES", "EXPLAIN"]
+    /// The longest value a query may return: 16 MiB, far beyond any the ledger holds.
+    static let longestValue: Int32 = 16 << 20
     package static let refusalHint = "Write one SELECT, WITH, VALUES or EXPLAIN statement; read a pragma as a table, as in SELECT * FROM pragma_table_info('maintenances')."
 
     /// How long a query may run, and how many rows it may return (nil: any number).
@@ -73,6 +76,9 @@ public final class ReadOnlyLedger {
             guard (try? statement.validateArguments([])) != nil else {
                 throw LedgerError.invalidInput("the query has parameters (? or :name), and sql binds none", hint: "Write the values into the query.")
             }
+            // A value SQLite makes (`zeroblob(1e9)`, `printf('%.*c', 1e9, 'x')`) is printed after
+            // the deadline's watch, and costs many times its size to print: capped here.
+            db.limitValueLength(to: Self.longestValue)
             let deadline = QueryDeadline(seconds: limits.seconds)
             db.stopStatements(pastDeadline: deadline)
             defer { db.stopStatements(pastDeadline: nil) }
@@ -106,6 +112,8 @@ public final class QueryRows {
             return row.databaseValues.map(RowImage.value)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_INTERRUPT {
             throw LedgerError.limitReached("the query ran past its --timeout of \(limits.seconds.formatted()) s", hint: "Narrow the query, or give it a longer --timeout.")
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_TOOBIG {
+            throw LedgerError.limitReached("the query makes a value longer than \(ReadOnlyLedger.longestValue >> 20) MiB, the most sql prints", hint: "Select less of it, as with substr().")
         } catch let error as DatabaseError {
             throw LedgerError.refused("the query failed: \(LedgerDatabase.describe(error))", hint: nil)
         }

@@ -58,6 +58,8 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         let path = ledger.path
+        // The environment first: a demo refused for it must not have removed the earlier one.
+        _ = try ledger.context()
         try Demo.prepare(path: path)
         let opened = try ledger.openForWriting()
         let clock = Date()
