@@ -48,7 +48,7 @@ import Testing
 
         let proof = try write(try sandbox.ok(["audit:prove", "2"]).stdout, in: sandbox, as: "entry.tlog-proof")
         let checked = try sandbox.ok(["audit:check-proof", proof, "--vkey", vkey], useDB: false).stdout
-        #expect(checked.hasPrefix("ok: entry 2 is in example.com/maintledger's checkpoint of \(entries) entries\n{\"seq\":2,"), "\(checked)")
+        #expect(checked.hasPrefix("ok: entry 2 is in example.com/maintledger's checkpoint of \(entries) entries\n\n{\"seq\":2,"), "\(checked)")
 
         // One byte changed anywhere that counts: the proof no longer checks.
         let text = try String(contentsOfFile: proof, encoding: .utf8)
@@ -162,5 +162,35 @@ extension ProofCommandTests {
                 == RunResult(stdout: "", stderr: "Error: the proof does not verify: entry 2 is not in the tree of the checkpoint's \(size) entries\n", exitCode: 3))
         try sandbox.expectUsageError(["audit:prove"])
         try sandbox.expectUsageError(["audit:prove", "2", "--from", "1"])
+    }
+}
+
+extension ProofCommandTests {
+    /// What a support engineer hands a customer: the proof of the entry that recorded a
+    /// maintenance, which `audit:check-proof` shows as `data:maintenances:info` shows it (as
+    /// far as the entry proves it), then the entry itself.
+    @Test func checkProofShowsTheMaintenanceTheEntryRecorded() throws {
+        let (sandbox, key, vkey) = try Self.signedLedger()
+        let seq = try sandbox.expectVerifies() // the fixture's last entry: the maintenance required
+        _ = try sandbox.ok(["audit:checkpoint", "--key", key])
+        let path = sandbox.folder.appendingPathComponent("maintenance.tlog-proof").path
+        try sandbox.ok(["audit:prove", String(seq)]).stdout.write(toFile: path, atomically: true, encoding: .utf8)
+        let shown = try sandbox.ok(["audit:check-proof", path, "--vkey", vkey], useDB: false).stdout
+        let info = try sandbox.infoJSON(Fixture.addon)
+        #expect(shown.hasPrefix("""
+            ok: entry \(seq) is in example.com/maintledger's checkpoint of \(seq) entries
+
+            addon_name:        \(Fixture.addon)
+            method:            failover
+            reason:            routine_maintenance
+            required_by:       2023-05-03T08:54:02.518+00:00
+            scheduled_for:     \(info["scheduled_for"] as! String)
+            server_created_at: \(info["server_created_at"] as! String)
+            status:            pending
+            uuid:              \(info["uuid"] as! String)
+            window:            Fridays 18:00 to 22:00 UTC
+
+            {"seq":\(seq),
+            """), "\(shown)")
     }
 }

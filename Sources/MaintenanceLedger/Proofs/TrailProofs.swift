@@ -22,6 +22,38 @@ public enum TrailProof {
     public struct CheckedEntry {
         public let checkpoint: Checkpoint
         public let entry: TrailEntry
+
+        /// Each maintenance the entry recorded, as `data:maintenances:info` shows one, from what
+        /// the proven entry holds: its row image, and the add-on its subject names (the app,
+        /// plan and window are other rows, which this entry does not prove).
+        public var maintenances: [[(String, String)]] {
+            guard case .object(let payload)? = JSONValue.parse(Array(entry.payload.utf8)),
+                  case .array(let changes)? = payload.first(where: { $0.0 == "changes" })?.1 else { return [] }
+            let addon = entry.subject.hasPrefix("addon:") ? String(entry.subject.dropFirst(6)) : nil
+            return changes.compactMap { change in
+                guard case .object(let members) = change, members.contains(where: { $0.0 == "table" && $0.1 == .string("maintenances") }),
+                      case .object(let row)? = members.first(where: { $0.0 == "row" })?.1 else { return nil }
+                return Self.infoFields(row, addon: addon)
+            }
+        }
+
+        private static let shown = ["status", "reason", "method", "required_by", "scheduled_for", "previously_scheduled_for", "window",
+                                    "started_at", "completed_at", "duration_seconds", "server_created_at", "uuid"]
+
+        private static func infoFields(_ row: [(String, JSONValue)], addon: String?) -> [(String, String)] {
+            var fields: [(String, String)] = addon.map { [("addon_name", $0)] } ?? []
+            for (key, value) in row where shown.contains(key) {
+                switch value {
+                case .string(let text): fields.append((key, key.hasSuffix("_at") || key.hasSuffix("_by") || key.hasSuffix("_for")
+                                                           ? Timestamp(iso: text)?.isoText ?? text : text))
+                case .int(let number):
+                    fields.append((key, String(number)))
+                    if key == "duration_seconds" { fields.append(("duration_approximate", "~ " + DurationWording.approximate(seconds: number))) }
+                default: continue
+                }
+            }
+            return fields.sorted { $0.0 < $1.0 }
+        }
     }
 
     /// What a consistency proof shows, once checked.
