@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MaintenanceLedger
 import Testing
 
 /// Signed checkpoints and proofs, end to end through the binary.
@@ -192,5 +193,20 @@ extension ProofCommandTests {
 
             {"seq":\(seq),
             """), "\(shown)")
+    }
+}
+
+extension ProofCommandTests {
+    /// A note signed with the log's key but naming another origin is not this log's checkpoint.
+    @Test func aNoteForAnotherOriginIsRefused() throws {
+        let (sandbox, key, vkey) = try Self.signedLedger()
+        let signer = try #require(SignedNote.Signer(encoded: try String(contentsOfFile: key, encoding: .utf8).trimmingCharacters(in: .newlines)))
+        let note = try signer.sign("example.com/another-log\n3\n\(Data(count: 32).base64EncodedString())\n")
+        let path = sandbox.folder.appendingPathComponent("other-origin.txt").path
+        try note.write(toFile: path, atomically: true, encoding: .utf8)
+        try sandbox.expectRefusal(["audit:verify", "--checkpoint", path, "--vkey", vkey], stderr: """
+            Error: the checkpoint \(path) is the checkpoint of example.com/another-log, which none of the given keys names
+
+            """, exitCode: 3)
     }
 }
