@@ -222,7 +222,7 @@ public final class LedgerDatabase: LedgerReader {
                 try validate(db, mode: mode)
                 return .commit
             }
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try Self.enterWALMode(db)
             // A migration that rebuilds a table drops the old one, which foreign keys forbid
             // while they are on (SQLite's 12-step procedure); `migrate` checks them before commit.
             try db.execute(sql: "PRAGMA foreign_keys = OFF")
@@ -235,6 +235,22 @@ public final class LedgerDatabase: LedgerReader {
                 }
                 appliedOnOpen = try Self.migrate(db)
                 return .commit
+            }
+        }
+    }
+
+    /// Switches a new ledger to WAL (a no-op on one already in it). The switch needs an exclusive
+    /// lock, which SQLite takes without calling the busy handler: while another process opening
+    /// the same new ledger holds a shared lock, it fails at once with SQLITE_BUSY (seen in the
+    /// crash trials: four writers starting on a new file, one exited 75 in under a second). So
+    /// it is retried here for as long as the busy timeout lets any other lock be waited for.
+    private static func enterWALMode(_ db: Database) throws {
+        let deadline = Date().addingTimeInterval(10)
+        while true {
+            do {
+                return try db.execute(sql: "PRAGMA journal_mode = WAL")
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
+                usleep(5_000)
             }
         }
     }
