@@ -115,33 +115,14 @@ def main():
 
     apps, addons = model.fleet(args.addons, args.seed, app0_uuid=app0_uuid)
     trail = []
-    # The Merkle tree's right edge (the last complete node of each level), grown as maintledger
-    # grows trail_tree: leaf = SHA-256(0x00 ‖ entry hash bytes), node = SHA-256(0x01 ‖ l ‖ r).
-    edge, tree = [], []
-
-    def grow_tree(entry_seq, entry_hash):
-        node = hashlib.sha256(b"\x00" + bytes.fromhex(entry_hash)).digest()
-        index, level = entry_seq - 1, 0
-        while index & 1:
-            node = hashlib.sha256(b"\x01" + edge[level] + node).digest()
-            level += 1
-            index >>= 1
-            tree.append((entry_seq, level, node))
-        if len(edge) == level:
-            edge.append(node)
-        else:
-            edge[level] = node
-
-    for existing_seq, existing_hash in db.execute("SELECT seq, hash FROM audit_trail ORDER BY seq").fetchall():
-        grow_tree(existing_seq, existing_hash)
-    tree.clear()  # maintledger stored those nodes itself
+    edge, tree = model.TreeEdge(db), []
 
     def entry(action, subject, payload_text):
         nonlocal seq, head
         seq += 1
         digest = hashlib.sha256((head + model.canonical(seq, recorded_at, actor, action, subject, payload_text)).encode()).hexdigest()
         trail.append((seq, recorded_at, actor, action, subject, payload_text, head, digest))
-        grow_tree(seq, digest)
+        tree.extend((seq, level, node) for level, node in edge.append(digest))
         head = digest
 
     def flush_trail():

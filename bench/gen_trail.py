@@ -31,12 +31,7 @@ def main():
     db.execute("PRAGMA synchronous = OFF")
     db.execute("PRAGMA cache_size = -1000000")
     seq, head = db.execute("SELECT seq, hash FROM audit_trail ORDER BY seq DESC LIMIT 1").fetchone()
-    edge = []
-    for existing_seq, existing_hash in db.execute("SELECT seq, hash FROM audit_trail ORDER BY seq").fetchall():
-        node, index, level = hashlib.sha256(b"\x00" + bytes.fromhex(existing_hash)).digest(), existing_seq - 1, 0
-        while index & 1:
-            node, level, index = hashlib.sha256(b"\x01" + edge[level] + node).digest(), level + 1, index >> 1
-        edge[level:level + 1] = [node]
+    edge = model.TreeEdge(db)
     recorded_at, payload = "2026-01-01T00:00:00.000Z", '{"changes":[]}'
     db.execute("BEGIN")
     trail, tree = [], []
@@ -45,14 +40,7 @@ def main():
         digest = hashlib.sha256((head + model.canonical(seq, recorded_at, "bench", "audit:note", "trail:bench", payload)).encode()).hexdigest()
         trail.append((seq, recorded_at, "bench", "audit:note", "trail:bench", payload, head, digest))
         head = digest
-        node, index, level = hashlib.sha256(b"\x00" + bytes.fromhex(digest)).digest(), seq - 1, 0
-        while index & 1:
-            node, level, index = hashlib.sha256(b"\x01" + edge[level] + node).digest(), level + 1, index >> 1
-            tree.append((seq, level, node))
-        if len(edge) == level:
-            edge.append(node)
-        else:
-            edge[level] = node
+        tree.extend((seq, level, node) for level, node in edge.append(digest))
         if len(trail) >= 100_000 or seq == args.entries:
             db.executemany("INSERT INTO audit_trail VALUES (?, ?, ?, ?, ?, ?, ?, ?)", trail)
             db.executemany("INSERT INTO trail_tree (last_seq, level, hash) VALUES (?, ?, ?)", tree)

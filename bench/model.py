@@ -10,6 +10,7 @@ Rows are produced as the ledger stores them (times as `YYYY-MM-DDTHH:MM:SS.sssZ`
 columns in table order, no spaces, strings escaped like Swift's `writeString`.
 """
 
+import hashlib
 import random
 import re
 from operator import add as _add
@@ -96,6 +97,32 @@ def change(table, values, op="insert"):
 
 def payload(changes):
     return '{"changes":[' + ",".join(changes) + "]}"
+
+
+class TreeEdge:
+    """The Merkle tree over the trail as maintledger grows trail_tree: leaf = SHA-256(0x00 ‖ the
+    entry hash's 32 bytes), node = SHA-256(0x01 ‖ left ‖ right); keeps the last complete node of
+    each level. `append` returns the (level, node) rows the next entry completes."""
+
+    def __init__(self, connection=None):
+        self.nodes, self.count = [], 0
+        if connection is not None:  # the entries already in the ledger (maintledger stored their nodes)
+            for (existing_hash,) in connection.execute("SELECT hash FROM audit_trail ORDER BY seq"):
+                self.append(existing_hash)
+
+    def append(self, entry_hash):
+        node = hashlib.sha256(b"\x00" + bytes.fromhex(entry_hash)).digest()
+        index, level, completed = self.count, 0, []
+        while index & 1:
+            node = hashlib.sha256(b"\x01" + self.nodes[level] + node).digest()
+            level, index = level + 1, index >> 1
+            completed.append((level, node))
+        if len(self.nodes) == level:
+            self.nodes.append(node)
+        else:
+            self.nodes[level] = node
+        self.count += 1
+        return completed
 
 
 def canonical(seq, recorded_at, actor, action, subject, payload_text):
