@@ -210,3 +210,37 @@ extension ProofCommandTests {
             """, exitCode: 3)
     }
 }
+
+extension ProofCommandTests {
+    /// An attacker with the file edits the recorded checkpoint (its root, to match a rewrite)
+    /// or plants a trigger on the tree: verify names the row, and no checkpoint is recorded.
+    @Test func anEditedCheckpointRowOrAPlantedTreeTriggerIsCaught() throws {
+        let (sandbox, key, _) = try Self.signedLedger()
+        _ = try sandbox.ok(["audit:checkpoint", "--key", key])
+        let seq = try sandbox.expectVerifies()
+        try sandbox.tamper("""
+            DROP TRIGGER checkpoints_append_only_update;
+            UPDATE checkpoints SET root_hash = '\(Data(count: 32).base64EncodedString())';
+            """)
+        #expect(try sandbox.run(["audit:verify"]) == RunResult(stdout: "", stderr: """
+            Error: verification failed at seq \(seq): checkpoints row 1 differs from what the trail recorded
+
+            """, exitCode: 3))
+
+        // Nothing to checkpoint: refused, and the ledger the command would have created is not left.
+        let empty = sandbox.folder.appendingPathComponent("new/ledger.sqlite").path
+        #expect(try sandbox.run(["audit:checkpoint", "--key", key, "--db", empty], useDB: false) == RunResult(stdout: "", stderr: """
+            Error: the trail is empty: there is nothing to checkpoint
+            Record something first.
+
+            """, exitCode: 1))
+        #expect(!FileManager.default.fileExists(atPath: sandbox.folder.appendingPathComponent("new").path))
+
+        let planted = try Self.signedLedger()
+        try planted.sandbox.tamper("CREATE TRIGGER zz AFTER INSERT ON trail_tree BEGIN SELECT 1; END")
+        try planted.sandbox.expectRefusal(["audit:checkpoint", "--key", planted.key], stderr: """
+            Error: the ledger was altered outside maintledger (trigger zz is defined by no migration), so nothing was recorded; `maintledger audit:verify` checks the whole file
+
+            """, exitCode: 3)
+    }
+}
