@@ -104,8 +104,7 @@ public final class FleetSimulator {
                         try perform(action, context)
                         if let addonID = action.addonID { try engine.refresh(addonID: addonID) } else { try refreshAll(engine) }
                     }
-                    add(try engine.advance(until: dayEnd))
-                    try engine.recordTick(until: dayEnd)
+                    add(try engine.advance(until: dayEnd, recordingTick: true))
                 }
             }
             progress(lastDay, settings.days)

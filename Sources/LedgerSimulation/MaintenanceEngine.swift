@@ -68,28 +68,26 @@ public final class MaintenanceEngine {
             }
             if until == last { return TickSummary() }
         }
-        return try database.batch {
-            let summary = try advance(until: until)
-            try recordTick(until: until)
-            return summary
-        }
+        return try database.batch { try advance(until: until, recordingTick: true) }
     }
 
-    /// Takes every step due up to `until` (inside the caller's batch).
-    func advance(until: Timestamp) throws -> TickSummary {
+    /// Takes every step due up to `until` (inside the caller's batch) and, with `recordingTick`,
+    /// records how far the engine has processed. The steps (each a command with its own rules
+    /// and time) are one trail entry, `platform:tick` at `until`: one tick is one command.
+    func advance(until: Timestamp, recordingTick: Bool = false) throws -> TickSummary {
         var summary = TickSummary()
-        while let step = agenda.popFirst(notAfter: until) {
-            guard var state = states[step.addonID] else { preconditionFailure("a step for an add-on the engine does not know") }
-            try take(step, &state, &summary)
-            plan(state)
+        let context = LedgerContext(now: until, actor: Self.actor, seed: settings.seed)
+        try database.recordAsOneEntry(context, action: "platform:tick", subject: "engine") {
+            while let step = agenda.popFirst(notAfter: until) {
+                guard var state = states[step.addonID] else { preconditionFailure("a step for an add-on the engine does not know") }
+                try take(step, &state, &summary)
+                plan(state)
+            }
+            if recordingTick {
+                try Ledger(database: database, context: context).recordTick(seed: settings.seed, failureRate: settings.failureRate)
+            }
         }
         return summary
-    }
-
-    /// Records how far the engine has processed.
-    func recordTick(until: Timestamp) throws {
-        try Ledger(database: database, context: LedgerContext(now: until, actor: Self.actor, seed: settings.seed))
-            .recordTick(seed: settings.seed, failureRate: settings.failureRate)
     }
 
     /// Re-reads an add-on's state after something else (a customer) changed it, and plans its next step.

@@ -350,15 +350,16 @@ enum AsOfStory {
         let sandbox = try HistoryFleet.sandbox()
         let replay = try TrailReplay(sandbox)
         // Every moment something was recorded, and the millisecond before, sampled; the moments
-        // of the hand-recorded part all. (Backfills recorded with --at are left out between their
-        // --at time and their recording: the trail holds them from the recording only.)
+        // of the hand-recorded part all. Moments while an entry's rows already hold times its
+        // recording comes after are left out (the trail holds them from the recording only):
+        // backfills recorded with --at, and the engine's ticks, one entry for every step since
+        // the tick before.
         let times = replay.recordedTimes
         var moments: [String] = []
-        for (index, time) in times.enumerated() where index % 7 == 0 || time >= HistoryFleet.handRecordedFrom {
-            moments.append(time)
-            if !replay.isBackfillRecording(time) { moments.append(TrailReplay.millisecondBefore(time)) }
+        for (index, time) in times.enumerated() where index % 2 == 0 || time >= HistoryFleet.handRecordedFrom {
+            moments += [time, TrailReplay.millisecondBefore(time)].filter(replay.isSettled)
         }
-        moments += ["2022-01-01T00:00:00.000Z", "2022-03-15T12:00:00.000Z", "2022-07-04T00:00:00.000Z"]
+        moments += ["2022-01-01T00:00:00.000Z", "2022-03-15T12:00:00.000Z", "2022-07-04T00:00:00.000Z"].filter(replay.isSettled)
         #expect(moments.count > 80)
         var compared = 0
         for moment in moments {
@@ -428,38 +429,39 @@ enum AsOfStory {
 }
 
 /// The ledger's maintenances, windows and attachments at any moment, rebuilt from nothing but
-/// the audit trail: every entry up to the moment, applied in order, each change's row image
-/// replacing the row it names.
+/// the audit trail as `audit:trail` lists it: every entry up to the moment, applied in order, an
+/// insert's row replacing the row it names, an update's columns changing it.
 struct TrailReplay {
     struct Entry {
         let recordedAt: String
-        let changes: [(table: String, row: [String: Any])]
+        let changes: [(table: String, op: String, row: [String: Any])]
     }
 
     let entries: [Entry]
-    /// Recording times of entries whose maintenance rows carry an earlier --at time.
-    let backfillRecordings: Set<String>
+    /// From the earliest time an entry's rows carry to its recording, for entries whose rows carry
+    /// earlier times than their recording (--at, or a tick's steps).
+    let unsettled: [(from: String, to: String)]
 
     init(_ sandbox: LedgerSandbox) throws {
-        let rows = try HistoryProbe.rows(sandbox, "SELECT recorded_at, payload FROM audit_trail ORDER BY seq")
-        var backfills = Set<String>()
-        entries = try rows.map { row in
-            let payload = try #require(try JSONSerialization.jsonObject(with: Data((row["payload"] as String).utf8)) as? [String: Any])
+        var unsettled: [(from: String, to: String)] = []
+        entries = try sandbox.trailEntries().map { entry in
+            let payload = try #require(entry["payload"] as? [String: Any])
             let changes = try #require(payload["changes"] as? [[String: Any]]).map { change in
-                (table: change["table"] as? String ?? "", row: change["row"] as? [String: Any] ?? [:])
+                (table: change["table"] as? String ?? "", op: change["op"] as? String ?? "", row: change["row"] as? [String: Any] ?? [:])
             }
-            let recordedAt: String = row["recorded_at"]
-            for change in changes where change.table == "maintenance_status_changes" {
-                if let changed = change.row["changed_at"] as? String, changed < recordedAt { backfills.insert(recordedAt) }
+            let recordedAt = try #require(entry["recorded_at"] as? String)
+            let times = changes.flatMap { change in
+                ["changed_at", "created_at", "set_at", "attached_at", "provisioned_at", "started_at", "completed_at"].compactMap { change.row[$0] as? String }
             }
+            if let earliest = times.min(), earliest < recordedAt { unsettled.append((earliest, recordedAt)) }
             return Entry(recordedAt: recordedAt, changes: changes)
         }
-        backfillRecordings = backfills
+        self.unsettled = unsettled
     }
 
     var recordedTimes: [String] { Array(Set(entries.map(\.recordedAt))).sorted() }
 
-    func isBackfillRecording(_ time: String) -> Bool { backfillRecordings.contains(time) }
+    func isSettled(_ moment: String) -> Bool { !unsettled.contains { $0.from <= moment && moment < $0.to } }
 
     /// `2022-03-01T00:00:00.000Z` → `2022-02-28T23:59:59.999Z` (whole seconds through Foundation, exact).
     static func millisecondBefore(_ time: String) -> String {
@@ -477,10 +479,13 @@ struct TrailReplay {
         for entry in entries where entry.recordedAt <= moment {
             for change in entry.changes {
                 guard let id = change.row["id"] as? Int else { continue }
+                func apply(_ rows: inout [Int: [String: Any]]) {
+                    if change.op == "insert" { rows[id] = change.row } else { rows[id, default: [:]].merge(change.row) { $1 } }
+                }
                 switch change.table {
-                case "maintenances": maintenances[id] = change.row
-                case "windows": windows[id] = change.row
-                case "attachments": attachments[id] = change.row
+                case "maintenances": apply(&maintenances)
+                case "windows": apply(&windows)
+                case "attachments": apply(&attachments)
                 default: break
                 }
             }

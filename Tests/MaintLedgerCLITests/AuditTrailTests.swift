@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
 import Testing
+@testable import LedgerCore
+@testable import LedgerStore
 
 /// The audit trail as listed, its chain, writers racing each other, and tampering.
 @Suite struct AuditTrailTests {
@@ -141,10 +143,10 @@ import Testing
         BEGIN SELECT RAISE(ABORT, 'audit_trail is append-only'); END;
         """
 
-    /// Alters the seed ledger with the trail's triggers out of the way, then puts them back,
-    /// as a careful attacker would.
-    static func tamperedSeed(_ sql: String) throws -> LedgerSandbox {
-        try tamper(try Fixture.seedExample(), sql)
+    /// Alters the seed ledger (written as format 1 or format 2 entries) with the trail's triggers
+    /// out of the way, then puts them back, as a careful attacker would.
+    static func tamperedSeed(_ sql: String, format1: Bool = false) throws -> LedgerSandbox {
+        try tamper(try Fixture.seedExample(format1: format1), sql)
     }
 
     static func tamper(_ sandbox: LedgerSandbox, _ sql: String) throws -> LedgerSandbox {
@@ -156,18 +158,20 @@ import Testing
         RunResult(stdout: "", stderr: "Error: \(message)\n", exitCode: 3)
     }
 
-    @Test func anEditedTrailPayloadIsNamedBySeq() throws {
+    // MARK: tampering with format 1 entries (a ledger written before the compact trail)
+
+    @Test func anEditedFormat1PayloadIsNamedBySeq() throws {
         let sandbox = try Self.tamperedSeed("""
             UPDATE audit_trail SET payload = replace(payload, '"day_of_week":5', '"day_of_week":4') WHERE seq = 3;
             UPDATE windows SET day_of_week = 4 WHERE id = 2;
-            """)
+            """, format1: true)
         #expect(try sandbox.run(["audit:verify"])
                 == Self.verificationFailure("verification failed at seq 3: hash does not match the entry's content (the entry was altered)"))
     }
 
     /// The issue's example: a row changed with sqlite3 after dropping a trigger (left dropped).
-    @Test func anEditedPayloadWithTheTriggerStillDroppedIsNamedBySeq() throws {
-        let sandbox = try Fixture.seedExample()
+    @Test func anEditedFormat1PayloadWithTheTriggerStillDroppedIsNamedBySeq() throws {
+        let sandbox = try Fixture.seedExampleFormat1()
         try sandbox.tamper("""
             DROP TRIGGER audit_trail_append_only_update;
             UPDATE audit_trail SET payload = replace(payload, '"duration_seconds":186', '"duration_seconds":100') WHERE seq = 6;
@@ -176,10 +180,12 @@ import Testing
                 == Self.verificationFailure("verification failed at seq 6: hash does not match the entry's content (the entry was altered)"))
     }
 
-    @Test func anEditedTrailActorIsNamedBySeq() throws {
-        let sandbox = try Self.tamperedSeed("UPDATE audit_trail SET actor = 'mallory' WHERE seq = 5;")
+    @Test(arguments: [false, true])
+    func anEditedTrailActorIsNamedBySeq(format1: Bool) throws {
+        let sandbox = try Self.tamperedSeed("UPDATE audit_trail SET actor = 'mallory' WHERE seq = 5;", format1: format1)
+        let message = format1 ? "the entry was altered" : "the entry, or the hash of seq 4 it follows, was altered"
         #expect(try sandbox.run(["audit:verify"])
-                == Self.verificationFailure("verification failed at seq 5: hash does not match the entry's content (the entry was altered)"))
+                == Self.verificationFailure("verification failed at seq 5: hash does not match the entry's content (\(message))"))
     }
 
     /// SHA-256 in hex, by /usr/bin/sha256sum (the test target has no crypto library).
@@ -197,8 +203,8 @@ import Testing
         return String(decoding: data.prefix(64), as: UTF8.self)
     }
 
-    @Test func anAlteredEntryWithARecomputedHashBreaksTheNextLink() throws {
-        let sandbox = try Fixture.seedExample()
+    @Test func anAlteredFormat1EntryWithARecomputedHashBreaksTheNextLink() throws {
+        let sandbox = try Fixture.seedExampleFormat1()
         let entry = try #require(try DatabaseQueue(path: sandbox.dbPath).read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM audit_trail WHERE seq = 5")
         })
@@ -226,8 +232,8 @@ import Testing
         (#"{"changes":[{"op":"insert","table":"maintenances","row":{"id":4000000000000000000}}]}"#,
          "verification failed: maintenance_status_changes row 3 appears in no trail entry, which ends at seq 6 (the row was added outside maintledger, or entries after it were removed)"),
     ])
-    func aLastEntryRewrittenWithAnotherPayloadIsRefused(payload: String, message: String) throws {
-        let sandbox = try Fixture.seedExample()
+    func aLastFormat1EntryRewrittenWithAnotherPayloadIsRefused(payload: String, message: String) throws {
+        let sandbox = try Fixture.seedExampleFormat1()
         let entry = try #require(try DatabaseQueue(path: sandbox.dbPath).read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM audit_trail WHERE seq = 6")
         })
@@ -239,39 +245,139 @@ import Testing
         #expect(try sandbox.run(["audit:verify"]) == Self.verificationFailure(message))
     }
 
-    @Test func aChangedMaintenanceRowIsNamedByTheSeqThatLastRecordedIt() throws {
-        let sandbox = try Fixture.seedExample()
-        try sandbox.tamper("UPDATE maintenances SET completed_at = '2023-04-28T18:03:00.000Z', duration_seconds = 105")
-        #expect(try sandbox.run(["audit:verify"]) == Self.verificationFailure("verification failed at seq 6: maintenances row 1 differs from what the trail recorded"))
+    // MARK: tampering with format 2 entries
+
+    /// Entry `seq` of the sandbox's format 2 trail as the ledger reads it.
+    static func compactEntry(_ sandbox: LedgerSandbox, _ seq: Int64) throws -> TrailEntry {
+        try #require(try DatabaseQueue(path: sandbox.dbPath).read { db in
+            try Row.fetchOne(db, sql: TrailEntry.selectSQL("WHERE t.seq = ?"), arguments: [seq]).map { TrailEntry(columns: RecordColumns(row: $0)) }
+        })
     }
 
-    @Test func aChangedWindowRowIsNamedByTheSeqThatRecordedIt() throws {
+    /// Entry `seq` with `change` applied and its hash recomputed, as an attacker with the format's
+    /// definition would write it.
+    static func forge(_ entry: TrailEntry, actor: String? = nil, payload: [UInt8]? = nil) -> TrailEntry {
+        TrailEntry(seq: entry.seq, recordedAt: entry.recordedAt, actor: actor ?? entry.actor, action: entry.action, subject: entry.subject,
+                   format: .compact, payload: payload ?? entry.payload, prevHash: entry.prevHash)
+    }
+
+    @Test func anEditedCompactPayloadIsNamedBySeq() throws {
         let sandbox = try Fixture.seedExample()
+        // Seq 3 records the window, day_of_week 5 as an integer (tag 1, zigzag 10).
+        let entry = try Self.compactEntry(sandbox, 3)
+        let edited = Array(Data(entry.payload).replacing(Data([0x01, 0x0A]), with: Data([0x01, 0x08])))
+        #expect(edited != entry.payload)
+        _ = try Self.tamper(sandbox, "UPDATE audit_trail SET payload = X'\(Hex.string(edited))' WHERE seq = 3; UPDATE windows SET day_of_week = 4 WHERE id = 2;")
+        #expect(try sandbox.run(["audit:verify"])
+                == Self.verificationFailure("verification failed at seq 3: hash does not match the entry's content (the entry, or the hash of seq 2 it follows, was altered)"))
+    }
+
+    /// A format 2 entry stores no link: it is the hash before, inside its own. Rewriting an entry
+    /// with a hash to match breaks the next one.
+    @Test func anAlteredCompactEntryWithARecomputedHashBreaksTheNextEntry() throws {
+        let sandbox = try Fixture.seedExample()
+        let entry = try Self.compactEntry(sandbox, 5)
+        #expect(Self.forge(entry).hash == entry.hash, "the recipe reproduces the stored hash")
+        let forged = Self.forge(entry, actor: "mallory")
+        _ = try Self.tamper(sandbox, "UPDATE audit_trail SET actor = 'mallory', hash = X'\(forged.hash)' WHERE seq = 5;")
+        #expect(try sandbox.run(["audit:verify"])
+                == Self.verificationFailure("verification failed at seq 6: hash does not match the entry's content (the entry, or the hash of seq 5 it follows, was altered)"))
+    }
+
+    /// The last entry rewritten with bytes the format does not allow, and a hash to match.
+    @Test(arguments: [
+        ([], "it records no change"),
+        ([0x11, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01], "the change at byte 0 has no row id"),
+        ([0x11, 0x01, 0x00], "the insert at byte 0 has 0 columns; apps has 4 after id"),
+        ([0x25, 0x01, 0x01, 0x03, 0x03, 0x07] + Array("running".utf8), "the update at byte 0 is cut short"),
+        ([0x25, 0x01, 0x02, 0x0B, 0x06, 0x03, 0x03, 0x07] + Array("running".utf8) + Array(repeating: 0, count: 16),
+         "the update at byte 0 names its columns out of order"),
+        // A uuid written as plain text, where the format has one form for it (tag 8).
+        ([0x11, 0x01, 0x04, 0x03, 36] + Array("00000000-0000-4000-8000-000000000000".utf8) + [0x03, 3] + Array("abc".utf8) + [0x01, 0x00, 0x06],
+         "the value of column 1 of the change at byte 0 is not one maintledger writes"),
+        ([0x31, 0x01], "byte 0 is not a change's code"),
+    ] as [([UInt8], String)])
+    func aLastCompactEntryRewrittenWithAnotherPayloadIsRefused(payload: [UInt8], problem: String) throws {
+        let sandbox = try Fixture.seedExample()
+        let forged = Self.forge(try Self.compactEntry(sandbox, 6), payload: payload)
+        _ = try Self.tamper(sandbox, "UPDATE audit_trail SET payload = X'\(Hex.string(payload))', hash = X'\(forged.hash)' WHERE seq = 6;")
+        #expect(try sandbox.run(["audit:verify"]) == Self.verificationFailure("verification failed at seq 6: its payload is not one maintledger writes (\(problem))"))
+    }
+
+    /// A ledger written before the compact trail and written to since holds both formats; an
+    /// edit to either is named by its seq, and entries of format 1 may not follow format 2 ones.
+    @Test func aLedgerHoldingBothFormatsVerifiesAndNamesAnEditToEither() throws {
+        let sandbox = try Fixture.seedExampleFormat1()
+        try sandbox.ok(["data:maintenances:window:update", "REDIS_URL", "Mondays", "10:00AM", "-a", "example-app"])
+        try sandbox.ok(["apps:create", "later-app"])
+        let formats = try DatabaseQueue(path: sandbox.dbPath).read { db in
+            try String.fetchAll(db, sql: "SELECT typeof(hash) FROM audit_trail ORDER BY seq")
+        }
+        #expect(formats == Array(repeating: "text", count: 6) + ["blob", "blob"])
+        let clean = try sandbox.run(["audit:verify"])
+        #expect(clean.exitCode == 0 && clean.stdout.hasPrefix("ok: 8 entries verified, head "), "\(clean)")
+        let trail = try sandbox.trailEntries()
+        #expect(trail.map { $0["format"] as? Int } == [1, 1, 1, 1, 1, 1, 2, 2])
+        #expect(zip(trail, trail.dropFirst()).allSatisfy { $1["prev_hash"] as? String == $0["hash"] as? String }, "one chain across both formats")
+
+        try sandbox.tamper("UPDATE windows SET start_minute = 660 WHERE id = 3")
+        #expect(try sandbox.run(["audit:verify"]) == Self.verificationFailure("verification failed at seq 7: windows row 3 differs from what the trail recorded"))
         try sandbox.tamper("UPDATE windows SET start_minute = 1110 WHERE id = 2")
         #expect(try sandbox.run(["audit:verify"]) == Self.verificationFailure("verification failed at seq 3: windows row 2 differs from what the trail recorded"))
     }
 
-    @Test func aDeletedTrailEntryIsDetected() throws {
-        let sandbox = try Self.tamperedSeed("DELETE FROM audit_trail WHERE seq = 4;")
+    @Test func aFormat1EntryAfterFormat2OnesIsRefused() throws {
+        let sandbox = try Fixture.seedExample()
+        let entry = try Self.compactEntry(sandbox, 6)
+        let payload = try #require(entry.payloadJSON).compactText
+        let fields = [entry.recordedAt, entry.actor, entry.action, entry.subject].map { "\"\($0)\"" }
+        let forged = try Self.sha256(entry.prevHash + "[6," + fields.joined(separator: ",") + "," + payload + "]")
+        _ = try Self.tamper(sandbox, "UPDATE audit_trail SET payload = '\(payload)', prev_hash = '\(entry.prevHash)', hash = '\(forged)' WHERE seq = 6;")
+        #expect(try sandbox.run(["audit:verify"])
+                == Self.verificationFailure("verification failed at seq 6: a format 1 entry follows format 2 ones (from seq 1), which maintledger never writes"))
+    }
+
+    // MARK: tampering with the tables, either format
+
+    @Test(arguments: [false, true])
+    func aChangedMaintenanceRowIsNamedByTheSeqThatLastRecordedIt(format1: Bool) throws {
+        let sandbox = try Fixture.seedExample(format1: format1)
+        try sandbox.tamper("UPDATE maintenances SET completed_at = '2023-04-28T18:03:00.000Z', duration_seconds = 105")
+        #expect(try sandbox.run(["audit:verify"]) == Self.verificationFailure("verification failed at seq 6: maintenances row 1 differs from what the trail recorded"))
+    }
+
+    @Test(arguments: [false, true])
+    func aChangedWindowRowIsNamedByTheSeqThatRecordedIt(format1: Bool) throws {
+        let sandbox = try Fixture.seedExample(format1: format1)
+        try sandbox.tamper("UPDATE windows SET start_minute = 1110 WHERE id = 2")
+        #expect(try sandbox.run(["audit:verify"]) == Self.verificationFailure("verification failed at seq 3: windows row 2 differs from what the trail recorded"))
+    }
+
+    @Test(arguments: [false, true])
+    func aDeletedTrailEntryIsDetected(format1: Bool) throws {
+        let sandbox = try Self.tamperedSeed("DELETE FROM audit_trail WHERE seq = 4;", format1: format1)
         #expect(try sandbox.run(["audit:verify"]) == Self.verificationFailure("verification failed at seq 4: entry is missing (next is seq 5)"))
     }
 
-    @Test func aDeletedLastTrailEntryIsDetectedThroughTheRowsItRecorded() throws {
-        let sandbox = try Self.tamperedSeed("DELETE FROM audit_trail WHERE seq = 6;")
+    @Test(arguments: [false, true])
+    func aDeletedLastTrailEntryIsDetectedThroughTheRowsItRecorded(format1: Bool) throws {
+        let sandbox = try Self.tamperedSeed("DELETE FROM audit_trail WHERE seq = 6;", format1: format1)
         let result = try sandbox.run(["audit:verify"])
         #expect(result.exitCode == 3 && result.stdout.isEmpty, "\(result)")
         #expect(result.stderr.hasPrefix("Error: "), "\(result)")
     }
 
-    @Test func aDeletedTableRowIsNamedByTheSeqThatRecordedIt() throws {
-        let sandbox = try Fixture.seedExample()
+    @Test(arguments: [false, true])
+    func aDeletedTableRowIsNamedByTheSeqThatRecordedIt(format1: Bool) throws {
+        let sandbox = try Fixture.seedExample(format1: format1)
         try sandbox.tamper("DELETE FROM maintenance_status_changes WHERE id = 3")
         #expect(try sandbox.run(["audit:verify"])
                 == Self.verificationFailure("verification failed at seq 6: maintenance_status_changes row 3 recorded by the trail is gone"))
     }
 
-    @Test func aRowInsertedOutsideMaintledgerIsDetected() throws {
-        let sandbox = try Fixture.seedExample()
+    @Test(arguments: [false, true])
+    func aRowInsertedOutsideMaintledgerIsDetected(format1: Bool) throws {
+        let sandbox = try Fixture.seedExample(format1: format1)
         try sandbox.tamper("""
             INSERT INTO apps (uuid, name, maintenance_mode, created_at)
             VALUES ('00000000-0000-4000-8000-000000000000', 'evil-app', 0, '2023-01-01T00:00:00.000Z')
@@ -297,9 +403,9 @@ import Testing
                 == Self.verificationFailure("verification failed: foreign key check: attachments row \(id) refers to a missing apps row"))
     }
 
-    @Test(arguments: ["audit_trail_append_only_update", "audit_trail_append_only_delete", "audit_trail_chained"])
-    func aDroppedTrailTriggerIsDetected(trigger: String) throws {
-        let sandbox = try Fixture.seedExample()
+    @Test(arguments: ["audit_trail_append_only_update", "audit_trail_append_only_delete", "audit_trail_chained"], [false, true])
+    func aDroppedTrailTriggerIsDetected(trigger: String, format1: Bool) throws {
+        let sandbox = try Fixture.seedExample(format1: format1)
         try sandbox.tamper("DROP TRIGGER \(trigger)")
         #expect(try sandbox.run(["audit:verify"])
                 == Self.verificationFailure("verification failed: the trigger \(trigger) that protects the trail is missing"))

@@ -88,7 +88,7 @@ final class LedgerSandbox {
                           "engine_ticks", "audit_trail"] {
                 counts[table] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)")
             }
-            counts["content"] = try String.fetchAll(db, sql: "SELECT hash FROM audit_trail ORDER BY seq").joined().hashValue
+            counts["content"] = try String.fetchAll(db, sql: "SELECT hex(hash) FROM audit_trail ORDER BY seq").joined().hashValue
             return counts
         }
     }

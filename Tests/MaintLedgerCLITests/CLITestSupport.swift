@@ -127,6 +127,31 @@ enum Fixture {
         try copy(of: seedExampleLedger, now: "2023-04-28T18:10:00Z")
     }
 
+    /// The seed example as the release before the compact trail wrote it (Tests/Fixtures/format1:
+    /// every entry format 1), upgraded in place by `migrate`.
+    static func seedExampleFormat1() throws -> LedgerSandbox {
+        let sandbox = try copy(of: seedExampleFormat1Ledger, now: "2023-04-28T18:10:00Z")
+        try sandbox.ok(["migrate"])
+        return sandbox
+    }
+
+    /// The seed example in either format.
+    static func seedExample(format1: Bool) throws -> LedgerSandbox {
+        try format1 ? seedExampleFormat1() : seedExample()
+    }
+
+    private static let seedExampleFormat1Ledger = Result {
+        let gunzip = Process(), output = Pipe()
+        gunzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gunzip.arguments = ["-dc", URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/format1/seed.ledger.gz").standardized.path]
+        gunzip.standardOutput = output
+        try gunzip.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        gunzip.waitUntilExit()
+        try #require(gunzip.terminationStatus == 0 && !data.isEmpty, "gzip could not unpack the format 1 seed example")
+        return data
+    }
+
     // MARK: building the ledgers once
 
     private static func copy(of ledger: Result<Data, any Error>, now: String) throws -> LedgerSandbox {

@@ -168,7 +168,7 @@ enum RFC4180 {
         }
     }
 
-    @Test(arguments: [[], ["--since-seq", "350"]])
+    @Test(arguments: [[], ["--since-seq", "150"]])
     func auditTrailGivesTheSameRowsInEveryFormat(arguments: [String]) throws {
         let sandbox = try HistoryFleet.sandbox()
         let (objects, rows) = try Self.formats(sandbox, ["audit:trail"] + arguments,
@@ -177,11 +177,11 @@ enum RFC4180 {
             #expect(["seq", "recorded_at", "actor", "action", "subject", "hash"].map { Self.text(object[$0]) } == row)
             #expect(object["payload"] is [String: Any], "the payload is the object it is, not a string")
         }
-        let stored = try HistoryProbe.rows(sandbox, "SELECT seq, hash FROM audit_trail WHERE seq > ? ORDER BY seq",
+        let stored = try HistoryProbe.rows(sandbox, "SELECT seq, lower(hex(hash)) AS hash FROM audit_trail WHERE seq > ? ORDER BY seq",
                                            [Int(arguments.last ?? "0")!])
         #expect(rows.map { $0[0] } == stored.map { String($0["seq"] as Int64) })
         #expect(rows.map { $0[5] } == stored.map { $0["hash"] as String })
-        #expect(rows.count > (arguments.isEmpty ? 350 : 5))
+        #expect(rows.count > (arguments.isEmpty ? 150 : 5))
         // The table: the same entries, with the hash's first 12 digits.
         let lines = try sandbox.ok(["audit:trail"] + arguments).stdout.split(separator: "\n").dropFirst(2)
         #expect(lines.map { line in

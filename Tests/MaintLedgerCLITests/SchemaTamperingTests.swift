@@ -67,13 +67,13 @@ import Testing
         try sandbox.ok(["apps:create", "other-app"])
     }
 
-    /// A page SQLite cannot read (here the trail's hash index) fails `--integrity` with exit 3,
+    /// A page SQLite cannot read (here the index of apps' uuids) fails `--integrity` with exit 3,
     /// like any other alteration; it was an error of the tool (exit 1).
     @Test func aDamagedPageFailsVerificationWithExit3() throws {
         let sandbox = try Fixture.seedExample()
         let (page, pageSize) = try DatabaseQueue(path: sandbox.dbPath).writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
-            return (try Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'sqlite_autoindex_audit_trail_1'")!,
+            return (try Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'sqlite_autoindex_apps_1'")!,
                     try Int.fetchOne(db, sql: "PRAGMA page_size")!)
         }
         let file = try FileHandle(forUpdating: URL(fileURLWithPath: sandbox.dbPath))

@@ -59,7 +59,7 @@ private final class ExportFleet {
     var head: (seq: Int64, hash: String) {
         get throws {
             try fixture.database.inspect { db in
-                let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_trail ORDER BY seq DESC LIMIT 1")!
+                let row = try Row.fetchOne(db, sql: "SELECT seq, lower(hex(hash)) FROM audit_trail ORDER BY seq DESC LIMIT 1")!
                 return (row[0], row[1])
             }
         }
@@ -84,7 +84,18 @@ private final class ExportFleet {
     /// holds every row with the head seq; later ones the rows the payloads name, with the seq
     /// of their latest change.
     func expectedLines(_ entity: ExportEntity, _ format: ExportFormat, first: Int64, last: Int64) throws -> [String] {
-        try fixture.database.inspect { db in
+        // Entries as the ledger reads them (format 2 payloads decoded): the trail's lines, and the rows the payloads name.
+        var entries: [TrailEntry] = []
+        try fixture.ledger().trail(sinceSeq: first - 1) { if $0.seq <= last { entries.append($0) } }
+        if entity == .trail {
+            let lines = entries.map { entry in
+                format == .ndjson ? entry.json.compactText
+                    : CSV.row([String(entry.seq), entry.recordedAt, entry.actor, entry.action, entry.subject, entry.payloadJSON!.compactText,
+                               entry.prevHash, entry.hash, String(entry.format.rawValue)])
+            }
+            return format == .csv && !lines.isEmpty ? [CSV.row(TrailEntry.columns + ["format"])] + lines : lines
+        }
+        return try fixture.database.inspect { db in
             let rows: [Row]
             var seqs: [Int64: Int64] = [:]
             switch entity {
@@ -99,11 +110,11 @@ private final class ExportFleet {
                 if first == 1 {
                     for row in all { seqs[row["id"]] = last }
                 } else {
-                    for entry in try Row.fetchAll(db, sql: "SELECT seq, payload FROM audit_trail WHERE seq BETWEEN ? AND ?", arguments: [first, last]) {
-                        let payload = try JSONSerialization.jsonObject(with: Data((entry["payload"] as String).utf8)) as! [String: Any]
-                        for change in payload["changes"] as! [[String: Any]] where change["table"] as? String == entity.rawValue {
-                            let id = Int64((change["row"] as! [String: Any])["id"] as! Int)
-                            seqs[id] = max(seqs[id] ?? 0, entry["seq"])
+                    for entry in entries {
+                        guard case .array(let changes)? = entry.parsedPayload?["changes"] else { preconditionFailure("seq \(entry.seq) does not decode") }
+                        for change in changes where change["table"] == .string(entity.rawValue) {
+                            guard case .int(let id)? = change["row"]?["id"] else { preconditionFailure("a change without a row id") }
+                            seqs[id] = max(seqs[id] ?? 0, entry.seq)
                         }
                     }
                 }

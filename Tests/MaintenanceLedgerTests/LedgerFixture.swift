@@ -20,11 +20,37 @@ final class LedgerFixture {
         self.now = Timestamp(iso: now)!
     }
 
+    /// A copy of a ledger the release before the compact trail wrote (Tests/Fixtures/format1,
+    /// every entry format 1), upgraded in place as it opens.
+    init(format1 name: String, now: String) throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("maintledger-lib-\(UUID().uuidString)")
+        path = folder.appendingPathComponent("nested/ledger.sqlite").path
+        try Self.unpackFormat1(name, to: path)
+        database = try LedgerDatabase.open(at: path, mode: .mustExist)
+        self.now = Timestamp(iso: now)!
+    }
+
+    static let format1Folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/format1").standardized
+
+    /// Writes the fixture's ledger, as the old release left it, at `path`.
+    static func unpackFormat1(_ name: String, to path: String) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let gunzip = Process()
+        gunzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gunzip.arguments = ["-dc", format1Folder.appendingPathComponent("\(name).ledger.gz").path]
+        try #require(FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]))
+        gunzip.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try gunzip.run()
+        gunzip.waitUntilExit()
+        try #require(gunzip.terminationStatus == 0, "gzip could not unpack \(name)")
+    }
+
     deinit { try? FileManager.default.removeItem(at: folder) }
 
     /// A new file at `name` in the fixture's folder as an older maintledger wrote it: only the
     /// first `migrations` applied, then `tables` copied from this ledger (the caller checks the
-    /// older schema first with `before`, on the new file).
+    /// older schema first with `before`, on the new file). Its trail must be format 1, as older
+    /// schemas hold no other.
     func olderCopy(_ name: String, migrations: Int, tables: [String], before: (Database) throws -> Void = { _ in }) throws -> String {
         let path = folder.appendingPathComponent(name).path
         var configuration = Configuration()

@@ -22,7 +22,7 @@ import Testing
     static func trail(_ count: Int) throws -> (LedgerFixture, [[UInt8]]) {
         let fixture = try LedgerFixture()
         for index in 0..<count { try fixture.ledger().createApp(named: "app-\(index)") }
-        let hashes = try fixture.database.inspect { db in try String.fetchAll(db, sql: "SELECT hash FROM audit_trail ORDER BY seq") }
+        let hashes = try fixture.database.inspect { db in try String.fetchAll(db, sql: "SELECT lower(hex(hash)) FROM audit_trail ORDER BY seq") }
         return (fixture, hashes.map { Hex.decode($0)! })
     }
 
@@ -55,34 +55,42 @@ import Testing
         }
     }
 
-    /// `audit:verify` recomputes every node: an edited, removed or added one is named.
+    /// `audit:verify` recomputes every node: an edited, removed or added one is named (the
+    /// table holds those of level 4 and up: here 16 and 32 at level 4, 32 at level 5).
     @Test(arguments: [
-        ("UPDATE trail_tree SET hash = zeroblob(32) WHERE last_seq = 8 AND level = 2",
-         "verification failed: the Merkle tree's node of level 2 ending at seq 8 does not match the trail"),
-        ("DELETE FROM trail_tree WHERE last_seq = 6", "verification failed: the Merkle tree's node of level 1 ending at seq 6 is missing"),
-        ("DELETE FROM trail_tree WHERE last_seq = 12 AND level = 2", "verification failed: the Merkle tree's node of level 2 ending at seq 12 is missing"),
+        ("UPDATE trail_tree SET hash = zeroblob(32) WHERE last_seq = 32 AND level = 4",
+         "verification failed: the Merkle tree's node of level 4 ending at seq 32 does not match the trail"),
+        ("DELETE FROM trail_tree WHERE last_seq = 16", "verification failed: the Merkle tree's node of level 4 ending at seq 16 is missing"),
+        ("DELETE FROM trail_tree WHERE last_seq = 32 AND level = 5", "verification failed: the Merkle tree's node of level 5 ending at seq 32 is missing"),
         ("INSERT INTO trail_tree VALUES (13, 1, zeroblob(32))", "verification failed: the Merkle tree's node of level 1 ending at seq 13 is not one of the trail's"),
+        ("INSERT INTO trail_tree VALUES (48, 4, zeroblob(32))", "verification failed: the Merkle tree's node of level 4 ending at seq 48 is not one of the trail's"),
     ])
     func verifyNamesAnAlteredNode(sql: String, message: String) throws {
-        let (fixture, _) = try Self.trail(12)
-        #expect(try fixture.ledger().verify().entryCount == 12)
+        let (fixture, _) = try Self.trail(40)
+        #expect(try fixture.ledger().verify().entryCount == 40)
         try fixture.database.inspectWriting { db in
             try db.execute(sql: "DROP TRIGGER trail_tree_append_only_update; DROP TRIGGER trail_tree_append_only_delete; \(sql)")
         }
         #expect(throws: LedgerError.verificationFailed(message)) { try fixture.ledger().verify() }
     }
 
-    /// A ledger written before the tree existed gets it when it upgrades: the same nodes as a
-    /// ledger that grew it entry by entry.
+    /// A ledger written before the tree existed gets it when it upgrades, and one written with
+    /// every level keeps levels 4 and up: the nodes a ledger growing its tree entry by entry has.
     @Test func anUpgradedLedgerGetsTheSameTree() throws {
-        let (fixture, _) = try Self.trail(23)
+        let (fixture, _) = try Self.trail(40)
         let nodes = { (db: Database) in try Row.fetchAll(db, sql: "SELECT * FROM trail_tree ORDER BY last_seq, level").map(\.description) }
-        let grown = try fixture.database.inspect(nodes)
-        // One node per complete subtree of two or more leaves: n minus the bits set in n.
-        #expect(grown.count == 23 - 23.nonzeroBitCount)
-        let copy = try fixture.olderCopy("schema4.sqlite", migrations: 4, tables: ["apps", "audit_trail"])
+        #expect(try fixture.database.inspect(nodes).count == 3, "40 entries: two subtrees of 16, one of 32")
+        // The release before format 2 stored every level; its entries are format 1.
+        let format1 = try LedgerFixture(format1: "fleet", now: "2022-12-31T00:00:00Z")
+        let entries = try format1.database.inspect { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_trail")! }
+        let kept = try format1.database.inspect(nodes)
+        #expect(kept.count == (4...10).reduce(0) { $0 + entries >> $1 }, "one node per complete subtree of 16 entries or more")
+        let copy = try format1.olderCopy("schema4.sqlite", migrations: 4, tables: ["apps", "addons", "attachments", "windows", "maintenances",
+                                                                                  "maintenance_status_changes", "notices", "engine_ticks", "audit_trail"])
         let upgraded = try LedgerDatabase.openForUpgrade(at: copy)
-        #expect(upgraded.appliedOnOpen == [Migrations.trailTree])
-        #expect(try upgraded.inspect(nodes) == grown)
+        #expect(upgraded.appliedOnOpen == [Migrations.trailTree, "0006_compact_trail"])
+        #expect(try upgraded.inspect(nodes) == kept)
+        let upgradedLedger = Ledger(database: upgraded, context: LedgerContext(now: format1.now, actor: "alice"))
+        #expect(try upgradedLedger.verify() == format1.ledger().verify())
     }
 }

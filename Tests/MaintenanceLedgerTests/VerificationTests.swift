@@ -57,64 +57,99 @@ import Testing
         try fixture.database.inspect { db in try Int64.fetchOne(db, sql: "SELECT max(seq) FROM audit_trail")! }
     }
 
+    /// Each row change the trail records: the entry's seq, the table, the row id and the operation.
+    func recordings() throws -> [(seq: Int64, table: String, id: Int64, op: String)] {
+        var found: [(seq: Int64, table: String, id: Int64, op: String)] = []
+        try fixture.ledger().trail(sinceSeq: 0) { entry in
+            guard case .array(let changes)? = entry.parsedPayload?["changes"] else {
+                Issue.record("seq \(entry.seq) does not decode")
+                return
+            }
+            for change in changes {
+                guard case .string(let table)? = change["table"], case .string(let op)? = change["op"], case .int(let id)? = change["row"]?["id"] else { continue }
+                found.append((entry.seq, table, id, op))
+            }
+        }
+        return found
+    }
+
+    /// The seqs of the entries that recorded a row, in order.
+    func seqsRecording(_ table: String, _ id: Int64) throws -> [Int64] {
+        try recordings().filter { $0.table == table && $0.id == id }.map(\.seq)
+    }
+
+    /// An entry early in the trail and one late, in different batches at every size but the largest.
+    func earlyAndLate() throws -> (early: Int64, late: Int64) {
+        let entries = try entries()
+        return (entries / 8, entries * 7 / 8)
+    }
+
     @Test func anUntouchedLedgerVerifiesTheSameWhateverTheBatchSize() throws {
         let entries = try entries()
-        #expect(entries > 550, "the fleet should be big enough to fill many batches, past the seqs edited below")
-        let head = try fixture.database.inspect { db in try String.fetchOne(db, sql: "SELECT hash FROM audit_trail ORDER BY seq DESC LIMIT 1")! }
+        #expect(entries > 200, "the fleet should be big enough to fill many batches (an engine tick is one entry)")
+        let head = try fixture.database.inspect { db in try String.fetchOne(db, sql: "SELECT lower(hex(hash)) FROM audit_trail ORDER BY seq DESC LIMIT 1")! }
         #expect(verdicts() == Array(repeating: "ok \(entries) \(head)", count: Self.batchSizes.count))
     }
 
     @Test func anAlteredEarlyEntryIsReportedBeforeAMissingLaterOne() throws {
-        try tamper("UPDATE audit_trail SET actor = 'mallory' WHERE seq = 40; DELETE FROM audit_trail WHERE seq = 500;")
-        #expect(verdicts() == failure("verification failed at seq 40: hash does not match the entry's content (the entry was altered)"))
+        let (early, late) = try earlyAndLate()
+        try tamper("UPDATE audit_trail SET actor = 'mallory' WHERE seq = \(early); DELETE FROM audit_trail WHERE seq = \(late);")
+        #expect(verdicts() == failure("verification failed at seq \(early): hash does not match the entry's content (the entry, or the hash of seq \(early - 1) it follows, was altered)"))
     }
 
     @Test func aMissingEarlyEntryIsReportedBeforeAnAlteredLaterOne() throws {
-        try tamper("DELETE FROM audit_trail WHERE seq = 40; UPDATE audit_trail SET actor = 'mallory' WHERE seq = 500;")
-        #expect(verdicts() == failure("verification failed at seq 40: entry is missing (next is seq 41)"))
+        let (early, late) = try earlyAndLate()
+        try tamper("DELETE FROM audit_trail WHERE seq = \(early); UPDATE audit_trail SET actor = 'mallory' WHERE seq = \(late);")
+        #expect(verdicts() == failure("verification failed at seq \(early): entry is missing (next is seq \(early + 1))"))
     }
 
+    /// A format 2 entry links to the one before through its stored hash: an entry altered and
+    /// the next one's hash replaced are named by the first.
     @Test func anAlteredEntryIsReportedBeforeALaterBrokenLink() throws {
+        let (_, late) = try earlyAndLate()
         try tamper("""
-            UPDATE audit_trail SET prev_hash = replace(prev_hash, substr(prev_hash, 1, 1), 'x') WHERE seq = 450;
-            UPDATE audit_trail SET subject = 'addon:elsewhere' WHERE seq = 449;
+            UPDATE audit_trail SET hash = zeroblob(32) WHERE seq = \(late + 1);
+            UPDATE audit_trail SET subject = 'addon:elsewhere' WHERE seq = \(late);
             """)
-        #expect(verdicts() == failure("verification failed at seq 449: hash does not match the entry's content (the entry was altered)"))
+        #expect(verdicts() == failure("verification failed at seq \(late): hash does not match the entry's content (the entry, or the hash of seq \(late - 1) it follows, was altered)"))
     }
 
-    /// An entry rewritten with another payload and a hash to match: its shape is refused (found
-    /// by the thread that checked its batch) before the next entry's broken link (found by the
-    /// reading thread).
+    /// An entry rewritten with a payload maintledger never writes and a hash to match: its shape
+    /// is refused (found by the thread that checked its batch) before the next entry, whose hash
+    /// no longer follows (found by a later batch).
     @Test func aPayloadOfAnotherShapeIsReportedBeforeTheLinkItBreaks() throws {
-        let entry = try #require(try fixture.database.read { db in try db.one(TrailEntry.self, "SELECT * FROM audit_trail WHERE seq = 300") })
-        let forged = TrailEntry(seq: 300, recordedAt: entry.recordedAt, actor: entry.actor, action: entry.action, subject: entry.subject,
-                                payload: #"{"changes":[]}"#, prevHash: entry.prevHash)
-        try tamper("UPDATE audit_trail SET payload = '\(forged.payload)', hash = '\(forged.hash)' WHERE seq = 300")
-        #expect(verdicts() == failure("verification failed at seq 300: its payload is not a list of row changes"))
+        let (_, late) = try earlyAndLate()
+        let entry = try #require(try fixture.database.read { db in try db.one(TrailEntry.self, TrailEntry.selectSQL("WHERE t.seq = ?"), [late]) })
+        let forged = TrailEntry(seq: late, recordedAt: entry.recordedAt, actor: entry.actor, action: entry.action, subject: entry.subject,
+                                format: .compact, payload: [0xFF], prevHash: entry.prevHash)
+        try tamper("UPDATE audit_trail SET payload = X'FF', hash = X'\(forged.hash)' WHERE seq = \(late)")
+        #expect(verdicts() == failure("verification failed at seq \(late): its payload is not one maintledger writes (byte 0 is not a change's code)"))
     }
 
-    /// One entry may record a row twice (inserted, then updated by the same command): the
-    /// second image is the row as stored. The last entry is rewritten that way, hash and all,
-    /// so it must verify; with the two images the other way round it must not.
+    /// One entry may record a row twice (inserted, then updated by another of its commands): the
+    /// second record is the row as stored. The last entry (the fleet's last engine tick) is
+    /// rewritten with its tick's row recorded again, hash and all: stored image last, it must
+    /// verify; with another image last it must not.
     @Test(arguments: [true, false])
-    func ofTwoImagesOfARowInOneEntryTheSecondCounts(storedImageLast: Bool) throws {
-        let last = try #require(try fixture.database.read { db in try db.one(TrailEntry.self, "SELECT * FROM audit_trail ORDER BY seq DESC LIMIT 1") })
-        let change = try #require(last.payload.firstMatch(of: #/^\{"changes":\[(\{"op":"insert","table":"engine_ticks","row":\{"id":\d+,[^}]*\}\})\]\}$/#)?.1,
-                                  "the fleet's last entry should be its last engine tick: \(last.payload)")
-        let other = change.replacing(#/"seed":11/#, with: #""seed":12"#)
-        #expect(other != change)
-        let images = storedImageLast ? [other, change] : [change, other]
+    func ofTwoRecordsOfARowInOneEntryTheSecondCounts(storedImageLast: Bool) throws {
+        let last = try #require(try fixture.database.read { db in try db.one(TrailEntry.self, TrailEntry.selectSQL("ORDER BY t.seq DESC LIMIT 1")) })
+        let tickID = try fixture.database.inspect { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM engine_ticks")! }
+        #expect(try recordings().last.map { [$0.table, $0.op] } == ["engine_ticks", "insert"], "the fleet's last entry should end with its last tick")
+        // The tick's insert as format 2 encodes it: ticked_until and recorded_at are the entry's
+        // time (tag 6), seed 11 and 10,000 failures per million zigzag varints (tag 1).
+        func tick(seed: UInt8) -> [UInt8] { [0x18, UInt8(tickID), 4, 0x06, 0x01, seed << 1, 0x01, 0xA0, 0x9C, 0x01, 0x06] }
+        #expect(tickID < 128 && Array(last.payload.suffix(11)) == tick(seed: 11), "the recipe should reproduce the stored insert")
+        let payload = last.payload + (storedImageLast ? tick(seed: 12) + tick(seed: 11) : tick(seed: 11) + tick(seed: 12))
         let forged = TrailEntry(seq: last.seq, recordedAt: last.recordedAt, actor: last.actor, action: last.action, subject: last.subject,
-                                payload: #"{"changes":["# + images.joined(separator: ",") + "]}", prevHash: last.prevHash)
-        try tamper("UPDATE audit_trail SET payload = '\(forged.payload)', hash = '\(forged.hash)' WHERE seq = \(last.seq)")
+                                format: .compact, payload: payload, prevHash: last.prevHash)
+        try tamper("UPDATE audit_trail SET payload = X'\(Hex.string(payload))', hash = X'\(forged.hash)' WHERE seq = \(last.seq)")
         // The Merkle tree over the last entry, rewritten to match (a forger with the file can).
         try fixture.database.queue.write { db in
             let guardTrigger = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'trail_tree_append_only_delete'")!
             try db.execute(sql: "DROP TRIGGER trail_tree_append_only_delete; DELETE FROM trail_tree WHERE last_seq = \(last.seq); \(guardTrigger)")
-            var readBack: Merkle.Edge? // no edge at hand: the siblings are read from the table
-            try TrailTree(db).grow(seq: last.seq, entryHash: forged.hash, prevHash: forged.prevHash, edge: &readBack)
+            var readBack: Merkle.Edge? // no edge at hand: it is read from the table
+            try TrailTree(db).grow(seq: last.seq, entryHash: forged.hash, edge: &readBack)
         }
-        let tickID = try fixture.database.inspect { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM engine_ticks")! }
         #expect(verdicts() == (storedImageLast ? Array(repeating: "ok \(last.seq) \(forged.hash)", count: Self.batchSizes.count)
                                                : failure("verification failed at seq \(last.seq): engine_ticks row \(tickID) differs from what the trail recorded")))
     }
@@ -132,10 +167,8 @@ import Testing
     /// A maintenance is recorded by several entries (created, prepared, …, completed); a change
     /// to its row is named by the last of them, however the batches came back.
     @Test func aChangedRowIsNamedByTheLastEntryThatRecordedIt() throws {
-        let recordedBy = try fixture.database.inspect { db in
-            try Int64.fetchAll(db, sql: #"SELECT seq FROM audit_trail WHERE payload LIKE '%"table":"maintenances","row":{"id":3,%' ORDER BY seq"#)
-        }
-        #expect(recordedBy.count >= 4, "maintenance 3 should have moved through its lifecycle: \(recordedBy)")
+        let recordedBy = try seqsRecording("maintenances", 3)
+        #expect(recordedBy.count >= 3, "maintenance 3 should have moved through its lifecycle: \(recordedBy)")
         try fixture.database.queue.write { db in try db.execute(sql: "UPDATE maintenances SET method = 'rolling_restart' WHERE id = 3") }
         #expect(verdicts() == failure("verification failed at seq \(recordedBy.last!): maintenances row 3 differs from what the trail recorded"))
     }
@@ -143,19 +176,16 @@ import Testing
     /// `require` records a maintenance and its notice in one entry: with both rows changed, the
     /// one a single pass meets first (table order) is named, whichever batch came back first.
     @Test func ofTwoChangedRowsOfOneEntryTheFirstInTableOrderIsReported() throws {
-        let (seq, maintenanceID, noticeID) = try fixture.database.inspect { db in
-            // The newest require whose maintenance no later entry recorded (still pending).
-            for row in try Row.fetchAll(db, sql: "SELECT seq, payload FROM audit_trail WHERE action = 'platform:maintenances:require' ORDER BY seq DESC") {
-                let payload: String = row["payload"]
-                guard let maintenance = payload.firstMatch(of: #/"table":"maintenances","row":\{"id":(\d+),/#)?.1,
-                      let notice = payload.firstMatch(of: #/"table":"notices","row":\{"id":(\d+),/#)?.1 else { continue }
-                let lastRecorded = try Int64.fetchOne(db, sql: #"SELECT max(seq) FROM audit_trail WHERE payload LIKE '%"table":"maintenances","row":{"id":' || ? || ',%'"#,
-                                                      arguments: [String(maintenance)])
-                if lastRecorded == row["seq"] { return (lastRecorded!, Int64(maintenance)!, Int64(notice)!) }
-            }
-            Issue.record("the fleet should end with a pending maintenance")
-            return (0, 0, 0)
+        // The newest entry that created a maintenance and its notice and was the last to record it (still pending).
+        let recordings = try recordings()
+        func createdWithItsNotice(_ created: (seq: Int64, table: String, id: Int64, op: String)) -> (Int64, Int64, Int64)? {
+            guard created.table == "maintenances", created.op == "insert",
+                  recordings.last(where: { $0.table == "maintenances" && $0.id == created.id })?.seq == created.seq,
+                  let notice = recordings.first(where: { $0.seq == created.seq && $0.table == "notices" && $0.op == "insert" }) else { return nil }
+            return (created.seq, created.id, notice.id)
         }
+        let found: (Int64, Int64, Int64)? = recordings.reversed().lazy.compactMap(createdWithItsNotice).first
+        let (seq, maintenanceID, noticeID) = try #require(found, "the fleet should end with a pending maintenance")
         try fixture.database.queue.write { db in
             try db.execute(sql: "UPDATE notices SET app = 'elsewhere' WHERE id = ?; UPDATE maintenances SET method = 'rolling_restart' WHERE id = ?",
                            arguments: [noticeID, maintenanceID])
@@ -182,10 +212,7 @@ import Testing
     }
 
     @Test func ofTwoChangedRowsTheOneRecordedFirstIsReported() throws {
-        let (apps, windows) = try fixture.database.inspect { db in
-            (try Int64.fetchOne(db, sql: #"SELECT max(seq) FROM audit_trail WHERE payload LIKE '%"table":"apps","row":{"id":7,%'"#)!,
-             try Int64.fetchOne(db, sql: #"SELECT max(seq) FROM audit_trail WHERE payload LIKE '%"table":"windows","row":{"id":2,%'"#)!)
-        }
+        let (apps, windows) = (try #require(try seqsRecording("apps", 7).last), try #require(try seqsRecording("windows", 2).last))
         try fixture.database.queue.write { db in
             try db.execute(sql: "UPDATE apps SET maintenance_mode = 1 - maintenance_mode WHERE id = 7; UPDATE windows SET set_by = 'mallory' WHERE id = 2")
         }

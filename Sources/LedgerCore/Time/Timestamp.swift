@@ -45,6 +45,25 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Storage form: `2023-04-28T18:04:21.141Z`.
     public var storageText: String { format(dateTimeSeparator: "T", milliseconds: true, zone: "Z") }
 
+    /// The storage form's 24 bytes, appended (the compact trail writes times as numbers and
+    /// verification renders them back).
+    package func appendStorageText(to text: inout [UInt8]) {
+        text.append(contentsOf: storageText.utf8)
+    }
+
+    /// The instant whose storage form these bytes are exactly, `YYYY-MM-DDTHH:MM:SS.sssZ`;
+    /// nil for any other text (another ISO form of the same instant included).
+    package init?(storageBytes bytes: UnsafeRawBufferPointer) {
+        guard bytes.count == 24, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T"),
+              bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "."), bytes[23] == UInt8(ascii: "Z"),
+              let parsed = Timestamp(iso: bytes) else { return nil }
+        // The parser is lenient within the form (a fraction cut short); only an exact round trip counts.
+        var rendered: [UInt8] = []
+        parsed.appendStorageText(to: &rendered)
+        guard rendered.elementsEqual(bytes) else { return nil }
+        self = parsed
+    }
+
     /// The form of Heroku's maintenance JSON and `info` block: `2023-04-28T18:04:21.141+00:00`.
     public var isoText: String { format(dateTimeSeparator: "T", milliseconds: true, zone: "+00:00") }
 

@@ -274,7 +274,7 @@ public final class LedgerDatabase: LedgerReader {
     private func refuseAlteredLedger(_ db: Database) throws {
         let refuse = { (difference: String) in Self.refusal(difference) }
         if let difference = try ExpectedSchema.firstDifference(db) { throw refuse(difference) }
-        let last = try Row.fetchAll(db, sql: "SELECT * FROM audit_trail ORDER BY seq DESC LIMIT 2").map { TrailEntry(columns: RecordColumns(row: $0)) }
+        let last = try Row.fetchAll(db, sql: TrailEntry.selectSQL("ORDER BY t.seq DESC LIMIT 2")).map { TrailEntry(columns: RecordColumns(row: $0)) }
         guard let head = last.first else { return }
         guard head.computedHash == head.hash else { throw refuse("the trail's last entry, seq \(head.seq), does not match its hash") }
         guard head.prevHash == (last.count == 2 ? last[1].hash : TrailEntry.genesisHash), head.seq == (last.count == 2 ? last[1].seq + 1 : 1) else {
@@ -369,6 +369,8 @@ public final class LedgerDatabase: LedgerReader {
         var head: TrailHead?
         /// The Merkle tree's right edge, so that each entry grows the tree without reading it.
         var edge: Merkle.Edge?
+        /// The mutation the commands under way share, when they are recorded as one entry.
+        var group: Mutation?
     }
     private var batch: Batch?
     private let commandStatements = CommandStatements()
@@ -399,25 +401,64 @@ public final class LedgerDatabase: LedgerReader {
             return try inImmediateTransaction { db in
                 try ensureStillAtPath()
                 try refuseAlteredLedger(db)
-                var noEdge: Merkle.Edge?
-                _ = try perform(db, head: try TrailHead.read(LedgerSQL(db)), edge: &noEdge)
+                var edge: Merkle.Edge? // read by the entry, to grow the tree
+                _ = try perform(db, head: try TrailHead.read(LedgerSQL(db)), edge: &edge)
             }
         }
-        // A savepoint per command, through cached statements: GRDB's `inSavepoint` parses
-        // its SQL anew each time, a tenth of a batch's time.
-        let db = batch.connection
+        if let group = batch.group {
+            // One of the commands recorded as one entry: its changes join the entry's, or,
+            // refused, leave it as it was.
+            let mark = group.mark
+            do {
+                try inSavepoint(batch.connection) { try body(group) }
+            } catch {
+                group.rewind(to: mark)
+                throw error
+            }
+            return
+        }
+        var edge = batch.edge
+        var head = batch.head
+        try inSavepoint(batch.connection) { head = try perform(batch.connection, head: batch.head, edge: &edge) }
+        self.batch?.head = head
+        self.batch?.edge = edge
+    }
+
+    /// Runs `body` in a savepoint, through cached statements: GRDB's `inSavepoint` parses its
+    /// SQL anew each time, a tenth of a batch's time.
+    private func inSavepoint(_ db: Database, _ body: () throws -> Void) throws {
         try db.cachedStatement(sql: "SAVEPOINT command").execute()
         do {
-            var edge = batch.edge
-            let head = try perform(db, head: batch.head, edge: &edge)
+            try body()
             try db.cachedStatement(sql: "RELEASE SAVEPOINT command").execute()
-            self.batch?.head = head
-            self.batch?.edge = edge
         } catch {
             try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT command").execute()
             try db.cachedStatement(sql: "RELEASE SAVEPOINT command").execute()
             throw error
         }
+    }
+
+    /// Records the commands `body` runs (inside a batch) as one trail entry, described by
+    /// `action` and `subject` and recorded at `context.now`: what one command of the user's
+    /// did, such as a tick of the engine that takes many steps. Each command keeps its rules
+    /// and its savepoint, so a refused one leaves only itself out; a throw out of `body`
+    /// leaves out everything it did.
+    public func recordAsOneEntry(_ context: LedgerContext, action: String, subject: String, _ body: () throws -> Void) throws {
+        guard let batch else { preconditionFailure("commands are recorded as one entry inside a batch") }
+        precondition(batch.group == nil, "entries do not nest")
+        let group = Mutation(db: batch.connection, context: context, shared: commandStatements)
+        group.describe(action: action, subject: subject)
+        group.describesItself = false
+        var edge = batch.edge
+        var head = batch.head
+        try inSavepoint(batch.connection) {
+            self.batch?.group = group
+            defer { self.batch?.group = nil }
+            try body()
+            head = try group.appendTrailEntry(after: batch.head, edge: &edge) ?? batch.head
+        }
+        self.batch?.head = head
+        self.batch?.edge = edge
     }
 
     /// Runs many commands in one transaction: each keeps its own trail entry and rules, and a

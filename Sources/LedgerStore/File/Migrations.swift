@@ -12,6 +12,7 @@ package enum Migrations {
         ("0003_history_indexes", PackageResources._003_history_indexes_sql),
         ("0004_cheaper_constraints", PackageResources._004_cheaper_constraints_sql),
         ("0005_trail_tree_and_checkpoints", PackageResources._005_trail_tree_and_checkpoints_sql),
+        ("0006_compact_trail", PackageResources._006_compact_trail_sql),
     ]
 
     /// The migration that adds the Merkle tree, which a ledger with a trail then grows over it.

@@ -179,6 +179,11 @@ public enum Merkle {
             if nodes.count == level { nodes.append(node) } else { nodes[level] = node }
             count += 1
         }
+
+        /// The root, when the leaves appended make one complete tree (a power of two of them).
+        package var completeRoot: Hash? {
+            count > 0 && count & (count - 1) == 0 ? nodes.last : nil
+        }
     }
 
     /// The largest power of two strictly below `n` (n ≥ 2).

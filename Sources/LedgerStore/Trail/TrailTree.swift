@@ -2,34 +2,26 @@ import Foundation
 internal import GRDB
 import LedgerCore
 
-/// The Merkle tree over the trail as `trail_tree` keeps it (migration 0005 describes the table):
-/// grown by each entry in the entry's transaction, read for roots and proofs.
+/// The Merkle tree over the trail as `trail_tree` keeps it (migrations 0005 and 0006 describe
+/// the table): grown by each entry in the entry's transaction, read for roots and proofs.
 package struct TrailTree {
     let db: Database
+
+    /// Nodes of this level and up are stored; one below is at most 16 entries' hashes away.
+    package static let lowestStoredLevel = 4
 
     init(_ db: Database) { self.db = db }
 
     package init(_ sql: LedgerSQL) { self.init(sql.db) }
 
-    /// Stores the inner nodes entry `seq` completes: one per trailing 1 bit of its leaf index.
-    /// With the tree's `edge` at hand (a batch keeps it) the siblings come from it; otherwise
-    /// the first is the previous entry's leaf, whose hash the new entry links to, and the
-    /// others are read back.
-    func grow(seq: Int64, entryHash: String, prevHash: String, edge: inout Merkle.Edge?) throws {
+    /// Stores the inner nodes of level 4 and up that entry `seq` completes (one per trailing 1
+    /// bit of its leaf index, from the fifth). The siblings come from the tree's right `edge`,
+    /// which a batch keeps; a single command reads it (a few rows).
+    func grow(seq: Int64, entryHash: String, edge: inout Merkle.Edge?) throws {
+        if edge == nil { edge = try self.edge(count: seq - 1) }
         let insert = try db.cachedStatement(sql: "INSERT INTO trail_tree (last_seq, level, hash) VALUES (?, ?, ?)")
-        if edge != nil {
-            return try edge!.append(leaf: Merkle.leafHash(entryHash: entryHash)) { level, node in
-                try insert.execute(binding: [.integer(seq), .integer(Int64(level)), .blob(node)])
-            }
-        }
-        var node = Merkle.leafHash(entryHash: entryHash)
-        var index = seq - 1
-        var level = 0
-        while index & 1 == 1 {
-            let sibling = level == 0 ? Merkle.leafHash(entryHash: prevHash) : try stored(level: level, lastSeq: seq - (Int64(1) << level))
-            node = Merkle.nodeHash(sibling, node)
-            level += 1
-            index >>= 1
+        try edge!.append(leaf: Merkle.leafHash(entryHash: entryHash)) { level, node in
+            guard level >= Self.lowestStoredLevel else { return }
             try insert.execute(binding: [.integer(seq), .integer(Int64(level)), .blob(node)])
         }
     }
@@ -39,15 +31,22 @@ package struct TrailTree {
         try Merkle.Edge(count: count, subtree)
     }
 
-    /// The hash of the complete subtree of 2^level leaves ending with entry `lastSeq`.
+    /// The hash of the complete subtree of 2^level leaves ending with entry `lastSeq`: stored,
+    /// or below level 4 folded from its entries' hashes.
     package func subtree(level: Int, lastSeq: Int64) throws -> Merkle.Hash {
-        if level == 0 {
-            guard let hash = try String.fetchOne(db.cachedStatement(sql: "SELECT hash FROM audit_trail WHERE seq = ?"), arguments: [lastSeq]) else {
-                throw Self.missing("trail entry \(lastSeq)")
-            }
-            return Merkle.leafHash(entryHash: hash)
+        guard level < Self.lowestStoredLevel else { return try stored(level: level, lastSeq: lastSeq) }
+        let first = lastSeq - (Int64(1) << level) + 1
+        var edge = Merkle.Edge()
+        var seq = first
+        let hashes = try db.cachedStatement(sql: "SELECT seq, \(TrailEntry.hexHash("hash")) FROM audit_trail WHERE seq BETWEEN ? AND ? ORDER BY seq")
+        let rows = try Row.fetchCursor(hashes, arguments: [first, lastSeq])
+        while let row = try rows.next() {
+            guard row[0] as Int64 == seq else { break }
+            edge.append(leaf: Merkle.leafHash(entryHash: row[1])) { _, _ in }
+            seq += 1
         }
-        return try stored(level: level, lastSeq: lastSeq)
+        guard seq == lastSeq + 1, let root = edge.completeRoot else { throw Self.missing("trail entry \(seq)") }
+        return root
     }
 
     private func stored(level: Int, lastSeq: Int64) throws -> Merkle.Hash {
@@ -79,10 +78,11 @@ package struct TrailTree {
     static func build(_ db: Database) throws {
         var edge = Merkle.Edge()
         let insert = try db.cachedStatement(sql: "INSERT INTO trail_tree (last_seq, level, hash) VALUES (?, ?, ?)")
-        let entries = try Row.fetchCursor(db, sql: "SELECT seq, hash FROM audit_trail ORDER BY seq")
+        let entries = try Row.fetchCursor(db, sql: "SELECT seq, \(TrailEntry.hexHash("hash")) FROM audit_trail ORDER BY seq")
         while let entry = try entries.next() {
             let seq: Int64 = entry[0]
             try edge.append(leaf: Merkle.leafHash(entryHash: entry[1])) { level, node in
+                guard level >= lowestStoredLevel else { return }
                 try insert.execute(binding: [.integer(seq), .integer(Int64(level)), .blob(node)])
             }
         }

@@ -2,8 +2,8 @@ import LedgerCore
 internal import GRDB
 
 /// What the commands on one ledger share: the SQL of each table's INSERT and UPDATE per column
-/// list and of its read-back, and the `{"id":`, `,"uuid":`, … that precede each column's value in
-/// a row image. Each is worked out once per ledger, not once per command.
+/// list and of its read-back, and the positions of the columns an UPDATE sets. Each is worked
+/// out once per ledger, not once per command.
 final class CommandStatements {
     private struct Shape: Hashable {
         let table: LedgerTable
@@ -12,7 +12,7 @@ final class CommandStatements {
     private var inserts: [Shape: String] = [:]
     private var updates: [Shape: String] = [:]
     private var readBacks: [LedgerTable: String] = [:]
-    private var keysByTable: [LedgerTable: [[UInt8]]] = [:]
+    private var columnIndexes: [Shape: [Int32]] = [:]
 
     func insertSQL(_ table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>) -> String {
         let shape = Shape(table: table, columns: values.map { $0.key })
@@ -40,10 +40,16 @@ final class CommandStatements {
         return sql
     }
 
-    func imageKeys(_ table: LedgerTable, _ statement: Statement) -> [[UInt8]] {
-        if let keys = keysByTable[table] { return keys }
-        let keys = RowImage.keys(statement.columnNames)
-        keysByTable[table] = keys
-        return keys
+    /// The positions of `columns` in the read-back `statement`, ascending.
+    func columnIndexes(_ table: LedgerTable, _ columns: [String], _ statement: Statement) -> [Int32] {
+        let shape = Shape(table: table, columns: columns)
+        if let indexes = columnIndexes[shape] { return indexes }
+        let names = statement.columnNames
+        let indexes = columns.map { column in
+            guard let index = names.firstIndex(of: column) else { preconditionFailure("\(table.rawValue) has no column \(column)") }
+            return Int32(index)
+        }.sorted()
+        columnIndexes[shape] = indexes
+        return indexes
     }
 }

@@ -2,8 +2,10 @@ internal import GRDB
 import LedgerCore
 
 /// One command's changes inside its transaction. Rows are written through `insert` and
-/// `update`, which capture each row's full image afterwards; the images become the payload of
-/// the command's single trail entry, which is what lets `audit:verify` compare tables and trail.
+/// `update`, which read each row back afterwards: an inserted row whole, an updated one's
+/// columns set and the digest of the whole row become the payload of the command's single
+/// trail entry (format 2, `CompactTrail`), which is what lets `audit:verify` compare tables
+/// and trail.
 public final class Mutation {
     let db: Database
     /// Reads inside the command's transaction, which see its own writes.
@@ -21,19 +23,24 @@ public final class Mutation {
     }()
     private var action = ""
     private var subject = ""
-    /// The trail payload as it grows, `{"changes":[{"op":…,"table":…,"row":{…}},…`, in bytes:
-    /// rows are rendered straight from the statement that read them back.
-    private var payload: [UInt8] = []
+    /// The trail payload as it grows, encoded straight from the statement that read each row back.
+    private var payload: CompactPayloadWriter
     private let shared: CommandStatements
 
     init(db: Database, context: LedgerContext, shared: CommandStatements) {
         self.db = db
         self.context = context
         self.shared = shared
+        payload = CompactPayloadWriter(recordedAt: context.now.storageText, actor: context.actor)
     }
+
+    /// False while the commands of a `recordAsOneEntry` share this mutation: the entry keeps
+    /// the description it was given.
+    var describesItself = true
 
     /// Names the trail entry: the command and what it acted on (`addon:redis-lively-12345`).
     package func describe(action: String, subject: String) {
+        guard describesItself else { return }
         self.action = action
         self.subject = subject
     }
@@ -42,7 +49,7 @@ public final class Mutation {
     package func insert(_ table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>) throws -> Int64 {
         try execute(insert: table, values)
         let id = db.lastInsertedRowID
-        try capture(table, id: id, operation: "insert") { _ in }
+        try capture(table, id: id, change: .inserted) { _ in }
         return id
     }
 
@@ -56,7 +63,7 @@ public final class Mutation {
 
     func insert(_ table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>, decode: (RecordColumns) -> Void) throws {
         try execute(insert: table, values)
-        try capture(table, id: db.lastInsertedRowID, operation: "insert") { decode(RecordColumns(statement: $0)) }
+        try capture(table, id: db.lastInsertedRowID, change: .inserted) { decode(RecordColumns(statement: $0)) }
     }
 
     private func execute(insert table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>) throws {
@@ -65,7 +72,7 @@ public final class Mutation {
 
     package func update(_ table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any SQLBindable)?>) throws {
         try execute(update: table, id: id, values)
-        try capture(table, id: id, operation: "update") { _ in }
+        try capture(table, id: id, change: .updated(values.map(\.key))) { _ in }
     }
 
     /// Updates a row and returns it whole, as now stored.
@@ -78,7 +85,7 @@ public final class Mutation {
 
     func update(_ table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any SQLBindable)?>, decode: (RecordColumns) -> Void) throws {
         try execute(update: table, id: id, values)
-        try capture(table, id: id, operation: "update") { decode(RecordColumns(statement: $0)) }
+        try capture(table, id: id, change: .updated(values.map(\.key))) { decode(RecordColumns(statement: $0)) }
     }
 
     private func execute(update table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any SQLBindable)?>) throws {
@@ -92,13 +99,23 @@ public final class Mutation {
         try db.cachedStatement(sql: sql).execute(binding: values.lazy.map { $0?.sqlValue ?? .null })
     }
 
+    private enum Change {
+        case inserted
+        /// The columns set.
+        case updated([String])
+    }
+
     /// Reads back the row just written, whole (defaults and all), for the trail, and decodes it
     /// for the caller. Not `RETURNING`: SQLite runs it as a trigger, which gives every statement
     /// its own journal (3× slower).
-    private func capture<Result>(_ table: LedgerTable, id: Int64, operation: String, decode: (RawColumns) -> Result) throws -> Result {
+    private func capture<Result>(_ table: LedgerTable, id: Int64, change: Change, decode: (RawColumns) -> Result) throws -> Result {
         let statement = try db.cachedStatement(sql: shared.readBackSQL(table))
+        let width = Int32(statement.columnCount)
         let captured = try statement.fetchFirst(arguments: [id]) { columns in
-            appendChange(operation, table, columns, keys: shared.imageKeys(table, statement))
+            switch change {
+            case .inserted: payload.insert(table, columns, columns: width)
+            case .updated(let set): payload.update(table, columns, columns: width, changed: shared.columnIndexes(table, set, statement))
+            }
             return decode(columns)
         }
         guard let captured else { vanished(table, id) }
@@ -109,16 +126,12 @@ public final class Mutation {
         preconditionFailure("row \(table.rawValue) \(id) vanished inside its own transaction")
     }
 
-    /// Appends `{"op":…,"table":…,"row":{…}}` for the row `columns` are of.
-    private func appendChange(_ operation: String, _ table: LedgerTable, _ columns: RawColumns, keys: RowImage.Keys) {
-        payload.append(contentsOf: payload.isEmpty ? Array(#"{"changes":["#.utf8) : [UInt8(ascii: ",")])
-        payload.append(contentsOf: #"{"op":""#.utf8)
-        payload.append(contentsOf: operation.utf8)
-        payload.append(contentsOf: #"","table":""#.utf8)
-        payload.append(contentsOf: table.rawValue.utf8)
-        payload.append(contentsOf: #"","row":"#.utf8)
-        columns.appendImage(keys: keys, to: &payload)
-        payload.append(UInt8(ascii: "}"))
+    /// How far the payload has grown, for `rewind(to:)`.
+    var mark: Int { payload.bytes.count }
+
+    /// Forgets the changes recorded since `mark` (their command was rolled back).
+    func rewind(to mark: Int) {
+        payload.truncate(to: mark)
     }
 
     /// Appends the command's trail entry after `head` and returns the new head; nil when the
@@ -127,10 +140,10 @@ public final class Mutation {
         guard !payload.isEmpty else { return nil }
         precondition(!action.isEmpty && !subject.isEmpty, "a mutation must describe itself before it commits")
         let entry = TrailEntry(seq: (head?.seq ?? 0) + 1, recordedAt: context.now.storageText, actor: context.actor,
-                               action: action, subject: subject, payload: String(decoding: payload + Array("]}".utf8), as: UTF8.self),
+                               action: action, subject: subject, format: .compact, payload: payload.bytes,
                                prevHash: head?.hash ?? TrailEntry.genesisHash)
         try entry.insert(db)
-        try TrailTree(db).grow(seq: entry.seq, entryHash: entry.hash, prevHash: entry.prevHash, edge: &edge)
+        try TrailTree(db).grow(seq: entry.seq, entryHash: entry.hash, edge: &edge)
         return TrailHead(seq: entry.seq, hash: entry.hash)
     }
 }

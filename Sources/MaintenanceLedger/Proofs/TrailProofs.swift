@@ -5,9 +5,9 @@ import LedgerStore
 /// Proofs an outsider checks with no ledger: that an entry is in a signed checkpoint's tree
 /// (C2SP tlog-proof, https://c2sp.org/tlog-proof), or that one tree extends another.
 ///
-/// An inclusion proof's `extra` data is exactly what the entry's hash covers: its `prev_hash`
-/// (64 hex digits) then `[seq,"recorded_at","actor","action","subject",payload]`. SHA-256 of it
-/// is the entry's hash, whose 32 bytes are the leaf's data: the checker needs nothing else.
+/// An inclusion proof's `extra` data is exactly what the entry's hash covers
+/// (`TrailEntry.hashedBytes`, of either format). SHA-256 of it is the entry's hash, whose 32
+/// bytes are the leaf's data: the checker needs nothing else.
 public enum TrailProof {
     public static let inclusionHeader = "c2sp.org/tlog-proof@v1"
     /// A consistency proof, in the same shape: this header, `old SIZE ROOT`, the RFC 6962 §2.1.2
@@ -27,7 +27,7 @@ public enum TrailProof {
         /// the proven entry holds: its row image, and the add-on its subject names (the app,
         /// plan and window are other rows, which this entry does not prove).
         public var maintenances: [[(String, String)]] {
-            guard case .object(let payload)? = JSONValue.parse(Array(entry.payload.utf8)),
+            guard case .object(let payload)? = entry.parsedPayload,
                   case .array(let changes)? = payload.first(where: { $0.0 == "changes" })?.1 else { return [] }
             let addon = entry.subject.hasPrefix("addon:") ? String(entry.subject.dropFirst(6)) : nil
             return changes.compactMap { change in
@@ -139,7 +139,7 @@ extension LedgerQuerying {
         }
         let (signed, checkpoint) = try checkpointNote(note, covering: seq, verifiers: verifiers)
         return try reader.read { sql in
-            guard let entry = try sql.one(TrailEntry.self, "SELECT * FROM audit_trail WHERE seq = ?", [seq]) else {
+            guard let entry = try sql.one(TrailEntry.self, TrailEntry.selectSQL("WHERE t.seq = ?"), [seq]) else {
                 throw LedgerError.notFound("no trail entry \(seq)", hint: nil)
             }
             let proof = try TrailTree(sql).inclusionProof(index: seq - 1, size: checkpoint.size)

@@ -121,7 +121,7 @@ extension LedgerQuerying {
     /// `audit:trail [--since-seq N]`: entries after N, in order, handed out one at a time.
     public func trail(sinceSeq: Int64, _ body: (TrailEntry) throws -> Void) throws {
         try reader.read { db in
-            try db.each(TrailEntry.self, "SELECT * FROM audit_trail WHERE seq > ? ORDER BY seq", [sinceSeq], body)
+            try db.each(TrailEntry.self, TrailEntry.selectSQL("WHERE t.seq > ? ORDER BY t.seq"), [sinceSeq], body)
         }
     }
 

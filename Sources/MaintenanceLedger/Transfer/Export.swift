@@ -108,8 +108,7 @@ extension ExportEntity {
     func changedRows(after cursor: Int64, head: Int64, _ db: LedgerSQL) throws -> (sql: String, arguments: SQLArguments) {
         switch self {
         case .trail:
-            return ("SELECT \(TrailEntry.columns.joined(separator: ", ")) FROM audit_trail WHERE seq > ? ORDER BY seq",
-                    [cursor])
+            return (TrailEntry.selectSQL("WHERE t.seq > ? ORDER BY t.seq"), [cursor])
         case .maintenances, .windows:
             guard cursor > 0 else { return ("SELECT *, ? AS seq FROM \(rawValue) ORDER BY id", [head]) }
             return ("""
@@ -123,14 +122,17 @@ extension ExportEntity {
     /// seq of its latest change. Grouped here, by distinct id: SQL's GROUP BY would hold every
     /// change in a temp b-tree, in memory as the ledger sets `temp_store`.
     private func touchedRows(after cursor: Int64, _ db: LedgerSQL) throws -> String {
+        let table = LedgerTable(rawValue: rawValue)!
         var latest: [Int64: Int64] = [:]
-        try db.rows("""
-            SELECT json_extract(change.value, '$.row.id'), trail.seq
-            FROM audit_trail trail, json_each(trail.payload, '$.changes') change
-            WHERE trail.seq > ? AND json_extract(change.value, '$.table') = ?
-            """, [cursor, rawValue]) { change in
-            let id: Int64 = change[0]
-            latest[id] = max(latest[id] ?? 0, change[1])
+        try db.scan("SELECT seq, recorded_at, actor, payload, typeof(hash) = 'blob' FROM audit_trail WHERE seq > ?", [cursor]) { entry in
+            let seq = entry.int64(0)
+            let decoded = RecordedRows.each(payload: entry.blob(3), compact: entry.int64(4) == 1, recordedAt: entry.text(1), actor: entry.text(2)) { changed, id in
+                if changed == table { latest[id] = seq }
+            }
+            guard decoded else {
+                throw LedgerError.verificationFailed("trail entry \(seq) does not decode; `maintledger audit:verify` checks the whole file")
+            }
+            return true
         }
         return "[" + latest.keys.sorted().map { "[\($0),\(latest[$0]!)]" }.joined(separator: ",") + "]"
     }

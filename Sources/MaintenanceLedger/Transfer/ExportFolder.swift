@@ -153,7 +153,7 @@ final class ExportFolder {
     }
 
     private static func ledgerHash(at seq: Int64, _ db: LedgerSQL) throws -> String? {
-        try db.value(String.self, "SELECT hash FROM audit_trail WHERE seq = ?", [seq])
+        try TrailHead.hash(at: seq, db)
     }
 
     private func readCursor(_ entity: ExportEntity, _ format: ExportFormat) throws -> ExportCursor {

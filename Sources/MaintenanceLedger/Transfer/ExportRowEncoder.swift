@@ -102,13 +102,16 @@ struct ExportRowEncoder {
         case .real:
             let value = row.double(column)
             try file.append(Array((value.isFinite || format == .csv ? String(value) : "null").utf8))
+        case .text where json:
+            // A format 1 payload, JSON text maintledger wrote (verification checks it is).
+            if format == .ndjson { try file.append(row.text(column)) } else { try writeText(row.text(column), to: file) }
+        case .blob where json:
+            // A format 2 payload, as JSON (`null` if it does not decode: only a tampered one).
+            let recordedAt = String(decoding: row.text(1), as: UTF8.self), actor = String(decoding: row.text(2), as: UTF8.self)
+            let text = Array((CompactPayloadJSON.render(Array(row.blob(column)), recordedAt: recordedAt, actor: actor) ?? .null).compactText.utf8)
+            if format == .ndjson { try file.append(text) } else { try writeText(text, to: file) }
         case .text, .blob:
-            let text = row.text(column)
-            if json, format == .ndjson {
-                try file.append(text) // the stored payload, valid JSON by the schema's CHECK
-            } else {
-                try writeText(text, to: file)
-            }
+            try writeText(row.text(column), to: file)
         }
     }
 

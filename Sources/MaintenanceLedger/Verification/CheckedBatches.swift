@@ -17,21 +17,26 @@ struct RowPlace: Comparable {
 }
 
 /// Trail entries copied out of SQLite; `check()` checks each entry's hash and payload and
-/// digests the row images in it.
+/// digests the rows it recorded (format 1: their images; format 2: an inserted row's plain
+/// encoding, an updated row's digest as recorded).
 struct TrailBatch: CheckedBatch {
-    /// The columns recorded_at … hash of each entry, back to back.
+    /// The columns recorded_at … hash of each entry, back to back, the previous entry's hash
+    /// (32 bytes) standing for a format 2 entry's prev_hash.
     private(set) var bytes: [UInt8] = []
     /// Entry i's seven columns start at `starts[8i] …` and end at `starts[8i + 7]`.
     private var starts: [Int] = []
     private var seqs: [Int64] = []
+    private var compact: [Bool] = []
+    private var plain: [UInt8] = []
     private var images: [(table: Int, id: Int64, seq: Int64, digest: RecordedImages.Digest)] = []
     private var scratch: [UInt8] = []
     /// Set by `check()`: the first entry whose hash is not the hash of its content, or whose
     /// payload is not one maintledger writes, and what is wrong with it.
     private(set) var firstProblem: (seq: Int64, problem: String)?
 
-    mutating func append(seq: Int64, columns: ClosedRange<Int>, _ column: (Int) -> UnsafeRawBufferPointer) {
+    mutating func append(seq: Int64, compact isCompact: Bool, columns: ClosedRange<Int>, _ column: (Int) -> UnsafeRawBufferPointer) {
         seqs.append(seq)
+        compact.append(isCompact)
         for index in columns {
             starts.append(bytes.count)
             bytes.append(contentsOf: column(index))
@@ -46,18 +51,34 @@ struct TrailBatch: CheckedBatch {
             }
             for (entry, seq) in seqs.enumerated() {
                 let payload = column(entry, 4)
-                let hash = TrailEntry.hash(prevHash: column(entry, 5), seq: seq, texts: (0...3).map { column(entry, $0) },
-                                           payload: payload, scratch: &scratch)
+                let texts = (0...3).map { column(entry, $0) }
+                let hash = compact[entry]
+                    ? TrailEntry.compactHash(prevHash: column(entry, 5), seq: seq, texts: texts, payload: payload, scratch: &scratch)
+                    : TrailEntry.jsonHash(prevHash: column(entry, 5), seq: seq, texts: texts, payload: payload, scratch: &scratch)
                 guard sameBytes(column(entry, 6), hash) else {
-                    firstProblem = (seq, "hash does not match the entry's content (the entry was altered)")
+                    // A format 2 entry's hash covers the hash before it, stored only there.
+                    let altered = compact[entry] && seq > 1 ? "the entry, or the hash of seq \(seq - 1) it follows, was altered" : "the entry was altered"
+                    firstProblem = (seq, "hash does not match the entry's content (\(altered))")
                     return
                 }
-                let wellFormed = PayloadScanner.rowImages(payload) { table, id, image in
-                    images.append((table, id, seq, RecordedImages.digest(UnsafeRawBufferPointer(rebasing: payload[image]))))
-                }
-                guard wellFormed else {
-                    firstProblem = (seq, "its payload is not a list of row changes")
-                    return
+                if compact[entry] {
+                    var parser = CompactPayloadParser(payload: payload, recordedAt: texts[0], actor: texts[1])
+                    var recorder = RowRecorder(parser: parser, seq: seq, images: images, plain: plain)
+                    images = []
+                    let problem = parser.parse(&recorder)
+                    (images, plain) = (recorder.images, recorder.plain)
+                    if let problem {
+                        firstProblem = (seq, "its payload is not one maintledger writes (\(problem))")
+                        return
+                    }
+                } else {
+                    let wellFormed = PayloadScanner.rowImages(payload) { table, id, image in
+                        images.append((table, id, seq, RecordedImages.digest(UnsafeRawBufferPointer(rebasing: payload[image]))))
+                    }
+                    guard wellFormed else {
+                        firstProblem = (seq, "its payload is not a list of row changes")
+                        return
+                    }
                 }
             }
         }
@@ -73,6 +94,7 @@ struct TrailBatch: CheckedBatch {
         bytes.removeAll(keepingCapacity: true)
         starts.removeAll(keepingCapacity: true)
         seqs.removeAll(keepingCapacity: true)
+        compact.removeAll(keepingCapacity: true)
         images.removeAll(keepingCapacity: true)
         firstProblem = nil
     }
@@ -115,5 +137,42 @@ struct RenderedRows: CheckedBatch {
         bytes.removeAll(keepingCapacity: true)
         rows.removeAll(keepingCapacity: true)
         firstMismatch = FirstProblem()
+    }
+}
+
+/// The digest of each row a format 2 entry recorded: an inserted row's from its values, in the
+/// plain encoding the table side renders; an updated row's as the entry recorded it.
+private struct RowRecorder: CompactChangeVisitor {
+    let parser: CompactPayloadParser
+    let seq: Int64
+    var images: [(table: Int, id: Int64, seq: Int64, digest: RecordedImages.Digest)]
+    var plain: [UInt8]
+    private var table = 0
+    private var id: Int64 = 0
+
+    init(parser: CompactPayloadParser, seq: Int64, images: [(table: Int, id: Int64, seq: Int64, digest: RecordedImages.Digest)], plain: [UInt8]) {
+        self.parser = parser
+        self.seq = seq
+        self.images = images
+        self.plain = plain
+    }
+
+    private static let ordinals = Dictionary(uniqueKeysWithValues: LedgerTable.allCases.enumerated().map { ($1, $0) })
+
+    mutating func change(_ operation: CompactTrail.Operation, _ table: LedgerTable, id: Int64) {
+        self.table = Self.ordinals[table]!
+        self.id = id
+        plain.removeAll(keepingCapacity: true)
+        if operation == .insert { CompactTrail.appendPlain(.integer(id), to: &plain) }
+    }
+
+    mutating func value(column: Int, _ value: CompactValueRef) {
+        parser.appendPlain(value, to: &plain)
+    }
+
+    mutating func endChange(digest: Range<Int>?) {
+        let recorded = digest.map { RecordedImages.Digest(UnsafeRawBufferPointer(rebasing: parser.payload[$0])) }
+            ?? plain.withUnsafeBytes { RecordedImages.digest($0) }
+        images.append((table, id, seq, recorded))
     }
 }

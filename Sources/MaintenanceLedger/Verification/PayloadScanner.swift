@@ -99,3 +99,27 @@ struct PayloadScanner {
         return false
     }
 }
+
+/// The rows a trail entry's payload records, in either format.
+enum RecordedRows {
+    /// Calls `body` with each change's table and row id, in payload order; false when the
+    /// payload does not decode.
+    static func each(payload: UnsafeRawBufferPointer, compact: Bool, recordedAt: UnsafeRawBufferPointer, actor: UnsafeRawBufferPointer,
+                     _ body: (LedgerTable, Int64) -> Void) -> Bool {
+        guard compact else {
+            return PayloadScanner.rowImages(payload) { table, id, _ in body(LedgerTable.allCases[table], id) }
+        }
+        var parser = CompactPayloadParser(payload: payload, recordedAt: recordedAt, actor: actor)
+        return withoutActuallyEscaping(body) { body in
+            var visitor = ChangedRows(body: body)
+            return parser.parse(&visitor) == nil
+        }
+    }
+
+    private struct ChangedRows: CompactChangeVisitor {
+        let body: (LedgerTable, Int64) -> Void
+        mutating func change(_ operation: CompactTrail.Operation, _ table: LedgerTable, id: Int64) { body(table, id) }
+        mutating func value(column: Int, _ value: CompactValueRef) {}
+        mutating func endChange(digest: Range<Int>?) {}
+    }
+}

@@ -14,6 +14,16 @@ struct RecordedImages {
     struct Digest: Equatable {
         var high: UInt64
         var low: UInt64
+
+        init(high: UInt64, low: UInt64) {
+            self.high = high
+            self.low = low
+        }
+
+        /// From the first 16 of `bytes`.
+        init(_ bytes: UnsafeRawBufferPointer) {
+            self.init(high: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self), low: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        }
     }
 
     /// Per table; row ids are dense from 1, so an array indexed by id (seq 0: none recorded).
@@ -29,10 +39,9 @@ struct RecordedImages {
         }
     }
 
+    /// The first 16 bytes of SHA-256 (what a format 2 entry records of an updated row).
     static func digest(_ bytes: UnsafeRawBufferPointer) -> Digest {
-        SHA256.hash(data: bytes).withUnsafeBytes { digest in
-            Digest(high: digest.loadUnaligned(fromByteOffset: 0, as: UInt64.self), low: digest.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-        }
+        SHA256.hash(data: bytes).withUnsafeBytes { Digest($0) }
     }
 
     /// Keeps the image with the later seq (batches of the trail are checked in any order), and

@@ -10,14 +10,12 @@ struct TreeCheck {
     private var edge = Merkle.Edge()
     private var expected = SHA256()
 
-    /// Adds entry `seq` (the next one), whose stored hash (hex, checked against its content by
-    /// the chain's check) is `hash`.
-    mutating func add(seq: Int64, hash: UnsafeRawBufferPointer) {
-        edge.append(leaf: Self.leaf(hash)) { level, node in Self.fold(&expected, lastSeq: seq, level: level, hash: node) }
-    }
-
-    private static func leaf(_ hexHash: UnsafeRawBufferPointer) -> Merkle.Hash {
-        Merkle.leafHash(Hex.decode(String(decoding: hexHash, as: UTF8.self)) ?? [])
+    /// Adds entry `seq` (the next one), whose stored hash (its 32 bytes, checked against its
+    /// content by the chain's check) is `hash`.
+    mutating func add(seq: Int64, hash: [UInt8]) {
+        edge.append(leaf: Merkle.leafHash(hash)) { level, node in
+            if level >= TrailTree.lowestStoredLevel { Self.fold(&expected, lastSeq: seq, level: level, hash: node) }
+        }
     }
 
     private static func fold(_ digest: inout SHA256, lastSeq: Int64, level: Int, hash: some Collection<UInt8>) {
@@ -42,9 +40,11 @@ struct TreeCheck {
     private static func firstDifference(_ db: LedgerSQL) throws -> String {
         var expected: [(lastSeq: Int64, level: Int, hash: Merkle.Hash)] = []
         var edge = Merkle.Edge()
-        try db.scan("SELECT seq, hash FROM audit_trail ORDER BY seq") { entry in
+        try db.scan("SELECT seq, \(TrailEntry.hexHash("hash")) FROM audit_trail ORDER BY seq") { entry in
             let seq = entry.int64(0)
-            edge.append(leaf: leaf(entry.text(1))) { level, node in expected.append((seq, level, node)) }
+            edge.append(leaf: Merkle.leafHash(entryHash: String(decoding: entry.text(1), as: UTF8.self))) { level, node in
+                if level >= TrailTree.lowestStoredLevel { expected.append((seq, level, node)) }
+            }
             return true
         }
         var next = expected.makeIterator()
@@ -52,7 +52,8 @@ struct TreeCheck {
         try db.scan("SELECT last_seq, level, hash FROM trail_tree ORDER BY last_seq, level") { node in
             let (lastSeq, level) = (node.int64(0), Int(node.int64(1)))
             let place = "the Merkle tree's node of level \(level) ending at seq \(lastSeq)"
-            guard let wanted = next.next() else {
+            // Both sides come in (last seq, level) order: the smaller of two that differ is the odd one.
+            guard let wanted = next.next(), (wanted.lastSeq, wanted.level) <= (lastSeq, level) else {
                 difference = "\(place) is not one of the trail's"
                 return false
             }

@@ -37,8 +37,8 @@ extension LedgerQuerying {
                 if sqliteChecks { try Self.checkSQLiteIntegrity(db) }
                 var images = try RecordedImages(db)
                 var tree = TreeCheck()
-                let head = try Self.checkChain(db, collecting: &images, tree: &tree, batchBytes: batchBytes)
-                try Self.checkTablesAgreeWithTrail(db, &images, head: head, batchBytes: batchBytes)
+                let (head, firstCompact) = try Self.checkChain(db, collecting: &images, tree: &tree, batchBytes: batchBytes)
+                try Self.checkTablesAgreeWithTrail(db, &images, head: head, firstCompact: firstCompact, batchBytes: batchBytes)
                 // Derived from the entries' hashes: a row that differs says more, so it comes first.
                 try tree.check(db)
                 try Checkpoint.checkRecorded(db, head: head.entryCount)
@@ -70,11 +70,12 @@ extension LedgerQuerying {
     }
 
     /// Recomputes every entry's hash from its stored columns (as `TrailEntry.computedHash` does,
-    /// on bytes), and collects the row images of its payload. This thread reads, checks the
-    /// order and the links, and copies entries into batches that `SharedChecking` checks on both
-    /// cores. A problem is reported at the first seq that has one, whichever thread found it.
+    /// on bytes), and collects the row digests of its payload. This thread reads, checks the
+    /// order, the formats and the links, and copies entries into batches that `SharedChecking`
+    /// checks on both cores. A problem is reported at the first seq that has one, whichever
+    /// thread found it. Also returns the first format 2 entry's seq (past the end if none).
     private static func checkChain(_ db: LedgerSQL, collecting images: inout RecordedImages, tree: inout TreeCheck,
-                                   batchBytes: Int) throws -> VerificationReport {
+                                   batchBytes: Int) throws -> (VerificationReport, firstCompact: Int64) {
         let checking = SharedChecking<TrailBatch>()
         defer { checking.waitForSecondThread() }
         var firstProblem = FirstProblem<Int64>()
@@ -86,22 +87,44 @@ extension LedgerQuerying {
         }
 
         var expectedSeq: Int64 = 1
-        var previousHash = Array(TrailEntry.genesisHash.utf8)
+        var firstCompact: Int64?
+        // The previous entry's hash: format 1 links to its hex text, format 2 to its 32 bytes.
+        var previousHex = Array(TrailEntry.genesisHash.utf8)
+        var previousRaw = [UInt8](repeating: 0, count: 32)
         try db.scan("SELECT \(TrailEntry.columns.joined(separator: ", ")) FROM audit_trail ORDER BY seq") { entry in
             let seq = entry.int64(0)
             guard seq == expectedSeq else {
                 note(expectedSeq, "entry is missing (next is seq \(seq))")
                 return false
             }
-            guard sameBytes(entry.text(6), previousHash) else {
-                note(seq, "prev_hash does not match the hash of seq \(seq - 1)")
-                return false
+            let compact = entry.kind(7) == .blob
+            if compact {
+                guard entry.kind(6) == .null, entry.kind(5) == .blob, entry.blob(7).count == 32 else {
+                    note(seq, "it is neither a format 1 nor a format 2 entry")
+                    return false
+                }
+                if firstCompact == nil { firstCompact = seq }
+                // The stored hash stands for the computed one: the check of its batch compares them.
+                previousRaw.withUnsafeBytes { previous in
+                    checking.filling.append(seq: seq, compact: true, columns: 1...7) { $0 == 6 ? previous : entry.text(Int32($0)) }
+                }
+                previousRaw.removeAll(keepingCapacity: true)
+                previousRaw.append(contentsOf: entry.blob(7))
+            } else {
+                guard firstCompact == nil else {
+                    note(seq, "a format 1 entry follows format 2 ones (from seq \(firstCompact!)), which maintledger never writes")
+                    return false
+                }
+                guard sameBytes(entry.text(6), previousHex) else {
+                    note(seq, "prev_hash does not match the hash of seq \(seq - 1)")
+                    return false
+                }
+                checking.filling.append(seq: seq, compact: false, columns: 1...7) { entry.text(Int32($0)) }
+                previousHex.removeAll(keepingCapacity: true)
+                previousHex.append(contentsOf: entry.text(7))
+                previousRaw = Hex.decode(String(decoding: previousHex, as: UTF8.self)) ?? []
             }
-            // The stored hash stands for the computed one: the check of its batch compares them.
-            previousHash.removeAll(keepingCapacity: true)
-            previousHash.append(contentsOf: entry.text(7))
-            tree.add(seq: seq, hash: entry.text(7))
-            checking.filling.append(seq: seq, columns: 1...7) { entry.text(Int32($0)) }
+            tree.add(seq: seq, hash: previousRaw)
             expectedSeq += 1
             if checking.filling.bytes.count >= batchBytes { checking.submit(absorb) }
             return firstProblem.place == nil
@@ -109,12 +132,15 @@ extension LedgerQuerying {
         // The entries before a problem found here still count: one of them may be the first.
         checking.finish(absorb)
         if firstProblem.place != nil { throw LedgerError.verificationFailed(firstProblem.message) }
-        return VerificationReport(entryCount: expectedSeq - 1, headHash: String(decoding: previousHash, as: UTF8.self))
+        let head = firstCompact == nil ? String(decoding: previousHex, as: UTF8.self) : Hex.string(previousRaw)
+        return (VerificationReport(entryCount: expectedSeq - 1, headHash: head), firstCompact ?? expectedSeq)
     }
 
-    /// Streams every table in id order, renders each row as `Mutation` renders a trail image
-    /// (`RowImage`) into batches, and has `SharedChecking` compare their digests with the recorded ones.
-    private static func checkTablesAgreeWithTrail(_ db: LedgerSQL, _ images: inout RecordedImages, head: VerificationReport, batchBytes: Int) throws {
+    /// Streams every table in id order, renders each row as the entry that last recorded it did
+    /// (format 1: its JSON image, `RowImage`; format 2: its plain encoding, `CompactTrail`) into
+    /// batches, and has `SharedChecking` compare their digests with the recorded ones.
+    private static func checkTablesAgreeWithTrail(_ db: LedgerSQL, _ images: inout RecordedImages, head: VerificationReport,
+                                                  firstCompact: Int64, batchBytes: Int) throws {
         let checking = SharedChecking<RenderedRows>()
         defer { checking.waitForSecondThread() }
         var firstMismatch = FirstProblem<RowPlace>()
@@ -124,11 +150,18 @@ extension LedgerQuerying {
         for (ordinal, table) in LedgerTable.allCases.enumerated() {
             var keys: RowImage.Keys = []
             try db.scan("SELECT * FROM \(table.rawValue) ORDER BY id", columns: { keys = RowImage.keys($0) }) { row in
+                let width = Int32(keys.count)
                 let id = row.int64(0)
                 guard let recorded = images.take(ordinal, id: id) else {
                     throw LedgerError.verificationFailed("verification failed: \(table.rawValue) row \(id) appears in no trail entry, which ends at seq \(head.entryCount) (the row was added outside maintledger, or entries after it were removed)")
                 }
-                checking.filling.append(table: ordinal, id: id, recorded: recorded) { row.appendImage(keys: keys, to: &$0) }
+                checking.filling.append(table: ordinal, id: id, recorded: recorded) { rendered in
+                    if recorded.seq >= firstCompact {
+                        CompactTrail.appendPlain(row, columns: width, to: &rendered)
+                    } else {
+                        row.appendImage(keys: keys, to: &rendered)
+                    }
+                }
                 if checking.filling.bytes.count >= batchBytes { checking.submit(absorb) }
                 return true
             }

@@ -1,0 +1,212 @@
+import Crypto
+import LedgerCore
+
+/// Trail format 2: an entry's payload in bytes, the changes of its command back to back
+/// (docs/trail-format.md defines it byte for byte, with an example):
+///
+///     change  = code id body          code: 0x10 · operation + table code (`LedgerTable.code`)
+///     insert  = count value…          every column after id, in table order (count of them)
+///     update  = count (column value)… digest
+///                                     the columns the command set, by index, ascending; then
+///                                     the first 16 bytes of SHA-256 of the whole row after it
+///
+/// Numbers are LEB128 varints (integers zigzag-encoded first). A value is a tag byte and its
+/// data; texts that are the entry's own time or actor, a stored time or a uuid take 1, 1, ~7 and
+/// 17 bytes instead of 24 to 37. Every value has exactly one encoding (`CompactPayloadParser`
+/// refuses any other), so the bytes, and the hash over them, follow from the rows alone.
+package enum CompactTrail {
+    /// The first byte of the bytes a format 2 entry's hash covers (format 1's are hex digits).
+    package static let formatTag: UInt8 = 0x02
+    package static let digestCount = 16
+
+    package enum Operation: UInt8, Sendable {
+        case insert = 1, update = 2
+    }
+
+    package enum Tag: UInt8 {
+        case null = 0, integer, real, text, blob
+        /// A text in the stored time form, as milliseconds since 1970 (zigzag varint).
+        case time
+        /// The entry's `recorded_at` and `actor`.
+        case recordedAt, actor
+        /// A lowercase 8-4-4-4-12 hex uuid, as its 16 bytes.
+        case uuid
+    }
+
+    package static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
+        var value = value
+        while value >= 0x80 {
+            out.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        out.append(UInt8(value))
+    }
+
+    package static func zigzag(_ value: Int64) -> UInt64 { UInt64(bitPattern: (value << 1) ^ (value >> 63)) }
+    package static func unzigzag(_ value: UInt64) -> Int64 { Int64(bitPattern: (value >> 1) ^ (0 &- (value & 1))) }
+
+    /// A value as row digests encode it: the tags null…blob only, texts as they are.
+    package static func appendPlain(_ value: CompactValue, to out: inout [UInt8]) {
+        switch value {
+        case .null: out.append(Tag.null.rawValue)
+        case .integer(let number):
+            out.append(Tag.integer.rawValue)
+            appendVarint(zigzag(number), to: &out)
+        case .real(let number):
+            out.append(Tag.real.rawValue)
+            withUnsafeBytes(of: number.bitPattern.bigEndian) { out.append(contentsOf: $0) }
+        case .text(let text):
+            out.append(Tag.text.rawValue)
+            appendVarint(UInt64(text.count), to: &out)
+            out.append(contentsOf: text)
+        case .blob(let blob):
+            out.append(Tag.blob.rawValue)
+            appendVarint(UInt64(blob.count), to: &out)
+            out.append(contentsOf: blob)
+        }
+    }
+
+    /// The first 16 bytes of SHA-256 of a row's plain encoding (every column, id first).
+    package static func digest(ofPlain bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        Array(SHA256.hash(data: bytes).prefix(digestCount))
+    }
+
+    /// A row's plain encoding, from the statement positioned on it.
+    package static func appendPlain(_ row: RawColumns, columns: Int32, to out: inout [UInt8]) {
+        for column in 0..<columns {
+            switch row.kind(column) {
+            case .null: appendPlain(.null, to: &out)
+            case .integer: appendPlain(.integer(row.int64(column)), to: &out)
+            case .real: appendPlain(.real(row.double(column)), to: &out)
+            case .text: appendPlainBytes(.text, row.text(column), to: &out)
+            case .blob: appendPlainBytes(.blob, row.blob(column), to: &out)
+            }
+        }
+    }
+
+    package static func appendPlainBytes(_ tag: Tag, _ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        out.append(tag.rawValue)
+        appendVarint(UInt64(bytes.count), to: &out)
+        out.append(contentsOf: bytes)
+    }
+}
+
+/// A column's value as SQLite holds it.
+package enum CompactValue: Equatable, Sendable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text([UInt8])
+    case blob([UInt8])
+}
+
+/// Builds a format 2 payload from the rows a command wrote, read back from SQLite.
+package struct CompactPayloadWriter {
+    private let recordedAt: [UInt8]
+    private let actor: [UInt8]
+    package private(set) var bytes: [UInt8] = []
+    private var plain: [UInt8] = []
+
+    package init(recordedAt: String, actor: String) {
+        self.recordedAt = Array(recordedAt.utf8)
+        self.actor = Array(actor.utf8)
+    }
+
+    package var isEmpty: Bool { bytes.isEmpty }
+
+    /// Drops the changes after the first `count` bytes (a change's whole bytes, from `bytes.count` earlier).
+    mutating func truncate(to count: Int) {
+        bytes.removeSubrange(count...)
+    }
+
+    /// An inserted row, whole: `row` is positioned on it, `columns` wide, id first.
+    package mutating func insert(_ table: LedgerTable, _ row: RawColumns, columns: Int32) {
+        header(.insert, table, id: row.int64(0))
+        CompactTrail.appendVarint(UInt64(columns - 1), to: &bytes)
+        for column in 1..<columns { append(row, column) }
+    }
+
+    /// The columns an update set (`changed`, indexes ascending), and the digest of the whole row after it.
+    package mutating func update(_ table: LedgerTable, _ row: RawColumns, columns: Int32, changed: [Int32]) {
+        header(.update, table, id: row.int64(0))
+        CompactTrail.appendVarint(UInt64(changed.count), to: &bytes)
+        for column in changed {
+            CompactTrail.appendVarint(UInt64(column), to: &bytes)
+            append(row, column)
+        }
+        plain.removeAll(keepingCapacity: true)
+        CompactTrail.appendPlain(row, columns: columns, to: &plain)
+        bytes.append(contentsOf: plain.withUnsafeBytes { CompactTrail.digest(ofPlain: $0) })
+    }
+
+    private mutating func header(_ operation: CompactTrail.Operation, _ table: LedgerTable, id: Int64) {
+        bytes.append(operation.rawValue << 4 | table.code)
+        CompactTrail.appendVarint(UInt64(id), to: &bytes)
+    }
+
+    private mutating func append(_ row: RawColumns, _ column: Int32) {
+        switch row.kind(column) {
+        case .null: bytes.append(CompactTrail.Tag.null.rawValue)
+        case .integer:
+            bytes.append(CompactTrail.Tag.integer.rawValue)
+            CompactTrail.appendVarint(CompactTrail.zigzag(row.int64(column)), to: &bytes)
+        case .real: CompactTrail.appendPlain(.real(row.double(column)), to: &bytes)
+        case .blob: CompactTrail.appendPlainBytes(.blob, row.blob(column), to: &bytes)
+        case .text: appendText(row.text(column))
+        }
+    }
+
+    /// A text in the shortest of its forms, tried in the order the format fixes.
+    private mutating func appendText(_ text: UnsafeRawBufferPointer) {
+        if text.elementsEqual(recordedAt) {
+            bytes.append(CompactTrail.Tag.recordedAt.rawValue)
+        } else if text.elementsEqual(actor) {
+            bytes.append(CompactTrail.Tag.actor.rawValue)
+        } else if let time = Timestamp(storageBytes: text) {
+            bytes.append(CompactTrail.Tag.time.rawValue)
+            CompactTrail.appendVarint(CompactTrail.zigzag(time.millisecondsSinceEpoch), to: &bytes)
+        } else if let uuid = UUIDText.bytes(text) {
+            bytes.append(CompactTrail.Tag.uuid.rawValue)
+            bytes.append(contentsOf: uuid)
+        } else {
+            CompactTrail.appendPlainBytes(.text, text, to: &bytes)
+        }
+    }
+}
+
+/// Lowercase 8-4-4-4-12 hex uuids and their 16 bytes.
+package enum UUIDText {
+    private static let dashes: Set<Int> = [8, 13, 18, 23]
+
+    package static func bytes(_ text: UnsafeRawBufferPointer) -> [UInt8]? {
+        guard text.count == 36 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16)
+        var high: UInt8?
+        for (index, character) in text.enumerated() {
+            if dashes.contains(index) {
+                guard character == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            let nibble: UInt8
+            switch character {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = character - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = character - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+            if let pending = high {
+                bytes.append(pending << 4 | nibble)
+                high = nil
+            } else {
+                high = nibble
+            }
+        }
+        return bytes
+    }
+
+    package static func text(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        var text = Hex.bytes(bytes)
+        for dash in dashes.sorted() { text.insert(UInt8(ascii: "-"), at: dash) }
+        return text
+    }
+}
