@@ -405,18 +405,9 @@ public final class LedgerDatabase: LedgerReader {
                 _ = try perform(db, head: try TrailHead.read(LedgerSQL(db)), edge: &edge)
             }
         }
-        if let group = batch.group {
-            // One of the commands recorded as one entry: its changes join the entry's, or,
-            // refused, leave it as it was.
-            let mark = group.mark
-            do {
-                try inSavepoint(batch.connection) { try body(group) }
-            } catch {
-                group.rewind(to: mark)
-                throw error
-            }
-            return
-        }
+        // One of the commands recorded as one entry: its changes join the entry's. No savepoint
+        // of its own (a tenth of a tick's time): a refusal abandons the whole entry.
+        if let group = batch.group { return try body(group) }
         var edge = batch.edge
         var head = batch.head
         try inSavepoint(batch.connection) { head = try perform(batch.connection, head: batch.head, edge: &edge) }
@@ -440,9 +431,8 @@ public final class LedgerDatabase: LedgerReader {
 
     /// Records the commands `body` runs (inside a batch) as one trail entry, described by
     /// `action` and `subject` and recorded at `context.now`: what one command of the user's
-    /// did, such as a tick of the engine that takes many steps. Each command keeps its rules
-    /// and its savepoint, so a refused one leaves only itself out; a throw out of `body`
-    /// leaves out everything it did.
+    /// did, such as a tick of the engine that takes many steps. Each command keeps its rules;
+    /// a throw out of any of them, or out of `body`, leaves out everything `body` did.
     public func recordAsOneEntry(_ context: LedgerContext, action: String, subject: String, _ body: () throws -> Void) throws {
         guard let batch else { preconditionFailure("commands are recorded as one entry inside a batch") }
         precondition(batch.group == nil, "entries do not nest")

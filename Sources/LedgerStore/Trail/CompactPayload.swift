@@ -114,11 +114,6 @@ package struct CompactPayloadWriter {
 
     package var isEmpty: Bool { bytes.isEmpty }
 
-    /// Drops the changes after the first `count` bytes (a change's whole bytes, from `bytes.count` earlier).
-    mutating func truncate(to count: Int) {
-        bytes.removeSubrange(count...)
-    }
-
     /// An inserted row, whole: `row` is positioned on it, `columns` wide, id first.
     package mutating func insert(_ table: LedgerTable, _ row: RawColumns, columns: Int32) {
         header(.insert, table, id: row.int64(0))

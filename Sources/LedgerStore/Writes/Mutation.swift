@@ -126,14 +126,6 @@ public final class Mutation {
         preconditionFailure("row \(table.rawValue) \(id) vanished inside its own transaction")
     }
 
-    /// How far the payload has grown, for `rewind(to:)`.
-    var mark: Int { payload.bytes.count }
-
-    /// Forgets the changes recorded since `mark` (their command was rolled back).
-    func rewind(to mark: Int) {
-        payload.truncate(to: mark)
-    }
-
     /// Appends the command's trail entry after `head` and returns the new head; nil when the
     /// command changed nothing.
     func appendTrailEntry(after head: TrailHead?, edge: inout Merkle.Edge?) throws -> TrailHead? {
