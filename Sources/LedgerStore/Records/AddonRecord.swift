@@ -56,7 +56,7 @@ public struct AddonRecord: PositionalRecord, Sendable {
         try sql.one(MaintenanceRecord.self, Self.openMaintenanceSQL, [id])
     }
 
-    private static let openMaintenanceSQL = """
+    static let openMaintenanceSQL = """
         SELECT * FROM maintenances INDEXED BY maintenances_one_open
         WHERE addon_id = ? AND (\(MaintenanceStatus.open.map { "status = \($0.sql)" }.joined(separator: " OR ")))
         """
@@ -66,12 +66,12 @@ public struct AddonRecord: PositionalRecord, Sendable {
         try sql.value(Timestamp.self, Self.lastCompletionSQL, [id])
     }
 
-    private static let lastCompletionSQL = "SELECT max(completed_at) FROM maintenances WHERE addon_id = ? AND status = \(MaintenanceStatus.completed.sql)"
+    static let lastCompletionSQL = "SELECT max(completed_at) FROM maintenances WHERE addon_id = ? AND status = \(MaintenanceStatus.completed.sql)"
 
     /// The newest maintenance, open or not.
     package func latestMaintenance(_ sql: LedgerSQL) throws -> MaintenanceRecord? {
-        try sql.one(MaintenanceRecord.self, """
-            SELECT * FROM maintenances WHERE addon_id = ? ORDER BY created_at DESC, id DESC LIMIT 1
-            """, [id])
+        try sql.one(MaintenanceRecord.self, Self.latestMaintenanceSQL, [id])
     }
+
+    static let latestMaintenanceSQL = "SELECT * FROM maintenances WHERE addon_id = ? ORDER BY created_at DESC, id DESC LIMIT 1"
 }
