@@ -104,8 +104,10 @@ show 2023-08-01T00:00:00Z import maintenances.ndjson --db copy.sqlite
 cd - >/dev/null
 
 echo '## Audit'
-show 2023-08-01T00:00:00Z audit:trail --since-seq 30
-show 2023-08-01T00:00:00Z audit:trail --since-seq 32 --ndjson
+show 2023-08-01T00:00:00Z audit:trail --since-seq 12
+echo '$ maintledger audit:trail --since-seq 17 --ndjson | head -1'
+MAINTLEDGER_NOW=2023-08-01T00:00:00Z "$bin" audit:trail --since-seq 17 --ndjson | head -1
+echo
 show 2023-08-01T00:00:00Z audit:verify
 sqlite3 "$MAINTLEDGER_DB" "DROP TRIGGER audit_trail_append_only_update; UPDATE maintenances SET completed_at = '2023-04-28T18:03:00.000Z' WHERE id = 1;"
 echo '$ sqlite3 ledger.sqlite "DROP TRIGGER audit_trail_append_only_update; UPDATE maintenances SET completed_at = ... WHERE id = 1;"'

@@ -182,6 +182,7 @@ extension ProofCommandTests {
             ok: entry \(seq) is in example.com/maintledger's checkpoint of \(seq) entries
 
             addon_name:        \(Fixture.addon)
+            id:                1
             method:            failover
             reason:            routine_maintenance
             required_by:       2023-05-03T08:54:02.518+00:00
@@ -242,5 +243,44 @@ extension ProofCommandTests {
             Error: the ledger was altered outside maintledger (trigger zz is defined by no migration), so nothing was recorded; `maintledger audit:verify` checks the whole file
 
             """, exitCode: 3)
+    }
+}
+
+extension ProofCommandTests {
+    /// A tick of the engine is one entry for all its steps: the proof of it shows each
+    /// maintenance once, its changes merged in order (here required and then started, prepared,
+    /// made ready and completed the same day), with the row's id where the entry only updated it.
+    @Test func checkProofMergesTheChangesOfAMaintenanceInOneEntry() throws {
+        let sandbox = try LedgerSandbox()
+        sandbox.now = "2023-05-01T00:00:00Z"
+        try sandbox.ok(["simulate", "--apps", "3", "--days", "120", "--start", "2023-01-01", "--seed", "1"])
+        let key = sandbox.folder.appendingPathComponent("log.key").path
+        let vkey = try sandbox.ok(["audit:keygen", "--name", "example.com/maintledger", "--to", key], useDB: false).stdout.trimmingCharacters(in: .newlines)
+        _ = try sandbox.ok(["audit:checkpoint", "--key", key])
+        let path = sandbox.folder.appendingPathComponent("tick.tlog-proof").path
+        try sandbox.ok(["audit:prove", "61"]).stdout.write(toFile: path, atomically: true, encoding: .utf8)
+        let shown = try sandbox.ok(["audit:check-proof", path, "--vkey", vkey], useDB: false).stdout
+        #expect(shown.hasPrefix("""
+            ok: entry 61 is in example.com/maintledger's checkpoint of 133 entries
+
+            id:                5
+            method:            failover
+            reason:            routine_maintenance
+            required_by:       2023-03-03T05:12:20.921+00:00
+            scheduled_for:     2023-03-02T21:30:00.000+00:00
+            server_created_at: 2022-12-03T05:12:20.921+00:00
+            status:            pending
+            uuid:              b5f835ac-7d2f-4210-aa8b-c8c36dd8e132
+            window:            Thursdays 21:30 to Fridays 01:30 UTC
+
+            completed_at:         2023-02-17T21:04:00.638+00:00
+            duration_approximate: ~ 3 minutes
+            duration_seconds:     197
+            id:                   4
+            started_at:           2023-02-17T21:00:43.460+00:00
+            status:               completed
+
+            {"seq":61,"recorded_at":"2023-02-18T00:00:00.000Z","actor":"platform","action":"platform:tick","subject":"engine",
+            """), "\(shown)")
     }
 }

@@ -24,20 +24,28 @@ public enum TrailProof {
         public let entry: TrailEntry
 
         /// Each maintenance the entry recorded, as `data:maintenances:info` shows one, from what
-        /// the proven entry holds: its row image, and the add-on its subject names (the app,
-        /// plan and window are other rows, which this entry does not prove).
+        /// the proven entry holds: its row as the entry leaves it (an insert's whole row, an
+        /// update's columns set, merged in order, with the row's id), and the add-on its subject
+        /// names (the app, plan and window are other rows, which this entry does not prove).
         public var maintenances: [[(String, String)]] {
-            guard case .object(let payload)? = entry.parsedPayload,
-                  case .array(let changes)? = payload.first(where: { $0.0 == "changes" })?.1 else { return [] }
+            guard case .array(let changes)? = entry.parsedPayload?["changes"] else { return [] }
             let addon = entry.subject.hasPrefix("addon:") ? String(entry.subject.dropFirst(6)) : nil
-            return changes.compactMap { change in
-                guard case .object(let members) = change, members.contains(where: { $0.0 == "table" && $0.1 == .string("maintenances") }),
-                      case .object(let row)? = members.first(where: { $0.0 == "row" })?.1 else { return nil }
-                return Self.infoFields(row, addon: addon)
+            var rows: [(id: JSONValue, columns: [(String, JSONValue)])] = []
+            for change in changes where change["table"] == .string("maintenances") {
+                guard case .object(let columns)? = change["row"], let id = change["row"]?["id"] else { continue }
+                if let index = rows.firstIndex(where: { $0.id == id }) {
+                    for (name, value) in columns {
+                        if let column = rows[index].columns.firstIndex(where: { $0.0 == name }) { rows[index].columns[column].1 = value }
+                        else { rows[index].columns.append((name, value)) }
+                    }
+                } else {
+                    rows.append((id, columns))
+                }
             }
+            return rows.map { Self.infoFields($0.columns, addon: addon) }
         }
 
-        private static let shown = ["status", "reason", "method", "required_by", "scheduled_for", "previously_scheduled_for", "window",
+        private static let shown = ["id", "status", "reason", "method", "required_by", "scheduled_for", "previously_scheduled_for", "window",
                                     "started_at", "completed_at", "duration_seconds", "server_created_at", "uuid"]
 
         private static func infoFields(_ row: [(String, JSONValue)], addon: String?) -> [(String, String)] {
