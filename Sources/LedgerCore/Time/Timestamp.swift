@@ -166,6 +166,9 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     private static var firstStored: Int64 { -62_167_219_200_000 }
     private static var lastStored: Int64 { 253_402_300_799_999 }
 
+    /// The instants the stored form can hold (any other cannot be formatted at all).
+    package static var storedRange: ClosedRange<Int64> { firstStored...lastStored }
+
     private static func truncateToMilliseconds(_ fraction: Int64, digits: Int) -> Int64 {
         var value = fraction
         var count = digits

@@ -112,7 +112,8 @@ package struct CompactPayloadParser {
             return .real(Double(bitPattern: UInt64(bigEndian: UnsafeRawBufferPointer(rebasing: payload[range]).loadUnaligned(as: UInt64.self))))
         case .blob: return varint().flatMap { bytes($0) }.map { .blob($0) }
         case .recordedAt: return .recordedAt
-        case .actor: return .actor
+        // An actor that is also the entry's time must have been written as the time (tag 6).
+        case .actor: return actor.elementsEqual(recordedAt) ? nil : .actor
         case .text:
             guard let range = varint().flatMap({ bytes($0) }) else { return nil }
             let text = UnsafeRawBufferPointer(rebasing: payload[range])
@@ -121,7 +122,7 @@ package struct CompactPayloadParser {
                   UUIDText.bytes(text) == nil else { return nil }
             return .text(range)
         case .time:
-            guard let milliseconds = varint().map(CompactTrail.unzigzag) else { return nil }
+            guard let milliseconds = varint().map(CompactTrail.unzigzag), Timestamp.storedRange.contains(milliseconds) else { return nil }
             var text: [UInt8] = []
             let time = Timestamp(millisecondsSinceEpoch: milliseconds)
             time.appendStorageText(to: &text)
