@@ -9,9 +9,11 @@ migrated, one trail entry). This appends, as maintledger itself records them:
   - one `addons:create` entry per add-on (its addons, attachments and windows rows),
   - one `import` entry (subject `file:bench`) per maintenance (its maintenances row and the
     maintenance_status_changes rows of the lifecycle `import` records),
-each with recorded_at = MAINTLEDGER_NOW, actor = MAINTLEDGER_ACTOR, a payload
-{"changes":[{"op":"insert","table":…,"row":{…}},…]} holding every row's full image, and
-hash = SHA-256(prev_hash ‖ [seq,"recorded_at","actor","action","subject",payload]).
+each with recorded_at = MAINTLEDGER_NOW and actor = MAINTLEDGER_ACTOR, in trail format 2
+(docs/trail-format.md, bench/model.py): a payload holding each row inserted, whole, a 32-byte
+hash chained to the entry before, and the Merkle tree's nodes of level 4 and up.
+(`import` of a file records its lines a hundred to an entry; these are what it records for a
+file of one line, the trail's longest shape for the same rows.)
 
 Status-change ids are 3·(maintenance id − 1) + 1…3 (a cancelled maintenance has two changes and
 leaves its third id unused), so that blocks of maintenances can be rendered in parallel.
@@ -25,7 +27,6 @@ With --import-out DIR it also writes, for the same fleet:
 
 import argparse
 import csv
-import hashlib
 import io
 import multiprocessing
 import os
@@ -44,6 +45,7 @@ FLEET = None
 def render_block(start):
     """Rows, trail payloads (and import lines) of maintenances start…start+CHUNK-1."""
     addons, per_addon, seed, now_ms, actor, with_import = FLEET
+    recorded_at = model.stored(now_ms)
     stop = min(start + model.CHUNK, len(addons) * per_addon)
     maintenance_rows, change_rows, payloads = [], [], []
     ndjson = []
@@ -53,15 +55,15 @@ def render_block(start):
     for m in model.maintenances(addons, per_addon, seed, now_ms, start, stop):
         mid += 1
         row = m.row(mid)
-        changes = [model.change("maintenances", row)]
+        changes = [model.insert("maintenances", row, recorded_at, actor)]
         change_id = 3 * (mid - 1)
         for from_status, to_status, at in m.lifecycle():
             change_id += 1
             change_row = (change_id, mid, from_status, to_status, model.stored(at), actor)
             change_rows.append(change_row)
-            changes.append(model.change("maintenance_status_changes", change_row))
+            changes.append(model.insert("maintenance_status_changes", change_row, recorded_at, actor))
         maintenance_rows.append(row)
-        payloads.append(model.payload(changes))
+        payloads.append(b"".join(changes))
         if with_import:
             ndjson.append(m.info_json())
             writer.writerow(row)
@@ -94,7 +96,6 @@ def main():
     app0_uuid, app0_name = db.execute("SELECT uuid, name FROM apps WHERE id = 1").fetchone()
     if app0_name != "bench-app-0":
         raise SystemExit(f"bench: {args.ledger} should hold just bench-app-0, holds {app0_name}")
-    seq, head = db.execute("SELECT seq, hash FROM audit_trail ORDER BY seq DESC LIMIT 1").fetchone()
 
     # One writer, no readers: a rollback journal (new pages need none), a large cache, and
     # statement journals in memory.
@@ -114,32 +115,19 @@ def main():
         db.execute(f"DROP INDEX {name}")
 
     apps, addons = model.fleet(args.addons, args.seed, app0_uuid=app0_uuid)
-    trail = []
-    edge, tree = model.TreeEdge(db), []
+    trail = model.Trail(db)
 
-    def entry(action, subject, payload_text):
-        nonlocal seq, head
-        seq += 1
-        digest = hashlib.sha256((head + model.canonical(seq, recorded_at, actor, action, subject, payload_text)).encode()).hexdigest()
-        trail.append((seq, recorded_at, actor, action, subject, payload_text, head, digest))
-        tree.extend((seq, level, node) for level, node in edge.append(digest))
-        head = digest
-
-    def flush_trail():
-        db.executemany("INSERT INTO audit_trail (seq, recorded_at, actor, action, subject, payload, prev_hash, hash) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", trail)
-        db.executemany("INSERT INTO trail_tree (last_seq, level, hash) VALUES (?, ?, ?)", tree)
-        trail.clear()
-        tree.clear()
+    def entry(action, subject, changes):
+        trail.append(recorded_at, actor, action, subject, b"".join(changes))
 
     # Apps (app 1 exists), recorded as apps:create records them.
     app_rows = []
     for app_id, uuid, name in apps[1:]:
         row = (app_id, uuid, name, 0, recorded_at)
         app_rows.append(row)
-        entry("apps:create", "app:" + name, model.payload([model.change("apps", row)]))
+        entry("apps:create", "app:" + name, [model.insert("apps", row, recorded_at, actor)])
     db.executemany("INSERT INTO apps VALUES (?, ?, ?, ?, ?)", app_rows)
-    flush_trail()
+    trail.flush(db)
 
     # Add-ons, provisioned as `import` provisions them: known since their server was made.
     addon_rows, attachment_rows, window_rows = [], [], []
@@ -147,18 +135,18 @@ def main():
         provisioned = model.stored(a.server_created)
         addon_row = (a.id, a.uuid, a.name, a.service, a.plan, None, a.app_id, provisioned, provisioned, None)
         attachment_row = (a.id, a.app_id, a.id, a.attachment, provisioned, None)
-        changes = [model.change("addons", addon_row), model.change("attachments", attachment_row)]
+        changes = [model.insert("addons", addon_row, recorded_at, actor), model.insert("attachments", attachment_row, recorded_at, actor)]
         addon_rows.append(addon_row)
         attachment_rows.append(attachment_row)
         if a.window:
             window_row = (len(window_rows) + 1, a.id, a.window[0], a.window[1], 240, "default", provisioned, actor)
             window_rows.append(window_row)
-            changes.append(model.change("windows", window_row))
-        entry("addons:create", "addon:" + a.name, model.payload(changes))
+            changes.append(model.insert("windows", window_row, recorded_at, actor))
+        entry("addons:create", "addon:" + a.name, changes)
     db.executemany("INSERT INTO addons VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", addon_rows)
     db.executemany("INSERT INTO attachments VALUES (?, ?, ?, ?, ?, ?)", attachment_rows)
     db.executemany("INSERT INTO windows VALUES (?, ?, ?, ?, ?, ?, ?, ?)", window_rows)
-    flush_trail()
+    trail.flush(db)
     print(f"gen_ledger: {len(apps)} apps, {len(addons)} add-ons in {time.monotonic() - started:.1f} s", file=sys.stderr)
 
     ndjson_file = csv_file = None
@@ -181,9 +169,9 @@ def main():
         for maintenance_rows, change_rows, payloads, ndjson, csv_text in pool.imap(render_block, range(0, total, model.CHUNK)):
             db.executemany("INSERT INTO maintenances VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", maintenance_rows)
             db.executemany("INSERT INTO maintenance_status_changes VALUES (?, ?, ?, ?, ?, ?)", change_rows)
-            for payload_text in payloads:
-                entry("import", "file:bench", payload_text)
-            flush_trail()
+            for payload in payloads:
+                trail.append(recorded_at, actor, "import", "file:bench", payload)
+            trail.flush(db)
             if ndjson_file:
                 ndjson_file.write(ndjson)
                 csv_file.write(csv_text)
@@ -199,7 +187,7 @@ def main():
     db.execute("COMMIT")
     db.execute("PRAGMA journal_mode = WAL")
     db.close()
-    print(f"gen_ledger: {len(apps)} apps, {len(addons)} add-ons, {total} maintenances and {seq} trail entries "
+    print(f"gen_ledger: {len(apps)} apps, {len(addons)} add-ons, {total} maintenances and {trail.seq} trail entries "
           f"in {time.monotonic() - started:.1f} s (indexes and commit {time.monotonic() - t0:.1f} s)", file=sys.stderr)
 
 

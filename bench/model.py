@@ -6,14 +6,16 @@ about 90 days apart since its server was made. Everything is drawn from one seed
 `random.Random`, so the same arguments give the same fleet, row for row.
 
 Rows are produced as the ledger stores them (times as `YYYY-MM-DDTHH:MM:SS.sssZ`, booleans as
-0/1) and their trail images are rendered the way `JSONValue.compactText` renders `RowImage.json`:
-columns in table order, no spaces, strings escaped like Swift's `writeString`.
+0/1), and recorded in the trail as maintledger records them: format 2 entries (payloads of
+changes as bytes, 32-byte hashes) and the Merkle tree's nodes of level 4 and up, implemented here
+from docs/trail-format.md alone. `python3 bench/model.py` checks that implementation against the
+document's example.
 """
 
 import hashlib
 import random
 import re
-from operator import add as _add
+import struct
 
 # ---------------------------------------------------------------------------------------------
 # Columns in table order (checked against the ledger's schema by `check_columns`).
@@ -40,7 +42,7 @@ def check_columns(connection):
 
 
 # ---------------------------------------------------------------------------------------------
-# JSON exactly as JSONValue.compactText writes it.
+# JSON exactly as JSONValue.compactText writes it (the import file's lines).
 
 _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
 
@@ -79,56 +81,6 @@ def json_value(value):
     if kind is bool:
         return "true" if value else "false"
     raise TypeError(f"no JSON form for {value!r}")
-
-
-# Per table, what precedes each value: '{"id":', ',"uuid":', …
-_KEYS = {table: [("{" if i == 0 else ",") + json_string(c) + ":" for i, c in enumerate(cols)]
-         for table, cols in COLUMNS.items()}
-
-
-def row_image(table, values):
-    """RowImage.json(row).compactText for a row given in table order."""
-    return "".join(map(_add, _KEYS[table], map(json_value, values))) + "}"
-
-
-def change(table, values, op="insert"):
-    return '{"op":"' + op + '","table":"' + table + '","row":' + row_image(table, values) + "}"
-
-
-def payload(changes):
-    return '{"changes":[' + ",".join(changes) + "]}"
-
-
-class TreeEdge:
-    """The Merkle tree over the trail as maintledger grows trail_tree: leaf = SHA-256(0x00 ‖ the
-    entry hash's 32 bytes), node = SHA-256(0x01 ‖ left ‖ right); keeps the last complete node of
-    each level. `append` returns the (level, node) rows the next entry completes."""
-
-    def __init__(self, connection=None):
-        self.nodes, self.count = [], 0
-        if connection is not None:  # the entries already in the ledger (maintledger stored their nodes)
-            for (existing_hash,) in connection.execute("SELECT hash FROM audit_trail ORDER BY seq"):
-                self.append(existing_hash)
-
-    def append(self, entry_hash):
-        node = hashlib.sha256(b"\x00" + bytes.fromhex(entry_hash)).digest()
-        index, level, completed = self.count, 0, []
-        while index & 1:
-            node = hashlib.sha256(b"\x01" + self.nodes[level] + node).digest()
-            level, index = level + 1, index >> 1
-            completed.append((level, node))
-        if len(self.nodes) == level:
-            self.nodes.append(node)
-        else:
-            self.nodes[level] = node
-        self.count += 1
-        return completed
-
-
-def canonical(seq, recorded_at, actor, action, subject, payload_text):
-    """TrailEntry.canonicalContent."""
-    return ("[" + str(seq) + "," + json_string(recorded_at) + "," + json_string(actor) + "," + json_string(action)
-            + "," + json_string(subject) + "," + payload_text + "]")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -196,6 +148,196 @@ def parse_stored(text):
     hh, mm, ss = clock.split(":")
     seconds = float(ss)
     return (days_from_civil(y, m, d) * MS_DAY + (int(hh) * 60 + int(mm)) * MS_MINUTE + round(seconds * 1000))
+
+
+# ---------------------------------------------------------------------------------------------
+# The trail, format 2 (docs/trail-format.md), written from the document: entry payloads as bytes,
+# hashes as 32 bytes, the Merkle tree's nodes of level 4 and up.
+
+TABLE_CODES = {"apps": 1, "addons": 2, "attachments": 3, "windows": 4, "maintenances": 5,
+               "maintenance_status_changes": 6, "notices": 7, "engine_ticks": 8, "checkpoints": 9}
+INSERT, UPDATE = 1, 2
+FORMAT_TAG = b"\x02"
+DIGEST_BYTES = 16
+LOWEST_STORED_LEVEL = 4
+
+
+_SMALL = [bytes((n,)) for n in range(0x80)]
+
+
+def varint(n):
+    """Unsigned LEB128, shortest form (Go's binary.AppendUvarint)."""
+    if 0 <= n < 0x80:
+        return _SMALL[n]
+    if n < 0 or n >> 64:
+        raise ValueError(f"no varint for {n}")
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def zigzag(n):
+    """(n << 1) ^ (n >> 63) of a 64-bit signed integer, as the unsigned number it is."""
+    if not -(1 << 63) <= n < 1 << 63:
+        raise ValueError(f"{n} is not a 64-bit integer")
+    return (n << 1) ^ (n >> 63)
+
+
+_TIME_FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
+_UUID_FORM = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+_dates = {}
+
+
+def _date_ms(date):
+    """Epoch ms of the midnight of 'YYYY-MM-DD' (digits already checked); None for no such day."""
+    ms = _dates.get(date, False)
+    if ms is False:
+        y, m, d = int(date[0:4]), int(date[5:7]), int(date[8:10])
+        leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+        valid = 1 <= m <= 12 and 1 <= d <= _MONTH_DAYS[m - 1] + (m == 2 and leap)
+        ms = _dates[date] = days_from_civil(y, m, d) * MS_DAY if valid else None
+    return ms
+
+
+def stored_time_ms(text):
+    """Epoch ms of a text that is exactly the stored form of an instant, YYYY-MM-DDTHH:MM:SS.sssZ
+    (a real day and time, years 0000 to 9999); None for any other text."""
+    if len(text) != 24 or text[23] != "Z" or not _TIME_FORM.fullmatch(text):
+        return None
+    day = _date_ms(text[:10])
+    hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
+    if day is None or hour > 23 or minute > 59 or second > 59:
+        return None
+    return day + ((hour * 60 + minute) * 60 + second) * 1000 + int(text[20:23])
+
+
+def _plain(value):
+    """A value with the tags 0x00 to 0x04 only: the plain encoding row digests cover."""
+    kind = type(value)
+    if value is None:
+        return b"\x00"
+    if kind is int or kind is bool:
+        return b"\x01" + varint(zigzag(int(value)))
+    if kind is str:
+        data = value.encode()
+        return b"\x03" + varint(len(data)) + data
+    if kind is float:
+        return b"\x02" + struct.pack(">d", value)
+    if kind is bytes:
+        return b"\x04" + varint(len(value)) + value
+    raise TypeError(f"SQLite stores no {kind.__name__} ({value!r})")
+
+
+def _value(value, recorded_at, actor):
+    """A value in a payload: a text takes the first of 0x06, 0x07, 0x05, 0x08, 0x03 that fits it."""
+    if type(value) is not str:
+        return _plain(value)
+    if value == recorded_at:
+        return b"\x06"
+    if value == actor:
+        return b"\x07"
+    ms = stored_time_ms(value)
+    if ms is not None:
+        return b"\x05" + varint(zigzag(ms))
+    if len(value) == 36 and _UUID_FORM.fullmatch(value):
+        return b"\x08" + bytes.fromhex(value.replace("-", ""))
+    return _plain(value)
+
+
+def row_digest(values):
+    """The first 16 bytes of SHA-256 of a row's plain encoding (every column, id first)."""
+    return hashlib.sha256(b"".join(map(_plain, values))).digest()[:DIGEST_BYTES]
+
+
+def insert(table, row, recorded_at, actor):
+    """The change recording an inserted row, given whole (id first, table order), as SQLite
+    stores it: values of the types their columns keep (int, str, float, bytes or None)."""
+    if table in COLUMNS and len(row) != len(COLUMNS[table]):
+        raise ValueError(f"{table} has {len(COLUMNS[table])} columns, not {len(row)}")
+    out = [_SMALL[INSERT << 4 | TABLE_CODES[table]], varint(row[0]), varint(len(row) - 1)]
+    out += [_value(value, recorded_at, actor) for value in row[1:]]
+    return b"".join(out)
+
+
+def update(table, row, columns_set, recorded_at, actor):
+    """The change recording an update: the columns it set (names) with their values in `row`, the
+    whole row after it, then that row's digest."""
+    positions = sorted(COLUMNS[table].index(name) for name in columns_set)
+    if not positions or positions[0] == 0 or len(set(positions)) != len(positions):
+        raise ValueError(f"an update sets columns other than id, each once, not {columns_set}")
+    out = [_SMALL[UPDATE << 4 | TABLE_CODES[table]], varint(row[0]), varint(len(positions))]
+    for position in positions:
+        out += [varint(position), _value(row[position], recorded_at, actor)]
+    return b"".join(out) + row_digest(row)
+
+
+def entry_hash(previous, seq, recorded_at, actor, action, subject, payload):
+    """SHA-256(0x02 ‖ previous hash (32 bytes) ‖ varint(seq) ‖ the four texts, each after its
+    length in UTF-8 bytes ‖ payload): the 32 bytes `hash` stores."""
+    if len(previous) != 32:
+        raise ValueError("a format 2 entry follows a 32-byte hash")
+    covered = bytearray(FORMAT_TAG + previous + varint(seq))
+    for text in (recorded_at, actor, action, subject):
+        data = text.encode()
+        covered += varint(len(data)) + data
+    return hashlib.sha256(bytes(covered) + payload).digest()
+
+
+class TreeEdge:
+    """The Merkle tree over the trail as maintledger grows trail_tree: leaf = SHA-256(0x00 ‖ the
+    entry's 32-byte hash), node = SHA-256(0x01 ‖ left ‖ right); keeps the last complete node of
+    each level. `append` returns the (level, node) rows of level 4 and up the next entry
+    completes: trail_tree stores no lower one."""
+
+    def __init__(self, hashes=()):
+        self.nodes, self.count = [], 0
+        for entry in hashes:
+            self.append(entry)
+
+    def append(self, entry):
+        node = hashlib.sha256(b"\x00" + entry).digest()
+        index, level, completed = self.count, 0, []
+        while index & 1:
+            node = hashlib.sha256(b"\x01" + self.nodes[level] + node).digest()
+            level, index = level + 1, index >> 1
+            if level >= LOWEST_STORED_LEVEL:
+                completed.append((level, node))
+        if len(self.nodes) == level:
+            self.nodes.append(node)
+        else:
+            self.nodes[level] = node
+        self.count += 1
+        return completed
+
+
+class Trail:
+    """Appends format 2 entries after a ledger's last one (maintledger wrote it: a format 2 entry),
+    with the trail_tree nodes each completes; `flush` inserts those gathered so far."""
+
+    def __init__(self, connection):
+        hashes = [h for (h,) in connection.execute("SELECT hash FROM audit_trail ORDER BY seq")]
+        if not hashes or any(type(h) is not bytes or len(h) != 32 for h in hashes):
+            raise SystemExit("bench: the ledger's trail should hold format 2 entries only (a new ledger's)")
+        self.seq, self.head = len(hashes), hashes[-1]
+        self.edge = TreeEdge(hashes)
+        self.entries, self.nodes = [], []
+
+    def append(self, recorded_at, actor, action, subject, payload):
+        self.seq += 1
+        self.head = entry_hash(self.head, self.seq, recorded_at, actor, action, subject, payload)
+        self.entries.append((self.seq, recorded_at, actor, action, subject, payload, self.head))
+        self.nodes.extend((self.seq, level, node) for level, node in self.edge.append(self.head))
+
+    def flush(self, connection):
+        connection.executemany("INSERT INTO audit_trail (seq, recorded_at, actor, action, subject, payload, prev_hash, hash) "
+                               "VALUES (?, ?, ?, ?, ?, ?, NULL, ?)", self.entries)
+        connection.executemany("INSERT INTO trail_tree (last_seq, level, hash) VALUES (?, ?, ?)", self.nodes)
+        self.entries.clear()
+        self.nodes.clear()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -394,3 +536,45 @@ def maintenances(addons, per_addon, seed, now_ms, start=0, stop=None):
 
 
 CHUNK = 10_000
+
+
+def check_against_document():
+    """The example of docs/trail-format.md, and the rules it states, byte for byte."""
+    at, actor = "2026-01-01T00:00:00.000Z", "engine"
+    row = (332, "0b4e7c1a-9f3d-4c2e-8a1b-5d6f7e8a9b0c", 7, "running", "routine_maintenance", "failover",
+           "2026-01-20T00:00:00.000Z", "2026-01-01T00:00:00.000Z", None, "Tuesdays 19:00 to 23:00 UTC", 0, at, None, None,
+           "2025-10-01T12:00:00.000Z", 0, 0, "2025-12-20T00:00:00.000Z")
+    changes = (update("maintenances", row, ["started_at", "status"], at, actor)
+               + insert("maintenance_status_changes", (1481, 332, "ready", "running", at, actor), at, actor))
+    expected = (bytes.fromhex("25cc02" "02" "030307") + b"running" + bytes.fromhex("0b06") + row_digest(row)
+                + bytes.fromhex("16c90b" "05" "019805" "0305") + b"ready" + bytes.fromhex("0307") + b"running" + bytes.fromhex("0607"))
+    assert changes == expected, changes.hex()
+    assert varint(332) == bytes.fromhex("cc02") and zigzag(332) == 664 and varint(664) == bytes.fromhex("9805")
+    assert [zigzag(n) for n in (0, -1, 1, -2, (1 << 63) - 1, -(1 << 63))] == [0, 1, 2, 3, (1 << 64) - 2, (1 << 64) - 1]
+
+    def value(text, at=at, actor=actor):
+        return _value(text, at, actor)
+    uuid = "0b4e7c1a-9f3d-4c2e-8a1b-5d6f7e8a9b0c"
+    assert value(uuid) == b"\x08" + bytes.fromhex(uuid.replace("-", ""))
+    assert value(uuid, actor=uuid) == b"\x07"                                 # 0x07 before 0x08
+    assert value(at, actor=at) == b"\x06"                                     # 0x06 before 0x07
+    assert value("1970-01-01T00:00:00.001Z") == b"\x05\x02"                  # zigzag 1
+    assert value("1969-12-31T23:59:59.999Z") == b"\x05\x01"                  # zigzag -1
+    assert value("0000-01-01T00:00:00.000Z")[0] == 5 and value("9999-12-31T23:59:59.999Z")[0] == 5
+    for other in ["2023-02-29T00:00:00.000Z", "2024-01-01T24:00:00.000Z", "2024-01-01T00:00:00Z", "2024-01-01T00:00:00.000+00:00",
+                  uuid.upper(), uuid[:-1], "", "bench"]:
+        assert value(other) == b"\x03" + varint(len(other.encode())) + other.encode(), other
+    assert value("2024-02-29T23:59:59.999Z")[0] == 5
+    assert value(-5) == b"\x01\x09" and value(None) == b"\x00" and value(b"\x01") == b"\x04\x01\x01"
+    assert value(1.5) == b"\x02" + bytes.fromhex("3ff8000000000000")
+    assert entry_hash(bytes(32), 1, at, actor, "a", "s", changes) == hashlib.sha256(
+        b"\x02" + bytes(32) + b"\x01" + b"\x18" + at.encode() + b"\x06engine\x01a\x01s" + changes).digest()
+    edge = TreeEdge()
+    stored = [edge.append(bytes([n]) * 32) for n in range(32)]
+    assert [len(nodes) for nodes in stored] == [0] * 15 + [1] + [0] * 15 + [2]
+    assert [level for level, _ in stored[31]] == [4, 5]
+
+
+if __name__ == "__main__":
+    check_against_document()
+    print("model: format 2 as docs/trail-format.md writes it")

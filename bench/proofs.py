@@ -7,7 +7,7 @@
    runs (each a new process, as the README's cold `info`; with --drop-caches the page cache is
    dropped first too, binary and all, which needs root) of `audit:checkpoint --key K` (signs and records the head: reads the
    head and O(log n) tree nodes, appends one entry) and `audit:prove SEQ` at random seqs,
-   beside `sqlite3 LEDGER "SELECT seq, hash FROM audit_trail ORDER BY seq DESC LIMIT 1"` (a
+   beside `sqlite3 LEDGER "SELECT seq, lower(hex(hash)) FROM audit_trail ORDER BY seq DESC LIMIT 1"` (a
    process that opens the file and reads the head). Target: each at most 50 ms.
 2. With --without-tree OLD_BIN (a build from before the tree, commit f256803): `simulate --apps A
    --days D --seed 1` (default 2,000 apps, 365 days) on a new ledger by both binaries,
@@ -82,7 +82,7 @@ def main():
         for _ in range(args.runs):
             rows["checkpoint"].append(timed([args.bin, "audit:checkpoint", "--key", key, "--db", ledger], cold))
             rows["prove"].append(timed([args.bin, "audit:prove", str(random.randint(1, args.entries)), "--db", ledger], cold))
-            rows["sqlite3"].append(timed(["sqlite3", ledger, "SELECT seq, hash FROM audit_trail ORDER BY seq DESC LIMIT 1"], cold))
+            rows["sqlite3"].append(timed(["sqlite3", ledger, "SELECT seq, lower(hex(hash)) FROM audit_trail ORDER BY seq DESC LIMIT 1"], cold))
         print(f"Trail of {args.entries:,} entries; {args.runs} runs each, a new process each, "
               f"{'the page cache dropped before each' if cold else 'the file in the page cache'}; ms.")
         print()
