@@ -18,16 +18,11 @@ file of one line, the trail's longest shape for the same rows.)
 Status-change ids are 3·(maintenance id − 1) + 1…3 (a cancelled maintenance has two changes and
 leaves its third id unused), so that blocks of maintenances can be rendered in parallel.
 
-With --import-out DIR it also writes, for the same fleet:
-  DIR/import.ndjson     one `data:maintenances:info --json` object per line, what `import` reads
-  DIR/apps.csv, DIR/addons.csv, DIR/maintenances.csv
-                        the same apps (but bench-app-0), add-ons and maintenances as ledger rows,
-                        for the sqlite3 `.import` baseline.
+With --import-out DIR it also writes the same fleet as DIR/import.ndjson: one
+`data:maintenances:info --json` object per line, what `import` reads.
 """
 
 import argparse
-import csv
-import io
 import multiprocessing
 import os
 import sqlite3
@@ -49,8 +44,6 @@ def render_block(start):
     stop = min(start + model.CHUNK, len(addons) * per_addon)
     maintenance_rows, change_rows, payloads = [], [], []
     ndjson = []
-    csv_text = io.StringIO()
-    writer = csv.writer(csv_text, lineterminator="\n")
     mid = start
     for m in model.maintenances(addons, per_addon, seed, now_ms, start, stop):
         mid += 1
@@ -66,8 +59,7 @@ def render_block(start):
         payloads.append(b"".join(changes))
         if with_import:
             ndjson.append(m.info_json())
-            writer.writerow(row)
-    return maintenance_rows, change_rows, payloads, ("\n".join(ndjson) + "\n" if with_import else ""), csv_text.getvalue()
+    return maintenance_rows, change_rows, payloads, ("\n".join(ndjson) + "\n" if with_import else "")
 
 
 def main():
@@ -149,16 +141,10 @@ def main():
     trail.flush(db)
     print(f"gen_ledger: {len(apps)} apps, {len(addons)} add-ons in {time.monotonic() - started:.1f} s", file=sys.stderr)
 
-    ndjson_file = csv_file = None
+    ndjson_file = None
     if args.import_out:
         os.makedirs(args.import_out, exist_ok=True)
-        with open(os.path.join(args.import_out, "apps.csv"), "w", newline="") as f:
-            csv.writer(f, lineterminator="\n").writerows([model.COLUMNS["apps"]] + app_rows)
-        with open(os.path.join(args.import_out, "addons.csv"), "w", newline="") as f:
-            csv.writer(f, lineterminator="\n").writerows([model.COLUMNS["addons"]] + addon_rows)
         ndjson_file = open(os.path.join(args.import_out, "import.ndjson"), "w")
-        csv_file = open(os.path.join(args.import_out, "maintenances.csv"), "w", newline="")
-        csv_file.write(",".join(model.COLUMNS["maintenances"]) + "\n")
 
     # Maintenances, one `import` entry each: blocks rendered by the workers, chained and
     # inserted here in order.
@@ -166,7 +152,7 @@ def main():
     FLEET = (addons, args.per_addon, args.seed, now_ms, actor, bool(args.import_out))
     done = 0
     with multiprocessing.get_context("fork").Pool(args.workers) as pool:
-        for maintenance_rows, change_rows, payloads, ndjson, csv_text in pool.imap(render_block, range(0, total, model.CHUNK)):
+        for maintenance_rows, change_rows, payloads, ndjson in pool.imap(render_block, range(0, total, model.CHUNK)):
             db.executemany("INSERT INTO maintenances VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", maintenance_rows)
             db.executemany("INSERT INTO maintenance_status_changes VALUES (?, ?, ?, ?, ?, ?)", change_rows)
             for payload in payloads:
@@ -174,13 +160,11 @@ def main():
             trail.flush(db)
             if ndjson_file:
                 ndjson_file.write(ndjson)
-                csv_file.write(csv_text)
             previous, done = done, done + len(maintenance_rows)
             if done * 10 // total != previous * 10 // total:
                 print(f"gen_ledger: {done}/{total} maintenances, {time.monotonic() - started:.0f} s", file=sys.stderr)
     if ndjson_file:
         ndjson_file.close()
-        csv_file.close()
     t0 = time.monotonic()
     for _, sql in indexes:
         db.execute(sql)

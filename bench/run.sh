@@ -18,7 +18,7 @@
 #      (`apps:create bench-app-0`: schema, first trail entry), Python appends 50k apps, 100k
 #      add-ons and 1M maintenances with one trail entry per command, byte for byte as maintledger
 #      records them (trail format 2, docs/trail-format.md); `audit:verify` must accept it. It
-#      also writes the same fleet as NDJSON for `import` and as CSV for sqlite3's `.import`.
+#      also writes the same fleet as NDJSON for `import`.
 #   3. Times export (CSV, NDJSON; peak memory), audit:verify (and with --integrity), import
 #      (measured on the lines of the first tenth of the add-ons, and extrapolated when the whole
 #      file would take over 5 minutes at that rate), simulate (10,000 apps over two years; 1,000 in
@@ -164,39 +164,35 @@ measure --key info_sqlite --runs 5 --expect-stdout "$INFO_ADDON" -- sqlite3 "$L"
 # --- import ----------------------------------------------------------------------------------
 LINES=$(wc -l < "$WORK/import/import.ndjson")
 meta import_full_lines "$LINES"
+IMPORTED_TABLES="apps addons attachments windows maintenances maintenance_status_changes"
 import_pair() { # KEY N_ADDONS: maintledger import and the sqlite3 baseline on the lines of the first N_ADDONS add-ons
-    local key=$1 keep=$2 n
+    local key=$1 keep=$2 n table columns
     # The part keeps the whole file's mix: every line of the first add-ons (10 per add-on), in file order.
     python3 "$BENCH/subset.py" "$ADDONS" "$keep" "$WORK/import/import.ndjson" "$WORK/import/lines.ndjson"
-    python3 "$BENCH/subset.py" "$ADDONS" "$keep" "$WORK/import/maintenances.csv" "$WORK/import/lines.csv" --header
-    head -n "$(( keep + 1 ))" "$WORK/import/addons.csv" > "$WORK/import/lines-addons.csv"
-    head -n "$(( (keep + 1) / 2 ))" "$WORK/import/apps.csv" > "$WORK/import/lines-apps.csv"  # bench-app-0 is not in it
     n=$(wc -l < "$WORK/import/lines.ndjson")
     rm -f "$WORK/import-ours.sqlite"* "$WORK/import-sqlite.sqlite"*
     new_ledger "$WORK/import-ours.sqlite"
     log "import of $n lines ($keep add-ons)"
     measure --key "$key" --runs 1 --expect-stderr "Imported $n lines from .*: $n maintenances recorded, 0 already recorded; [0-9]+ apps, $keep add-ons" \
         -- "$BIN" import "$WORK/import/lines.ndjson" --db "$WORK/import-ours.sqlite"
-    new_ledger "$WORK/import-sqlite.sqlite"
+    # sqlite3 loads the rows import wrote (but bench-app-0, in both files already), table by table:
+    # CSV (NULL as an empty field) into a temp table, then INSERT … SELECT into the ledger's own.
     # With the page cache maintledger's batches get (256 MB): with sqlite3's default 2 MB the
     # maintenances' eight indexes thrash it and the load takes half as long again.
-    cat > "$WORK/import/import.sql" <<EOF
-.bail on
-PRAGMA cache_size = -262144;
-PRAGMA foreign_keys = ON;
-BEGIN IMMEDIATE;
-.import --csv --schema temp $WORK/import/lines-apps.csv stage_apps
-.import --csv --schema temp $WORK/import/lines-addons.csv stage_addons
-.import --csv --schema temp $WORK/import/lines.csv stage_maintenances
-INSERT INTO apps SELECT id, uuid, name, maintenance_mode, created_at FROM temp.stage_apps;
-INSERT INTO addons SELECT id, uuid, name, service, plan, NULLIF(description, ''), app_id, server_created_at, provisioned_at,
-    NULLIF(deprovisioned_at, '') FROM temp.stage_addons;
-INSERT INTO maintenances SELECT id, uuid, addon_id, status, reason, method, required_by, NULLIF(scheduled_for, ''),
-    NULLIF(previously_scheduled_for, ''), NULLIF("window", ''), outside_window, NULLIF(started_at, ''), NULLIF(completed_at, ''),
-    NULLIF(duration_seconds, ''), server_created_at, customer_requested, emergency, created_at FROM temp.stage_maintenances;
-COMMIT;
-SELECT count(*) FROM maintenances;
-EOF
+    new_ledger "$WORK/import-sqlite.sqlite"
+    printf '.bail on\nPRAGMA cache_size = -262144;\nPRAGMA foreign_keys = ON;\nBEGIN IMMEDIATE;\n' > "$WORK/import/import.sql"
+    for table in $IMPORTED_TABLES; do
+        sqlite3 -csv -header "$WORK/import-ours.sqlite" "SELECT * FROM $table WHERE NOT ('$table' = 'apps' AND id = 1) ORDER BY id" \
+            > "$WORK/import/lines-$table.csv"
+        [ -s "$WORK/import/lines-$table.csv" ] || continue
+        columns=$(q "$WORK/import-ours.sqlite" "SELECT group_concat('NULLIF(\"' || name || '\", '''')', ', ') FROM pragma_table_info('$table')")
+        printf '.import --csv --schema temp %s stage_%s\nINSERT INTO %s SELECT %s FROM temp.stage_%s;\n' \
+            "$WORK/import/lines-$table.csv" "$table" "$table" "$columns" "$table" >> "$WORK/import/import.sql"
+    done
+    printf 'COMMIT;\nSELECT count(*) FROM maintenances;\n' >> "$WORK/import/import.sql"
+    meta "${key}_rows" "$(q "$WORK/import-ours.sqlite" "SELECT ((SELECT count(*) FROM apps) - 1) || ' apps, '
+        || (SELECT count(*) FROM addons) || ' add-ons, ' || (SELECT count(*) FROM attachments) || ' attachments, '
+        || (SELECT count(*) FROM windows) || ' windows, ' || (SELECT count(*) FROM maintenance_status_changes) || ' status changes'")"
     measure --key "${key}_sqlite" --runs 1 --expect-stdout "^$n\$" -- sqlite3 "$WORK/import-sqlite.sqlite" ".read $WORK/import/import.sql"
     rm -f "$WORK/import-ours.sqlite"* "$WORK/import-sqlite.sqlite"* "$WORK/import"/lines*
 }
