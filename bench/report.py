@@ -155,11 +155,11 @@ def main():
     fixture = meta.get("fixture_rows", "0")
     fixture_note = (f"on a {count(fixture)}-maintenance query fixture (bulk-inserted by SQL, no trail entries: read-only, "
                     f"audit:verify would refuse it){meta.get('fixture_reason', '')}")
-    time_row(f"history --addon NAME --limit 20 --ndjson", "history_addon", "history_addon_sqlite", "abs", 0.05,
+    time_row(f"history --addon NAME --limit 20 --ndjson", "history_addon", "history_addon_sqlite", "abs", 0.02,
              f"sqlite3 -json: the same 20 maintenances joined with add-on, app, attachments and window; {fixture_note}")
-    time_row(f"history --status failed --limit 20", "history_failed", "history_failed_sqlite", "abs", 0.05,
+    time_row(f"history --status failed --limit 20", "history_failed", "history_failed_sqlite", "abs", 0.02,
              f"sqlite3: the same 20 rows (index on status, scheduled_for), joined likewise; {fixture_note}")
-    time_row(f"cold data:maintenances:info ADDON", "info", "info_sqlite", "abs", 0.03,
+    time_row(f"cold data:maintenances:info ADDON", "info", "info_sqlite", "abs", 0.015,
              f"a new process each run on the {count(m)}-maintenance ledger (the page cache stays warm); sqlite3: the newest "
              "maintenance of the add-on (ORDER BY created_at DESC LIMIT 1) joined with add-on, app, attachments and window")
 
