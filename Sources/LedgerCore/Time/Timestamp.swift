@@ -45,10 +45,33 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Storage form: `2023-04-28T18:04:21.141Z`.
     public var storageText: String { format(dateTimeSeparator: "T", milliseconds: true, zone: "Z") }
 
-    /// The storage form's 24 bytes, appended (the compact trail writes times as numbers and
-    /// verification renders them back).
+    /// The storage form's 24 bytes, appended: the compact trail writes times as numbers, and
+    /// verification renders every one back (digit by digit: through a String it was a sixth of
+    /// `audit:verify`).
     package func appendStorageText(to text: inout [UInt8]) {
-        text.append(contentsOf: storageText.utf8)
+        let days = Self.floorDiv(millisecondsSinceEpoch, Self.millisecondsPerDay)
+        let msOfDay = millisecondsSinceEpoch - days * Self.millisecondsPerDay
+        let (year, month, day) = Self.civil(fromDays: days)
+        guard (0...9999).contains(year) else { return text.append(contentsOf: storageText.utf8) }
+        let seconds = msOfDay / 1000
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { form in
+            func digits(_ value: Int64, at start: Int, _ width: Int, then separator: Unicode.Scalar) {
+                var value = value
+                for index in stride(from: start + width - 1, through: start, by: -1) {
+                    form[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+                form[start + width] = UInt8(ascii: separator)
+            }
+            digits(year, at: 0, 4, then: "-")
+            digits(month, at: 5, 2, then: "-")
+            digits(day, at: 8, 2, then: "T")
+            digits(seconds / 3600, at: 11, 2, then: ":")
+            digits(seconds / 60 % 60, at: 14, 2, then: ":")
+            digits(seconds % 60, at: 17, 2, then: ".")
+            digits(msOfDay % 1000, at: 20, 3, then: "Z")
+            text.append(contentsOf: form)
+        }
     }
 
     /// The instant whose storage form these bytes are exactly, `YYYY-MM-DDTHH:MM:SS.sssZ`;

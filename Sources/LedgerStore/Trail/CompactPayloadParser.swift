@@ -80,6 +80,14 @@ package struct CompactPayloadParser {
         return nil
     }
 
+    private static func same(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
+    }
+
+    private static func same(_ a: [UInt8], _ b: UnsafeRawBufferPointer) -> Bool {
+        a.withUnsafeBytes { same($0, b) }
+    }
+
     /// An unsigned LEB128 varint in its shortest form.
     private mutating func varint() -> UInt64? {
         var result: UInt64 = 0
@@ -113,26 +121,28 @@ package struct CompactPayloadParser {
         case .blob: return varint().flatMap { bytes($0) }.map { .blob($0) }
         case .recordedAt: return .recordedAt
         // An actor that is also the entry's time must have been written as the time (tag 6).
-        case .actor: return actor.elementsEqual(recordedAt) ? nil : .actor
+        case .actor: return Self.same(actor, recordedAt) ? nil : .actor
         case .text:
             guard let range = varint().flatMap({ bytes($0) }) else { return nil }
             let text = UnsafeRawBufferPointer(rebasing: payload[range])
             // A text another tag encodes must have been written with it.
-            guard !text.elementsEqual(recordedAt), !text.elementsEqual(actor), Timestamp(storageBytes: text) == nil,
+            guard !Self.same(text, recordedAt), !Self.same(text, actor), Timestamp(storageBytes: text) == nil,
                   UUIDText.bytes(text) == nil else { return nil }
             return .text(range)
         case .time:
+            // In the stored form's range (any instant there renders as that form), and not the
+            // entry's time or actor, which tags 6 and 7 stand for.
             guard let milliseconds = varint().map(CompactTrail.unzigzag), Timestamp.storedRange.contains(milliseconds) else { return nil }
-            var text: [UInt8] = []
-            let time = Timestamp(millisecondsSinceEpoch: milliseconds)
-            time.appendStorageText(to: &text)
-            // In the stored form's range, and not the entry's time or actor, which tags 6 and 7 stand for.
-            guard text.withUnsafeBytes({ Timestamp(storageBytes: $0) }) == time,
-                  !text.elementsEqual(recordedAt), !text.elementsEqual(actor) else { return nil }
+            if recordedAt.count == 24 || actor.count == 24 {
+                var text: [UInt8] = []
+                text.reserveCapacity(24)
+                Timestamp(millisecondsSinceEpoch: milliseconds).appendStorageText(to: &text)
+                guard !Self.same(text, recordedAt), !Self.same(text, actor) else { return nil }
+            }
             return .time(milliseconds)
         case .uuid:
             guard let range = bytes(16) else { return nil }
-            guard !UUIDText.text(payload[range]).elementsEqual(actor) else { return nil }
+            guard actor.count != 36 || !Self.same(UUIDText.text(payload[range]), actor) else { return nil }
             return .uuid(range)
         }
     }
@@ -160,7 +170,11 @@ extension CompactPayloadParser {
     /// The value as a row digest encodes it (`CompactTrail.appendPlain`), without a copy where it can.
     package func appendPlain(_ value: CompactValueRef, to out: inout [UInt8]) {
         switch value {
-        case .null, .integer, .real, .time, .uuid: CompactTrail.appendPlain(resolve(value), to: &out)
+        case .time(let milliseconds):
+            out.append(CompactTrail.Tag.text.rawValue)
+            out.append(24)
+            Timestamp(millisecondsSinceEpoch: milliseconds).appendStorageText(to: &out)
+        case .null, .integer, .real, .uuid: CompactTrail.appendPlain(resolve(value), to: &out)
         case .text(let range): CompactTrail.appendPlainBytes(.text, UnsafeRawBufferPointer(rebasing: payload[range]), to: &out)
         case .blob(let range): CompactTrail.appendPlainBytes(.blob, UnsafeRawBufferPointer(rebasing: payload[range]), to: &out)
         case .recordedAt: CompactTrail.appendPlainBytes(.text, recordedAt, to: &out)
