@@ -56,6 +56,27 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.path))
     }
 
+    /// The folder whose writability decides how a ledger is read (`ReadOnlyCopy`): where SQLite
+    /// makes the `-wal` and `-shm` beside the file.
+    @Test func theFolderOfALedgerPathIsWhatPrecedesItsLastSlash() {
+        let cases = ["/tmp/a/ledger.sqlite": "/tmp/a", "/ledger.sqlite": "/", "ledger.sqlite": ".",
+                     "a/ledger.sqlite": "a", "../ledger.sqlite": "..", "a//ledger.sqlite": "a/"]
+        for (path, folder) in cases { #expect(ReadOnlyCopy.folder(of: path) == folder, "\(path)") }
+    }
+
+    /// Applied migrations are read without GRDB's schema cache; a ledger (or an empty file)
+    /// without the table has none, whatever the case its name was written in.
+    @Test func appliedMigrationsAreReadFromTheTableInAnyCase() throws {
+        let queue = try DatabaseQueue()
+        try queue.write { db in
+            #expect(try LedgerDatabase.appliedMigrations(db) == [])
+            try db.execute(sql: "CREATE VIEW schema_migrations AS SELECT 'x' AS identifier")
+            #expect(try LedgerDatabase.appliedMigrations(db) == [], "a view is not the table")
+            try db.execute(sql: "DROP VIEW schema_migrations; CREATE TABLE Schema_Migrations (identifier TEXT); INSERT INTO Schema_Migrations VALUES ('0001_ledger_core')")
+            #expect(try LedgerDatabase.appliedMigrations(db) == ["0001_ledger_core"])
+        }
+    }
+
     @Test func refusesForeignFilesAndLeavesThemUntouched() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("maintledger-foreign-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -9,7 +9,15 @@ import LedgerCore
 enum ReadOnlyCopy {
     /// Whether this process cannot write the file or the folder it is in (root always can).
     static func isReadOnly(_ path: String) -> Bool {
-        access(path, W_OK) != 0 || access(URL(fileURLWithPath: path).deletingLastPathComponent().path, W_OK) != 0
+        access(path, W_OK) != 0 || access(folder(of: path), W_OK) != 0
+    }
+
+    /// The folder holding the file at `path` (a regular file: no trailing slash), where SQLite
+    /// makes its `-wal` and `-shm`: the path up to its last slash, "." for a bare name. (Not
+    /// through `URL`, whose first use costs a tenth of a millisecond on every command's start.)
+    static func folder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     /// A read-only, query-only connection to the ledger at `path`.
@@ -18,7 +26,7 @@ enum ReadOnlyCopy {
         configuration.readonly = true
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA query_only = 1") }
-        let folderWritable = access(URL(fileURLWithPath: path).deletingLastPathComponent().path, W_OK) == 0
+        let folderWritable = access(folder(of: path), W_OK) == 0
         guard !folderWritable, !FileManager.default.fileExists(atPath: path + "-shm") else {
             return try DatabaseQueue(path: path, configuration: configuration)
         }
