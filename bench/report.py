@@ -166,6 +166,8 @@ def main():
     headers = ["figure", "maintledger", "sqlite3", "ratio", "target", "verdict", "how"]
     widths = [max(len(str(r[i])) for r in rows + [headers]) for i in range(len(headers))]
     print(f"maintledger benchmark ({meta.get('mode', '?')} mode, {meta.get('date', '')}, {meta.get('machine', '')})")
+    if meta.get("build"):
+        print(f"binary: `{meta['build']}`, as README.md installs it")
     print(f"ledger: {count(m)} maintenances over {count(meta.get('addons', '0'))} add-ons, {count(entries)} trail entries, "
           f"{meta.get('ledger_bytes', '?')} bytes; generated in {meta.get('ledger_build_s', '?')} s"
           + ("; audit:verify accepts it" if results.get("verify", {}).get("best") else "; audit:verify did NOT accept it (see PROBLEMS)"))
