@@ -74,12 +74,12 @@ package enum CompactTrail {
     /// A row's plain encoding, from the statement positioned on it.
     package static func appendPlain(_ row: RawColumns, columns: Int32, to out: inout [UInt8]) {
         for column in 0..<columns {
-            switch row.kind(column) {
+            let value = row.column(column)
+            switch value.kind {
             case .null: appendPlain(.null, to: &out)
-            case .integer: appendPlain(.integer(row.int64(column)), to: &out)
-            case .real: appendPlain(.real(row.double(column)), to: &out)
-            case .text: appendPlainBytes(.text, row.text(column), to: &out)
-            case .blob: appendPlainBytes(.blob, row.blob(column), to: &out)
+            case .integer: appendPlain(.integer(value.int64), to: &out)
+            case .real: appendPlain(.real(value.double), to: &out)
+            case .text, .blob: appendPlainBytes(value.kind == .text ? .text : .blob, value.bytes, to: &out)
             }
         }
     }
@@ -140,14 +140,15 @@ package struct CompactPayloadWriter {
     }
 
     private mutating func append(_ row: RawColumns, _ column: Int32) {
-        switch row.kind(column) {
+        let value = row.column(column)
+        switch value.kind {
         case .null: bytes.append(CompactTrail.Tag.null.rawValue)
         case .integer:
             bytes.append(CompactTrail.Tag.integer.rawValue)
-            CompactTrail.appendVarint(CompactTrail.zigzag(row.int64(column)), to: &bytes)
-        case .real: CompactTrail.appendPlain(.real(row.double(column)), to: &bytes)
-        case .blob: CompactTrail.appendPlainBytes(.blob, row.blob(column), to: &bytes)
-        case .text: appendText(row.text(column))
+            CompactTrail.appendVarint(CompactTrail.zigzag(value.int64), to: &bytes)
+        case .real: CompactTrail.appendPlain(.real(value.double), to: &bytes)
+        case .blob: CompactTrail.appendPlainBytes(.blob, value.bytes, to: &bytes)
+        case .text: appendText(value.bytes)
         }
     }
 

@@ -20,13 +20,13 @@ package enum RowImage {
     static func append(_ columns: RawColumns, keys: Keys, to image: inout [UInt8]) {
         for (column, key) in keys.enumerated() {
             image.append(contentsOf: key)
-            let column = Int32(column)
-            switch columns.kind(column) {
+            let value = columns.column(Int32(column))
+            switch value.kind {
             case .null: image.append(contentsOf: "null".utf8)
-            case .integer: JSONBytes.appendDecimal(columns.int64(column), to: &image)
-            case .real: image.append(contentsOf: JSONValue.double(columns.double(column)).compactText.utf8)
-            case .blob: image.append(contentsOf: JSONValue.string(Hex.string(columns.blob(column))).compactText.utf8)
-            case .text: JSONBytes.appendString(columns.text(column), to: &image)
+            case .integer: JSONBytes.appendDecimal(value.int64, to: &image)
+            case .real: image.append(contentsOf: JSONValue.double(value.double).compactText.utf8)
+            case .blob: image.append(contentsOf: JSONValue.string(Hex.string(value.bytes)).compactText.utf8)
+            case .text: JSONBytes.appendString(value.bytes, to: &image)
             }
         }
         image.append(UInt8(ascii: "}"))

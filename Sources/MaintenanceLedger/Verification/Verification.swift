@@ -106,7 +106,7 @@ extension LedgerQuerying {
                 if firstCompact == nil { firstCompact = seq }
                 // The stored hash stands for the computed one: the check of its batch compares them.
                 previousRaw.withUnsafeBytes { previous in
-                    checking.filling.append(seq: seq, compact: true, columns: 1...7) { $0 == 6 ? previous : entry.text(Int32($0)) }
+                    checking.filling.append(seq: seq, compact: true, columns: 1...7) { $0 == 6 ? previous : entry.column(Int32($0)).bytes }
                 }
                 previousRaw.removeAll(keepingCapacity: true)
                 previousRaw.append(contentsOf: entry.blob(7))
@@ -119,7 +119,7 @@ extension LedgerQuerying {
                     note(seq, "prev_hash does not match the hash of seq \(seq - 1)")
                     return false
                 }
-                checking.filling.append(seq: seq, compact: false, columns: 1...7) { entry.text(Int32($0)) }
+                checking.filling.append(seq: seq, compact: false, columns: 1...7) { entry.column(Int32($0)).bytes }
                 previousHex.removeAll(keepingCapacity: true)
                 previousHex.append(contentsOf: entry.text(7))
                 previousRaw = Hex.decode(String(decoding: previousHex, as: UTF8.self)) ?? []
