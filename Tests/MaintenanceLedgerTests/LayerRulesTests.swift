@@ -10,7 +10,8 @@ import Testing
 
     static let allowedImports: [String: Set<String>] = [
         "LedgerCore": ["Foundation"],
-        "LedgerStore": ["Foundation", "Dispatch", "Crypto", "LedgerCore", "GRDB", "GRDBSQLite"],
+        // CCryptoBoringSSL: swift-crypto's BoringSSL, which SHA256Hasher calls directly on Linux.
+        "LedgerStore": ["Foundation", "Dispatch", "Crypto", "CCryptoBoringSSL", "LedgerCore", "GRDB", "GRDBSQLite"],
         "MaintenanceLedger": ["Foundation", "Crypto", "LedgerCore", "LedgerStore"],
         "LedgerSimulation": ["Foundation", "LedgerCore", "LedgerStore", "MaintenanceLedger"],
         "MaintLedgerCLI": ["Foundation", "ArgumentParser", "LedgerCore", "LedgerStore", "MaintenanceLedger", "LedgerSimulation"],

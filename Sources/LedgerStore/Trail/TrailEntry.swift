@@ -101,8 +101,8 @@ public struct TrailEntry: PositionalRecord, Sendable {
     /// SHA-256 of a format 1 entry, from its stored columns: `prev_hash` then
     /// `[seq,"recorded_at","actor","action","subject",payload]`, in hex bytes (`audit:verify`
     /// passes the columns' bytes as SQLite holds them).
-    @inlinable package static func jsonHash<Text: Collection<UInt8>>(prevHash: UnsafeRawBufferPointer, seq: Int64, texts: [Text],
-                                                  payload: UnsafeRawBufferPointer, scratch: inout [UInt8]) -> [UInt8] {
+    package static func jsonHash(prevHash: UnsafeRawBufferPointer, seq: Int64, texts: [UnsafeRawBufferPointer],
+                                 payload: UnsafeRawBufferPointer, scratch: inout [UInt8]) -> [UInt8] {
         scratch.removeAll(keepingCapacity: true)
         scratch.append(UInt8(ascii: "["))
         JSONBytes.appendDecimal(seq, to: &scratch)
@@ -111,24 +111,24 @@ public struct TrailEntry: PositionalRecord, Sendable {
             JSONBytes.appendString(text, to: &scratch)
         }
         scratch.append(UInt8(ascii: ","))
-        var hasher = SHA256()
-        hasher.update(bufferPointer: prevHash)
-        scratch.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        hasher.update(bufferPointer: payload)
-        withUnsafeBytes(of: UInt8(ascii: "]")) { hasher.update(bufferPointer: $0) }
-        return Hex.bytes(hasher.finalize())
+        var hasher = SHA256Hasher()
+        hasher.update(prevHash)
+        hasher.update(scratch)
+        hasher.update(payload)
+        hasher.update(byte: UInt8(ascii: "]"))
+        return hasher.finalize().withUnsafeBytes { Hex.bytes($0) }
     }
 
     /// SHA-256 of a format 2 entry, from its stored columns; `prevHash` is the previous entry's
-    /// 32 bytes. The 32 bytes of the hash.
-    package static func compactHash(prevHash: some Collection<UInt8>, seq: Int64, texts: [UnsafeRawBufferPointer],
-                                     payload: UnsafeRawBufferPointer, scratch: inout [UInt8]) -> [UInt8] {
+    /// 32 bytes.
+    package static func compactHash(prevHash: UnsafeRawBufferPointer, seq: Int64, texts: [UnsafeRawBufferPointer],
+                                     payload: UnsafeRawBufferPointer, scratch: inout [UInt8]) -> SHA256Value {
         scratch.removeAll(keepingCapacity: true)
         appendCompactHeader(prevHash: prevHash, seq: seq, texts: texts, to: &scratch)
-        var hasher = SHA256()
-        scratch.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        hasher.update(bufferPointer: payload)
-        return Array(hasher.finalize())
+        var hasher = SHA256Hasher()
+        hasher.update(scratch)
+        hasher.update(payload)
+        return hasher.finalize()
     }
 
     /// What a format 2 entry's hash covers before its payload.

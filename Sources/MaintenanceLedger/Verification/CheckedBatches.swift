@@ -49,13 +49,16 @@ struct TrailBatch: CheckedBatch {
             func column(_ entry: Int, _ index: Int) -> UnsafeRawBufferPointer {
                 UnsafeRawBufferPointer(rebasing: bytes[starts[8 * entry + index]..<starts[8 * entry + index + 1]])
             }
+            // Reused for every entry: the four texts' places, without an array each.
+            var texts = [UnsafeRawBufferPointer](repeating: UnsafeRawBufferPointer(start: nil, count: 0), count: 4)
             for (entry, seq) in seqs.enumerated() {
                 let payload = column(entry, 4)
-                let texts = (0...3).map { column(entry, $0) }
-                let hash = compact[entry]
-                    ? TrailEntry.compactHash(prevHash: column(entry, 5), seq: seq, texts: texts, payload: payload, scratch: &scratch)
-                    : TrailEntry.jsonHash(prevHash: column(entry, 5), seq: seq, texts: texts, payload: payload, scratch: &scratch)
-                guard sameBytes(column(entry, 6), hash) else {
+                for index in 0...3 { texts[index] = column(entry, index) }
+                let stored = column(entry, 6)
+                let matches = compact[entry]
+                    ? TrailEntry.compactHash(prevHash: column(entry, 5), seq: seq, texts: texts, payload: payload, scratch: &scratch) == SHA256Value(stored)
+                    : sameBytes(stored, TrailEntry.jsonHash(prevHash: column(entry, 5), seq: seq, texts: texts, payload: payload, scratch: &scratch))
+                guard matches else {
                     // A format 2 entry's hash covers the hash before it, stored only there.
                     let altered = compact[entry] && seq > 1 ? "the entry, or the hash of seq \(seq - 1) it follows, was altered" : "the entry was altered"
                     firstProblem = (seq, "hash does not match the entry's content (\(altered))")

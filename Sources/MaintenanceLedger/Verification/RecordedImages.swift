@@ -41,7 +41,8 @@ struct RecordedImages {
 
     /// The first 16 bytes of SHA-256 (what a format 2 entry records of an updated row).
     static func digest(_ bytes: UnsafeRawBufferPointer) -> Digest {
-        SHA256.hash(data: bytes).withUnsafeBytes { Digest($0) }
+        let hash = SHA256Hasher.hash(bytes)
+        return Digest(high: hash.words.0, low: hash.words.1)
     }
 
     /// Keeps the image with the later seq (batches of the trail are checked in any order), and

@@ -7,32 +7,51 @@ import LedgerStore
 /// then level), into one SHA-256: memory stays O(log n) however long the trail. Only when the
 /// two differ is the trail read again, to name the first node that does.
 struct TreeCheck {
-    private var edge = Merkle.Edge()
-    private var expected = SHA256()
+    /// As `Merkle.Edge`, on digests that are values: an entry's leaf and nodes cost no array.
+    private var edge: [SHA256Value] = []
+    private var count: Int64 = 0
+    private var expected = SHA256Hasher()
 
     /// Adds entry `seq` (the next one), whose stored hash (its 32 bytes, checked against its
     /// content by the chain's check) is `hash`.
-    mutating func add(seq: Int64, hash: [UInt8]) {
-        edge.append(leaf: Merkle.leafHash(hash)) { level, node in
-            if level >= TrailTree.lowestStoredLevel { Self.fold(&expected, lastSeq: seq, level: level, hash: node) }
+    mutating func add(seq: Int64, hash: UnsafeRawBufferPointer) {
+        var hasher = SHA256Hasher()
+        hasher.update(byte: 0x00)
+        hasher.update(hash)
+        var node = hasher.finalize()
+        // `Merkle.Edge.append`: each level whose slot is full pairs with the new node.
+        var index = count
+        var level = 0
+        while index & 1 == 1 {
+            var parent = SHA256Hasher()
+            parent.update(byte: 0x01)
+            edge[level].withUnsafeBytes { parent.update($0) }
+            node.withUnsafeBytes { parent.update($0) }
+            node = parent.finalize()
+            level += 1
+            index >>= 1
+            if level >= TrailTree.lowestStoredLevel { node.withUnsafeBytes { Self.fold(&expected, lastSeq: seq, level: level, hash: $0) } }
         }
+        if edge.count == level { edge.append(node) } else { edge[level] = node }
+        count += 1
     }
 
-    private static func fold(_ digest: inout SHA256, lastSeq: Int64, level: Int, hash: some Collection<UInt8>) {
-        withUnsafeBytes(of: lastSeq.bigEndian) { digest.update(bufferPointer: $0) }
-        withUnsafeBytes(of: Int64(level).bigEndian) { digest.update(bufferPointer: $0) }
-        digest.update(data: Array(hash))
+    private static func fold(_ digest: inout SHA256Hasher, lastSeq: Int64, level: Int, hash: UnsafeRawBufferPointer) {
+        withUnsafeBytes(of: lastSeq.bigEndian) { digest.update($0) }
+        withUnsafeBytes(of: Int64(level).bigEndian) { digest.update($0) }
+        digest.update(hash)
     }
 
     /// Throws `verificationFailed` naming the first node of `trail_tree` that is not the tree
     /// of the entries added (or the first one missing, or one too many).
     func check(_ db: LedgerSQL) throws {
-        var stored = SHA256()
+        var stored = SHA256Hasher()
         try db.scan("SELECT last_seq, level, hash FROM trail_tree ORDER BY last_seq, level") { node in
             Self.fold(&stored, lastSeq: node.int64(0), level: Int(node.int64(1)), hash: node.blob(2))
             return true
         }
-        guard Array(stored.finalize()) != Array(expected.finalize()) else { return }
+        var expected = expected
+        guard stored.finalize() != expected.finalize() else { return }
         throw LedgerError.verificationFailed("verification failed: \(try Self.firstDifference(db))")
     }
 

@@ -124,7 +124,7 @@ extension LedgerQuerying {
                 previousHex.append(contentsOf: entry.text(7))
                 previousRaw = Hex.decode(String(decoding: previousHex, as: UTF8.self)) ?? []
             }
-            tree.add(seq: seq, hash: previousRaw)
+            previousRaw.withUnsafeBytes { tree.add(seq: seq, hash: $0) }
             expectedSeq += 1
             if checking.filling.bytes.count >= batchBytes { checking.submit(absorb) }
             return firstProblem.place == nil
