@@ -50,6 +50,11 @@ import Testing
 
         mutating func value(column: Int, _ value: CompactValueRef) {
             changes[changes.count - 1].values.append((column, parser.resolve(value)))
+            // Verification renders a value straight from the payload: the same bytes.
+            var rendered: [UInt8] = [], plain: [UInt8] = []
+            parser.appendPlain(value, to: &rendered)
+            CompactTrail.appendPlain(parser.resolve(value), to: &plain)
+            #expect(rendered == plain)
         }
 
         mutating func endChange(digest: Range<Int>?) {
@@ -160,6 +165,16 @@ import Testing
         }
     }
 
+    /// Verification keeps its tables by `ordinal` and reads a change's width as `columnCount`.
+    @Test func tablesAreNumberedAsAllCasesListsThem() {
+        for (index, table) in LedgerTable.allCases.enumerated() {
+            #expect(table.ordinal == index)
+            #expect(table.columnCount == table.columns.count)
+            #expect(LedgerTable(code: table.code) == table)
+        }
+        #expect(LedgerTable(code: 0) == nil && LedgerTable(code: 10) == nil)
+    }
+
     /// Bytes the writer would not write are refused, not read some other way.
     @Test(arguments: [
         ([0x11, 0x81, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00], "the change at byte 0 has no row id"), // overlong varint id
@@ -168,6 +183,8 @@ import Testing
          "the value of column 1 of the change at byte 0 is not one maintledger writes"), // a time as plain text
         ([0x11, 0x01, 0x04, 0x03, 0x08] + Array("platform".utf8) + [0x00, 0x00, 0x00],
          "the value of column 1 of the change at byte 0 is not one maintledger writes"), // the actor as plain text
+        ([0x11, 0x01, 0x04, 0x05, 0xCE, 0xF1, 0x91, 0x9F, 0xF6, 0x64, 0x00, 0x00, 0x00],
+         "the value of column 1 of the change at byte 0 is not one maintledger writes"), // the entry's time as a time
         ([0x11, 0x01, 0x04, 0x05, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0x00, 0x00, 0x00],
          "the value of column 1 of the change at byte 0 is not one maintledger writes"), // a time past year 9999
         ([0x11, 0x01, 0x04, 0x09, 0x00, 0x00, 0x00], "the value of column 1 of the change at byte 0 is not one maintledger writes"), // tag 9

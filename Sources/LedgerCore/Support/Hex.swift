@@ -1,6 +1,6 @@
 /// Lowercase hex text of bytes (hashes, blobs).
 public enum Hex {
-    @usableFromInline static let digits = Array("0123456789abcdef".utf8)
+    @usableFromInline package static let digits = Array("0123456789abcdef".utf8)
 
     @inlinable public static func string<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         String(decoding: Self.bytes(bytes), as: UTF8.self)

@@ -23,8 +23,32 @@ public enum LedgerTable: String, CaseIterable, Sendable {
     }
 
     package init?(code: UInt8) {
-        guard let table = Self.allCases.first(where: { $0.code == code }) else { return nil }
-        self = table
+        guard code >= 1, Int(code) <= Self.byCode.count else { return nil }
+        self = Self.byCode[Int(code) - 1]
+    }
+
+    /// Table code n at n - 1 (the codes are 1 to 9 without a gap): decoding a payload looks up a
+    /// table for every change.
+    private static let byCode: [LedgerTable] = allCases.sorted { $0.code < $1.code }
+
+    /// The number of columns, id included (`columns.count`, without building the list).
+    package var columnCount: Int { Self.columnCounts[ordinal] }
+
+    private static let columnCounts = allCases.map(\.columns.count)
+
+    /// The table's place in `allCases`, which verification keeps its tables by.
+    package var ordinal: Int {
+        switch self {
+        case .apps: 0
+        case .addons: 1
+        case .attachments: 2
+        case .windows: 3
+        case .maintenances: 4
+        case .maintenanceStatusChanges: 5
+        case .notices: 6
+        case .engineTicks: 7
+        case .checkpoints: 8
+        }
     }
 
     /// The columns in table order, as the migrations define them (a test holds them to the

@@ -200,6 +200,25 @@ package enum UUIDText {
         return bytes
     }
 
+    /// The 36 bytes of the text of the uuid whose 16 `bytes` these are.
+    package static func appendText(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        precondition(bytes.count == 16, "a uuid is 16 bytes")
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
+            var index = 0
+            for (position, byte) in bytes.enumerated() {
+                // The dashes come after the 4th, 6th, 8th and 10th byte (8-4-4-4-12 digits).
+                if position == 4 || position == 6 || position == 8 || position == 10 {
+                    text[index] = UInt8(ascii: "-")
+                    index += 1
+                }
+                text[index] = Hex.digits[Int(byte >> 4)]
+                text[index + 1] = Hex.digits[Int(byte & 0x0F)]
+                index += 2
+            }
+            out.append(contentsOf: text)
+        }
+    }
+
     package static func text(_ bytes: some Collection<UInt8>) -> [UInt8] {
         var text = Hex.bytes(bytes)
         for dash in dashes.sorted() { text.insert(UInt8(ascii: "-"), at: dash) }

@@ -31,12 +31,18 @@ package struct CompactPayloadParser {
     package let payload: UnsafeRawBufferPointer
     package let recordedAt: UnsafeRawBufferPointer
     package let actor: UnsafeRawBufferPointer
+    /// The instants `recordedAt` and `actor` are the stored form of, if they are one: a time
+    /// (tag 5) must be neither text, and comparing instants spares rendering every time.
+    private let recordedAtInstant: Int64?
+    private let actorInstant: Int64?
     private var position = 0
 
     package init(payload: UnsafeRawBufferPointer, recordedAt: UnsafeRawBufferPointer, actor: UnsafeRawBufferPointer) {
         self.payload = payload
         self.recordedAt = recordedAt
         self.actor = actor
+        recordedAtInstant = Timestamp(storageBytes: recordedAt)?.millisecondsSinceEpoch
+        actorInstant = Timestamp(storageBytes: actor)?.millisecondsSinceEpoch
     }
 
     /// Hands every change to `visitor`; what is wrong with the payload, or nil.
@@ -51,7 +57,7 @@ package struct CompactPayloadParser {
             }
             guard let id = varint(), id >= 1, id <= UInt64(Int64.max) else { return "the change at byte \(start) has no row id" }
             visitor.change(operation, table, id: Int64(id))
-            let width = table.columns.count
+            let width = table.columnCount
             guard let count = varint() else { return "the change at byte \(start) is cut short" }
             switch operation {
             case .insert:
@@ -82,10 +88,6 @@ package struct CompactPayloadParser {
 
     private static func same(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
         a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
-    }
-
-    private static func same(_ a: [UInt8], _ b: UnsafeRawBufferPointer) -> Bool {
-        a.withUnsafeBytes { same($0, b) }
     }
 
     /// An unsigned LEB128 varint in its shortest form.
@@ -131,18 +133,14 @@ package struct CompactPayloadParser {
             return .text(range)
         case .time:
             // In the stored form's range (any instant there renders as that form), and not the
-            // entry's time or actor, which tags 6 and 7 stand for.
-            guard let milliseconds = varint().map(CompactTrail.unzigzag), Timestamp.storedRange.contains(milliseconds) else { return nil }
-            if recordedAt.count == 24 || actor.count == 24 {
-                var text: [UInt8] = []
-                text.reserveCapacity(24)
-                Timestamp(millisecondsSinceEpoch: milliseconds).appendStorageText(to: &text)
-                guard !Self.same(text, recordedAt), !Self.same(text, actor) else { return nil }
-            }
+            // entry's time or actor, which tags 6 and 7 stand for: its text is one of theirs
+            // exactly when it is the instant theirs is the stored form of.
+            guard let milliseconds = varint().map(CompactTrail.unzigzag), Timestamp.storedRange.contains(milliseconds),
+                  milliseconds != recordedAtInstant, milliseconds != actorInstant else { return nil }
             return .time(milliseconds)
         case .uuid:
             guard let range = bytes(16) else { return nil }
-            guard actor.count != 36 || !Self.same(UUIDText.text(payload[range]), actor) else { return nil }
+            guard actor.count != 36 || !UUIDText.text(payload[range]).withUnsafeBytes({ Self.same($0, actor) }) else { return nil }
             return .uuid(range)
         }
     }
@@ -167,14 +165,23 @@ extension CompactPayloadParser {
         }
     }
 
-    /// The value as a row digest encodes it (`CompactTrail.appendPlain`), without a copy where it can.
+    /// The value as a row digest encodes it (`CompactTrail.appendPlain`), without building a
+    /// `CompactValue` (times and uuids would be arrays).
     package func appendPlain(_ value: CompactValueRef, to out: inout [UInt8]) {
         switch value {
+        case .null: out.append(CompactTrail.Tag.null.rawValue)
+        case .integer(let number):
+            out.append(CompactTrail.Tag.integer.rawValue)
+            CompactTrail.appendVarint(CompactTrail.zigzag(number), to: &out)
+        case .real(let number): CompactTrail.appendPlain(.real(number), to: &out)
         case .time(let milliseconds):
             out.append(CompactTrail.Tag.text.rawValue)
             out.append(24)
             Timestamp(millisecondsSinceEpoch: milliseconds).appendStorageText(to: &out)
-        case .null, .integer, .real, .uuid: CompactTrail.appendPlain(resolve(value), to: &out)
+        case .uuid(let range):
+            out.append(CompactTrail.Tag.text.rawValue)
+            out.append(36)
+            UUIDText.appendText(UnsafeRawBufferPointer(rebasing: payload[range]), to: &out)
         case .text(let range): CompactTrail.appendPlainBytes(.text, UnsafeRawBufferPointer(rebasing: payload[range]), to: &out)
         case .blob(let range): CompactTrail.appendPlainBytes(.blob, UnsafeRawBufferPointer(rebasing: payload[range]), to: &out)
         case .recordedAt: CompactTrail.appendPlainBytes(.text, recordedAt, to: &out)

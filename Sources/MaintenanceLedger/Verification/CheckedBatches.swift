@@ -160,10 +160,8 @@ private struct RowRecorder: CompactChangeVisitor {
         self.plain = plain
     }
 
-    private static let ordinals = Dictionary(uniqueKeysWithValues: LedgerTable.allCases.enumerated().map { ($1, $0) })
-
     mutating func change(_ operation: CompactTrail.Operation, _ table: LedgerTable, id: Int64) {
-        self.table = Self.ordinals[table]!
+        self.table = table.ordinal
         self.id = id
         plain.removeAll(keepingCapacity: true)
         if operation == .insert { CompactTrail.appendPlain(.integer(id), to: &plain) }
