@@ -183,6 +183,44 @@ extension Statement {
     }
 }
 
+/// A query's rows read a few at a time (`LedgerSQL.stream`): `audit:verify` reads the trail
+/// and the tables by turns on its one connection, whose snapshot both must come from.
+package final class RowStream {
+    private let statement: Statement
+    /// Whether the statement is on a row the last `next` left for the next one.
+    private var onRow = false
+    package private(set) var ended = false
+
+    init(_ statement: Statement) {
+        self.statement = statement
+    }
+
+    deinit { sqlite3_reset(statement.sqliteStatement) }
+
+    package var columnCount: Int32 { sqlite3_column_count(statement.sqliteStatement) }
+
+    /// Hands `body` the rows in turn while it returns true. False leaves the row it was given
+    /// unread: the next call starts with it. Returns then, or when the rows end (`ended`).
+    package func next(_ body: (RawColumns) throws -> Bool) throws {
+        let sqlite = statement.sqliteStatement
+        while !ended {
+            if !onRow {
+                switch sqlite3_step(sqlite) {
+                case SQLITE_ROW: onRow = true
+                case SQLITE_DONE:
+                    ended = true
+                    return
+                case let code:
+                    ended = true
+                    throw DatabaseError.last(code, of: statement)
+                }
+            }
+            guard try body(RawColumns(sqlite)) else { return }
+            onRow = false
+        }
+    }
+}
+
 extension SQLValue {
     fileprivate func bind(to statement: SQLiteStatement, at index: Int32) -> Int32 {
         switch self {

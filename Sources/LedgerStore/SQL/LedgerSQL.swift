@@ -100,6 +100,12 @@ package struct LedgerSQL {
         try columns(statement.columnNames)
         try statement.step(binding: arguments, body)
     }
+
+    /// `scan` a few rows at a time: the rows of a query without arguments, read in place as
+    /// `RowStream.next` is called, while other statements of the connection run in between.
+    package func stream(_ sql: String) throws -> RowStream {
+        RowStream(try db.makeStatement(sql: sql))
+    }
 }
 
 /// The values a query binds, by position (`[a, b]`) or by name (`["since": time]`).

@@ -19,7 +19,7 @@ struct RowPlace: Comparable {
 /// Trail entries copied out of SQLite; `check()` checks each entry's hash and payload and
 /// digests the rows it recorded (format 1: their images; format 2: an inserted row's plain
 /// encoding, an updated row's digest as recorded).
-struct TrailBatch: CheckedBatch {
+struct TrailBatch {
     /// The columns recorded_at … hash of each entry, back to back, the previous entry's hash
     /// (32 bytes) standing for a format 2 entry's prev_hash.
     private(set) var bytes: [UInt8] = []
@@ -100,6 +100,127 @@ struct TrailBatch: CheckedBatch {
         compact.removeAll(keepingCapacity: true)
         images.removeAll(keepingCapacity: true)
         firstProblem = nil
+    }
+}
+
+/// What `audit:verify` checks on either core: trail entries and table rows, read by turns.
+struct VerifyBatch: CheckedBatch {
+    var entries = TrailBatch()
+    var rows = HashedRows()
+
+    mutating func check() {
+        entries.check()
+        rows.check()
+    }
+
+    mutating func reset() {
+        entries.reset()
+        rows.reset()
+    }
+}
+
+/// A block of ids of one table (its ids `block << 12` to `(block << 12) + 4095`): the unit of
+/// `TableFingerprints`. The tables are read in blocks so that each block's rows come in one
+/// batch and the trail's side can fold the same rows without knowing how batches fell.
+struct TableBlock: Hashable {
+    static let idBits = 12
+
+    let table: Int
+    let block: Int64
+
+    init(table: Int, id: Int64) {
+        self.table = table
+        block = id >> Self.idBits
+    }
+}
+
+/// Of each block of each table, a SHA-256 over its rows' ids and digests in id order (the
+/// first 16 bytes of SHA-256 of the row's plain encoding): computed from the tables as they
+/// are read (`HashedRows`) and from the digests the trail recorded (`RecordedImages`). Equal
+/// when, and only when, every row is as recorded and no recorded row is gone, as the row by row
+/// comparison would find, which then need not read the tables again.
+typealias TableFingerprints = [TableBlock: SHA256Value]
+
+extension TableFingerprints {
+    static func fold(_ hasher: inout SHA256Hasher, id: Int64, digest: RecordedImages.Digest) {
+        withUnsafeBytes(of: (id.littleEndian, digest.high, digest.low)) { hasher.update($0) }
+    }
+}
+
+/// Table rows as their plain encodings (the form a format 2 entry's digest covers), hashed by
+/// `check()` into the fingerprints of their blocks.
+struct HashedRows {
+    private(set) var bytes: [UInt8] = []
+    /// Each row's table, id and where its encoding ends in `bytes` (it starts where the one before ends).
+    private var rows: [(table: Int, id: Int64, end: Int)] = []
+    private(set) var fingerprints: [(TableBlock, SHA256Value)] = []
+
+    /// The block of the last row appended.
+    var lastBlock: TableBlock? { rows.last.map { TableBlock(table: $0.table, id: $0.id) } }
+
+    mutating func append(table: Int, id: Int64, _ render: (inout [UInt8]) -> Void) {
+        render(&bytes)
+        rows.append((table, id, bytes.count))
+    }
+
+    mutating func check() {
+        bytes.withUnsafeBytes { bytes in
+            var start = 0
+            var block: TableBlock?
+            var hasher = SHA256Hasher()
+            for row in rows {
+                let digest = RecordedImages.digest(UnsafeRawBufferPointer(rebasing: bytes[start..<row.end]))
+                let rowBlock = TableBlock(table: row.table, id: row.id)
+                if rowBlock != block {
+                    if let block { fingerprints.append((block, hasher.finalize())) }
+                    block = rowBlock
+                    hasher = SHA256Hasher()
+                }
+                TableFingerprints.fold(&hasher, id: row.id, digest: digest)
+                start = row.end
+            }
+            if let block { fingerprints.append((block, hasher.finalize())) }
+        }
+    }
+
+    func record(into tables: inout TableFingerprints) {
+        for (block, fingerprint) in fingerprints { tables[block] = fingerprint }
+    }
+
+    mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        rows.removeAll(keepingCapacity: true)
+        fingerprints.removeAll(keepingCapacity: true)
+    }
+}
+
+/// The ledger's tables for `HashedRows`: each in id order, one after the other in
+/// `LedgerTable.allCases` order, each row as its plain encoding.
+struct TableReader {
+    let db: LedgerSQL
+    private var table = 0
+    private var rows: RowStream?
+
+    init(_ db: LedgerSQL) { self.db = db }
+
+    var ended: Bool { table == LedgerTable.allCases.count }
+
+    /// Appends rows to `batch` until it holds `bytes` and the next row is of another
+    /// `TableBlock` (a block's rows must all be in one batch), or the tables end.
+    mutating func read(into batch: inout HashedRows, bytes: Int) throws {
+        while !ended {
+            if rows == nil { rows = try db.stream("SELECT * FROM \(LedgerTable.allCases[table].rawValue) ORDER BY id") }
+            let (table, width) = (self.table, rows!.columnCount)
+            try rows!.next { row in
+                let id = row.int64(0)
+                guard batch.bytes.count < bytes || batch.lastBlock == TableBlock(table: table, id: id) else { return false }
+                batch.append(table: table, id: id) { CompactTrail.appendPlain(row, columns: width, to: &$0) }
+                return true
+            }
+            guard rows!.ended else { return }
+            rows = nil
+            self.table += 1
+        }
     }
 }
 

@@ -67,6 +67,30 @@ struct RecordedImages {
         return tables[table][Int(id) - 1]
     }
 
+    /// The fingerprints (`TableFingerprints`) of the digests recorded, as the tables must
+    /// give them; nil when a recorded id lies outside the ids kept by place (only a tampered
+    /// trail records one), which the row by row comparison then names.
+    func fingerprints() -> TableFingerprints? {
+        guard sparse.allSatisfy(\.isEmpty) else { return nil }
+        var fingerprints = TableFingerprints()
+        for (table, recorded) in tables.enumerated() {
+            var block: TableBlock?
+            var hasher = SHA256Hasher()
+            for (index, row) in recorded.enumerated() where row.seq != 0 {
+                let id = Int64(index + 1)
+                let rowBlock = TableBlock(table: table, id: id)
+                if rowBlock != block {
+                    if let block { fingerprints[block] = hasher.finalize() }
+                    block = rowBlock
+                    hasher = SHA256Hasher()
+                }
+                TableFingerprints.fold(&hasher, id: id, digest: row.digest)
+            }
+            if let block { fingerprints[block] = hasher.finalize() }
+        }
+        return fingerprints
+    }
+
     /// Every recorded row not taken: (table, id, seq).
     func remaining() -> [(Int, Int64, Int64)] {
         tables.indices.flatMap { table in

@@ -32,13 +32,23 @@ extension LedgerQuerying {
     /// `batchBytes`: how much the reading thread copies out before a batch is checked (tests
     /// make it tiny, so that batches come back out of order all the time).
     func verify(sqliteChecks: Bool, batchBytes: Int) throws -> VerificationReport {
+        var comparedRowByRow = false
+        return try verify(sqliteChecks: sqliteChecks, batchBytes: batchBytes, comparedRowByRow: &comparedRowByRow)
+    }
+
+    /// `comparedRowByRow`: set when the tables' fingerprints did not settle the comparison
+    /// (tests hold an untouched format 2 ledger to settling it).
+    func verify(sqliteChecks: Bool, batchBytes: Int, comparedRowByRow: inout Bool) throws -> VerificationReport {
         do {
             return try reader.read { db in
                 if sqliteChecks { try Self.checkSQLiteIntegrity(db) }
                 var images = try RecordedImages(db)
                 var tree = TreeCheck()
-                let (head, firstCompact) = try Self.checkChain(db, collecting: &images, tree: &tree, batchBytes: batchBytes)
-                try Self.checkTablesAgreeWithTrail(db, &images, head: head, firstCompact: firstCompact, batchBytes: batchBytes)
+                let (head, firstCompact, tables) = try Self.checkChain(db, collecting: &images, tree: &tree, batchBytes: batchBytes)
+                if tables == nil || tables != images.fingerprints() {
+                    comparedRowByRow = true
+                    try Self.checkTablesAgreeWithTrail(db, &images, head: head, firstCompact: firstCompact, batchBytes: batchBytes)
+                }
                 // Derived from the entries' hashes: a row that differs says more, so it comes first.
                 try tree.check(db)
                 try Checkpoint.checkRecorded(db, head: head.entryCount)
@@ -74,16 +84,26 @@ extension LedgerQuerying {
     /// order, the formats and the links, and copies entries into batches that `SharedChecking`
     /// checks on both cores. A problem is reported at the first seq that has one, whichever
     /// thread found it. Also returns the first format 2 entry's seq (past the end if none).
+    ///
+    /// When the first entry is format 2 (then every entry is, or the chain fails), this thread
+    /// also reads the tables, by turns with the trail, into the same batches, which hash each
+    /// row's plain encoding into `TableFingerprints`: reading is this thread's alone, and the
+    /// trail's entries take more checking than reading while the tables' rows take less, so
+    /// that by turns both cores stay busy. The fingerprints come back with the report, nil when
+    /// the tables were not read or a read of them failed (the row by row comparison then reads
+    /// them again, and says what is wrong, in the order it always has).
     private static func checkChain(_ db: LedgerSQL, collecting images: inout RecordedImages, tree: inout TreeCheck,
-                                   batchBytes: Int) throws -> (VerificationReport, firstCompact: Int64) {
-        let checking = SharedChecking<TrailBatch>()
+                                   batchBytes: Int) throws -> (VerificationReport, firstCompact: Int64, tables: TableFingerprints?) {
+        let checking = SharedChecking<VerifyBatch>()
         defer { checking.waitForSecondThread() }
         var firstProblem = FirstProblem<Int64>()
+        var fingerprints = TableFingerprints()
         func note(_ seq: Int64, _ problem: String) {
             firstProblem.note(seq, "verification failed at seq \(seq): \(problem)")
         }
-        func absorb(_ checked: inout TrailBatch) {
-            if let (seq, problem) = checked.firstProblem { note(seq, problem) } else { checked.record(into: &images) }
+        func absorb(_ checked: inout VerifyBatch) {
+            if let (seq, problem) = checked.entries.firstProblem { note(seq, problem) } else { checked.entries.record(into: &images) }
+            checked.rows.record(into: &fingerprints)
         }
 
         var expectedSeq: Int64 = 1
@@ -91,7 +111,8 @@ extension LedgerQuerying {
         // The previous entry's hash: format 1 links to its hex text, format 2 to its 32 bytes.
         var previousHex = Array(TrailEntry.genesisHash.utf8)
         var previousRaw = [UInt8](repeating: 0, count: 32)
-        try db.scan("SELECT \(TrailEntry.columns.joined(separator: ", ")) FROM audit_trail ORDER BY seq") { entry in
+        /// Copies the entry into the batch after checking what this thread checks; false at a problem.
+        func read(_ entry: RawColumns) -> Bool {
             let seq = entry.int64(0)
             guard seq == expectedSeq else {
                 note(expectedSeq, "entry is missing (next is seq \(seq))")
@@ -106,7 +127,7 @@ extension LedgerQuerying {
                 if firstCompact == nil { firstCompact = seq }
                 // The stored hash stands for the computed one: the check of its batch compares them.
                 previousRaw.withUnsafeBytes { previous in
-                    checking.filling.append(seq: seq, compact: true, columns: 1...7) { $0 == 6 ? previous : entry.column(Int32($0)).bytes }
+                    checking.filling.entries.append(seq: seq, compact: true, columns: 1...7) { $0 == 6 ? previous : entry.column(Int32($0)).bytes }
                 }
                 previousRaw.removeAll(keepingCapacity: true)
                 previousRaw.append(contentsOf: entry.blob(7))
@@ -119,21 +140,40 @@ extension LedgerQuerying {
                     note(seq, "prev_hash does not match the hash of seq \(seq - 1)")
                     return false
                 }
-                checking.filling.append(seq: seq, compact: false, columns: 1...7) { entry.column(Int32($0)).bytes }
+                checking.filling.entries.append(seq: seq, compact: false, columns: 1...7) { entry.column(Int32($0)).bytes }
                 previousHex.removeAll(keepingCapacity: true)
                 previousHex.append(contentsOf: entry.text(7))
                 previousRaw = Hex.decode(String(decoding: previousHex, as: UTF8.self)) ?? []
             }
             previousRaw.withUnsafeBytes { tree.add(seq: seq, hash: $0) }
             expectedSeq += 1
-            if checking.filling.bytes.count >= batchBytes { checking.submit(absorb) }
-            return firstProblem.place == nil
+            return true
+        }
+
+        let trail = try db.stream("SELECT \(TrailEntry.columns.joined(separator: ", ")) FROM audit_trail ORDER BY seq")
+        var tables: TableReader?
+        try trail.next { first in
+            if first.kind(7) == .blob { tables = TableReader(db) }
+            return false
+        }
+        if trail.ended { tables = TableReader(db) } // no entry: then no row may be in a table
+        var tablesRead = tables != nil
+        while firstProblem.place == nil, !trail.ended || !(tables?.ended ?? true) {
+            try trail.next { entry in checking.filling.entries.bytes.count < batchBytes && read(entry) }
+            do {
+                try tables?.read(into: &checking.filling.rows, bytes: batchBytes)
+            } catch {
+                // Reported, if it is what verification finds first, by the row by row comparison.
+                tables = nil
+                tablesRead = false
+            }
+            checking.submit(absorb)
         }
         // The entries before a problem found here still count: one of them may be the first.
         checking.finish(absorb)
         if firstProblem.place != nil { throw LedgerError.verificationFailed(firstProblem.message) }
         let head = firstCompact == nil ? String(decoding: previousHex, as: UTF8.self) : Hex.string(previousRaw)
-        return (VerificationReport(entryCount: expectedSeq - 1, headHash: head), firstCompact ?? expectedSeq)
+        return (VerificationReport(entryCount: expectedSeq - 1, headHash: head), firstCompact ?? expectedSeq, tablesRead ? fingerprints : nil)
     }
 
     /// Streams every table in id order, renders each row as the entry that last recorded it did
