@@ -23,6 +23,26 @@ import Testing
         #expect(try #require(Timestamp(iso: text)).storageText == stored)
     }
 
+    /// The stored form written in place (`appendStorageText`, two digits at a time) is
+    /// `storageText` exactly, and only that form reads back (`init(storageBytes:)`), across the
+    /// whole range and at its ends.
+    @Test func theStoredFormWrittenInPlaceIsStorageText() {
+        let (first, last) = (Timestamp.storedRange.lowerBound, Timestamp.storedRange.upperBound)
+        var random = SplitMix64(seed: 21)
+        let instants = [first, first + 1, -1, 0, 1, 86_399_999, 951_782_400_000, last - 1, last]
+            + (0..<20_000).map { _ in Int64.random(in: first...last, using: &random) }
+        for instant in instants {
+            let time = Timestamp(millisecondsSinceEpoch: instant)
+            var written: [UInt8] = []
+            time.appendStorageText(to: &written)
+            #expect(written == Array(time.storageText.utf8), "\(instant)")
+            #expect(written.withUnsafeBytes { Timestamp(storageBytes: $0) } == time)
+        }
+        for nearMiss in ["2023-02-29T00:00:00.000Z", "2024-01-01T24:00:00.000Z", "2024-01-01T00:00:00Z", "2024-01-01T00:00:00.000z"] {
+            #expect(Array(nearMiss.utf8).withUnsafeBytes { Timestamp(storageBytes: $0) } == nil, "\(nearMiss)")
+        }
+    }
+
     @Test(arguments: ["", "2023", "2023-13-01", "2023-02-29", "2023-04-31T10:00Z", "2023-04-28T24:00Z",
                       "2023-04-28T18:60Z", "2023-04-28T18:04:21.Z", "2023-04-28T18:04:21Zjunk", "tomorrow", "2023-04-28T18"])
     func rejectsMalformedTimes(text: String) {

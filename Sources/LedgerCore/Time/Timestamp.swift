@@ -49,29 +49,44 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// verification renders every one back (digit by digit: through a String it was a sixth of
     /// `audit:verify`).
     package func appendStorageText(to text: inout [UInt8]) {
-        let days = Self.floorDiv(millisecondsSinceEpoch, Self.millisecondsPerDay)
-        let msOfDay = millisecondsSinceEpoch - days * Self.millisecondsPerDay
-        let (year, month, day) = Self.civil(fromDays: days)
-        guard (0...9999).contains(year) else { return text.append(contentsOf: storageText.utf8) }
-        let seconds = msOfDay / 1000
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { form in
-            func digits(_ value: Int64, at start: Int, _ width: Int, then separator: Unicode.Scalar) {
-                var value = value
-                for index in stride(from: start + width - 1, through: start, by: -1) {
-                    form[index] = UInt8(ascii: "0") + UInt8(value % 10)
-                    value /= 10
-                }
-                form[start + width] = UInt8(ascii: separator)
-            }
-            digits(year, at: 0, 4, then: "-")
-            digits(month, at: 5, 2, then: "-")
-            digits(day, at: 8, 2, then: "T")
-            digits(seconds / 3600, at: 11, 2, then: ":")
-            digits(seconds / 60 % 60, at: 14, 2, then: ":")
-            digits(seconds % 60, at: 17, 2, then: ".")
-            digits(msOfDay % 1000, at: 20, 3, then: "Z")
+        guard Self.storedRange.contains(millisecondsSinceEpoch) else { return text.append(contentsOf: storageText.utf8) }
+        withUnsafeTemporaryAllocation(byteCount: 24, alignment: 1) { form in
+            writeStorageText(to: form.baseAddress!)
             text.append(contentsOf: form)
         }
+    }
+
+    /// The storage form's 24 bytes at `out`, for an instant in `storedRange` (the form has no
+    /// other): two digits at a time, each pair from a multiplication rather than two divisions.
+    package func writeStorageText(to out: UnsafeMutableRawPointer) {
+        let days = Self.floorDiv(millisecondsSinceEpoch, Self.millisecondsPerDay)
+        let msOfDay = Int(millisecondsSinceEpoch - days * Self.millisecondsPerDay)
+        let (year, month, day) = Self.civil(fromDays: days)
+        func pair(_ value: Int, at offset: Int) {
+            let tens = (value &* 103) &>> 10 // value / 10 for 0...99
+            out.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 &+ tens), toByteOffset: offset, as: UInt8.self)
+            out.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 &+ value &- tens &* 10), toByteOffset: offset + 1, as: UInt8.self)
+        }
+        func separator(_ character: Unicode.Scalar, at offset: Int) {
+            out.storeBytes(of: UInt8(ascii: character), toByteOffset: offset, as: UInt8.self)
+        }
+        let seconds = msOfDay / 1000, milliseconds = msOfDay % 1000
+        pair(Int(year) / 100, at: 0)
+        pair(Int(year) % 100, at: 2)
+        separator("-", at: 4)
+        pair(Int(month), at: 5)
+        separator("-", at: 7)
+        pair(Int(day), at: 8)
+        separator("T", at: 10)
+        pair(seconds / 3600, at: 11)
+        separator(":", at: 13)
+        pair(seconds / 60 % 60, at: 14)
+        separator(":", at: 16)
+        pair(seconds % 60, at: 17)
+        separator(".", at: 19)
+        out.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 + milliseconds / 100), toByteOffset: 20, as: UInt8.self)
+        pair(milliseconds % 100, at: 21)
+        separator("Z", at: 23)
     }
 
     /// The instant whose storage form these bytes are exactly, `YYYY-MM-DDTHH:MM:SS.sssZ`;
@@ -81,9 +96,11 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
               bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "."), bytes[23] == UInt8(ascii: "Z"),
               let parsed = Timestamp(iso: bytes) else { return nil }
         // The parser is lenient within the form (a fraction cut short); only an exact round trip counts.
-        var rendered: [UInt8] = []
-        parsed.appendStorageText(to: &rendered)
-        guard rendered.elementsEqual(bytes) else { return nil }
+        let exact = withUnsafeTemporaryAllocation(byteCount: 24, alignment: 1) { rendered in
+            parsed.writeStorageText(to: rendered.baseAddress!)
+            return (0..<3).allSatisfy { rendered.load(fromByteOffset: 8 * $0, as: UInt64.self) == bytes.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self) }
+        }
+        guard exact else { return nil }
         self = parsed
     }
 

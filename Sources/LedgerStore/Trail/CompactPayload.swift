@@ -84,10 +84,144 @@ package enum CompactTrail {
         }
     }
 
+    /// `appendPlain(_:columns:to:)` for the loops that render every row of a ledger: the
+    /// columns are read first, then the row is written in place at once.
+    package static func appendPlain(_ row: RawColumns, columns: Int32, to out: inout ByteBuffer) {
+        // A column as read: its tag, and its number (integer, zigzagged; real, its bits) or bytes.
+        typealias Read = (tag: Tag, number: UInt64, bytes: UnsafeRawBufferPointer)
+        withUnsafeTemporaryAllocation(of: Read.self, capacity: Int(columns)) { read in
+            // At most a tag and a varint a column, and the texts' and blobs' bytes.
+            var limit = 0
+            for column in 0..<Int(columns) {
+                let value = row.column(Int32(column))
+                let none = UnsafeRawBufferPointer(start: nil, count: 0)
+                let columnRead: Read = switch value.kind {
+                case .null: (.null, 0, none)
+                case .integer: (.integer, zigzag(value.int64), none)
+                case .real: (.real, value.double.bitPattern, none)
+                case .text: (.text, 0, value.bytes)
+                case .blob: (.blob, 0, value.bytes)
+                }
+                read.initializeElement(at: column, to: columnRead)
+                limit += 1 + ByteWriter.varintLimit + columnRead.bytes.count
+            }
+            out.append(upTo: limit) { writer in
+                for column in read {
+                    writer.byte(column.tag.rawValue)
+                    switch column.tag {
+                    case .integer: writer.varint(column.number)
+                    case .real: writer.bigEndian(column.number)
+                    case .text, .blob:
+                        writer.varint(UInt64(column.bytes.count))
+                        writer.bytes(column.bytes)
+                    default: break
+                    }
+                }
+            }
+            read.deinitialize()
+        }
+    }
+
     package static func appendPlainBytes(_ tag: Tag, _ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         out.append(tag.rawValue)
         appendVarint(UInt64(bytes.count), to: &out)
         out.append(contentsOf: bytes)
+    }
+}
+
+/// Writes bytes at a pointer, for the loops that render every row of a ledger: appending to an
+/// array checks its uniqueness and its capacity at every byte and every piece. Whoever makes a
+/// writer makes room first (`ByteBuffer.append(upTo:_:)`).
+package struct ByteWriter {
+    /// The most bytes `varint` writes.
+    package static let varintLimit = 10
+
+    package private(set) var next: UnsafeMutableRawPointer
+
+    package init(_ start: UnsafeMutableRawPointer) { next = start }
+
+    package mutating func byte(_ byte: UInt8) {
+        next.storeBytes(of: byte, as: UInt8.self)
+        next += 1
+    }
+
+    /// Unsigned LEB128, as `CompactTrail.appendVarint`.
+    package mutating func varint(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            byte(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        byte(UInt8(value))
+    }
+
+    package mutating func bigEndian(_ value: UInt64) {
+        next.storeBytes(of: value.bigEndian, as: UInt64.self)
+        next += 8
+    }
+
+    package mutating func bytes(_ bytes: UnsafeRawBufferPointer) {
+        guard let start = bytes.baseAddress, !bytes.isEmpty else { return }
+        next.copyMemory(from: start, byteCount: bytes.count)
+        next += bytes.count
+    }
+
+    /// A tag, the length of `bytes` and `bytes`: a text or blob in the plain encoding.
+    package mutating func lengthAndBytes(_ tag: CompactTrail.Tag, _ bytes: UnsafeRawBufferPointer) {
+        byte(tag.rawValue)
+        varint(UInt64(bytes.count))
+        self.bytes(bytes)
+    }
+
+    /// The 24 bytes of the stored form of `time`, which must be in `Timestamp.storedRange`.
+    package mutating func storageText(of time: Timestamp) {
+        time.writeStorageText(to: next)
+        next += 24
+    }
+
+    /// The 36 bytes of the text of the uuid whose 16 `bytes` these are.
+    package mutating func uuidText(_ bytes: UnsafeRawBufferPointer) {
+        for (position, value) in bytes.enumerated() {
+            // The dashes come after the 4th, 6th, 8th and 10th byte (8-4-4-4-12 digits).
+            if position == 4 || position == 6 || position == 8 || position == 10 { byte(UInt8(ascii: "-")) }
+            byte(Hex.digits[Int(value >> 4)])
+            byte(Hex.digits[Int(value & 0x0F)])
+        }
+    }
+}
+
+/// Bytes written in place by a `ByteWriter`, in storage that only grows: a batch of
+/// verification fills one, is checked and starts again.
+package struct ByteBuffer {
+    /// Initialized all along (zeros past `count`): Swift arrays have no uninitialized tail.
+    private var storage: [UInt8] = []
+    package private(set) var count = 0
+
+    package init() {}
+
+    /// Lets `write` write at most `limit` bytes at the end.
+    package mutating func append(upTo limit: Int, _ write: (inout ByteWriter) -> Void) {
+        if storage.count - count < limit {
+            storage.append(contentsOf: repeatElement(0, count: max(count + limit, 2 * storage.count) - storage.count))
+        }
+        let start = count
+        count = storage.withUnsafeMutableBytes { buffer in
+            var writer = ByteWriter(buffer.baseAddress! + start)
+            write(&writer)
+            let end = buffer.baseAddress!.distance(to: writer.next)
+            precondition(end - start <= limit, "a writer wrote past the room it asked for")
+            return end
+        }
+    }
+
+    package mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        append(upTo: bytes.count) { $0.bytes(bytes) }
+    }
+
+    package mutating func removeAll() { count = 0 }
+
+    package func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
     }
 }
 
@@ -198,25 +332,6 @@ package enum UUIDText {
             }
         }
         return bytes
-    }
-
-    /// The 36 bytes of the text of the uuid whose 16 `bytes` these are.
-    package static func appendText(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        precondition(bytes.count == 16, "a uuid is 16 bytes")
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
-            var index = 0
-            for (position, byte) in bytes.enumerated() {
-                // The dashes come after the 4th, 6th, 8th and 10th byte (8-4-4-4-12 digits).
-                if position == 4 || position == 6 || position == 8 || position == 10 {
-                    text[index] = UInt8(ascii: "-")
-                    index += 1
-                }
-                text[index] = Hex.digits[Int(byte >> 4)]
-                text[index + 1] = Hex.digits[Int(byte & 0x0F)]
-                index += 2
-            }
-            out.append(contentsOf: text)
-        }
     }
 
     package static func text(_ bytes: some Collection<UInt8>) -> [UInt8] {

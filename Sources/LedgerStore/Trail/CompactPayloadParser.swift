@@ -165,27 +165,53 @@ extension CompactPayloadParser {
         }
     }
 
-    /// The value as a row digest encodes it (`CompactTrail.appendPlain`), without building a
-    /// `CompactValue` (times and uuids would be arrays).
+    /// The value as a row digest encodes it (`CompactTrail.appendPlain`).
     package func appendPlain(_ value: CompactValueRef, to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(byteCount: plainLimit(value), alignment: 1) { room in
+            var writer = ByteWriter(room.baseAddress!)
+            writePlain(value, to: &writer)
+            out.append(contentsOf: UnsafeRawBufferPointer(start: room.baseAddress!, count: room.baseAddress!.distance(to: writer.next)))
+        }
+    }
+
+    /// The most bytes `writePlain` writes for a value (a tag, a length, its bytes). No more
+    /// than 26 for each byte of the payload the value takes, and a varint's 10 and the length
+    /// of the entry's time or actor: a value takes at least one byte (a time 26 for 2, a uuid
+    /// 38 for 17, the entry's time or actor 11 and its length for 1, any other as many as it takes).
+    package func plainLimit(_ value: CompactValueRef) -> Int {
         switch value {
-        case .null: out.append(CompactTrail.Tag.null.rawValue)
+        case .null, .integer, .real: 1 + ByteWriter.varintLimit
+        case .time: 26
+        case .uuid: 38
+        case .text(let range), .blob(let range): 1 + ByteWriter.varintLimit + range.count
+        case .recordedAt: 1 + ByteWriter.varintLimit + recordedAt.count
+        case .actor: 1 + ByteWriter.varintLimit + actor.count
+        }
+    }
+
+    /// The value as a row digest encodes it, written in place (room for `plainLimit` bytes):
+    /// no `CompactValue` is built (a time or a uuid would be an array).
+    package func writePlain(_ value: CompactValueRef, to writer: inout ByteWriter) {
+        switch value {
+        case .null: writer.byte(CompactTrail.Tag.null.rawValue)
         case .integer(let number):
-            out.append(CompactTrail.Tag.integer.rawValue)
-            CompactTrail.appendVarint(CompactTrail.zigzag(number), to: &out)
-        case .real(let number): CompactTrail.appendPlain(.real(number), to: &out)
+            writer.byte(CompactTrail.Tag.integer.rawValue)
+            writer.varint(CompactTrail.zigzag(number))
+        case .real(let number):
+            writer.byte(CompactTrail.Tag.real.rawValue)
+            writer.bigEndian(number.bitPattern)
         case .time(let milliseconds):
-            out.append(CompactTrail.Tag.text.rawValue)
-            out.append(24)
-            Timestamp(millisecondsSinceEpoch: milliseconds).appendStorageText(to: &out)
+            writer.byte(CompactTrail.Tag.text.rawValue)
+            writer.byte(24)
+            writer.storageText(of: Timestamp(millisecondsSinceEpoch: milliseconds))
         case .uuid(let range):
-            out.append(CompactTrail.Tag.text.rawValue)
-            out.append(36)
-            UUIDText.appendText(UnsafeRawBufferPointer(rebasing: payload[range]), to: &out)
-        case .text(let range): CompactTrail.appendPlainBytes(.text, UnsafeRawBufferPointer(rebasing: payload[range]), to: &out)
-        case .blob(let range): CompactTrail.appendPlainBytes(.blob, UnsafeRawBufferPointer(rebasing: payload[range]), to: &out)
-        case .recordedAt: CompactTrail.appendPlainBytes(.text, recordedAt, to: &out)
-        case .actor: CompactTrail.appendPlainBytes(.text, actor, to: &out)
+            writer.byte(CompactTrail.Tag.text.rawValue)
+            writer.byte(36)
+            writer.uuidText(UnsafeRawBufferPointer(rebasing: payload[range]))
+        case .text(let range): writer.lengthAndBytes(CompactTrail.Tag.text, UnsafeRawBufferPointer(rebasing: payload[range]))
+        case .blob(let range): writer.lengthAndBytes(CompactTrail.Tag.blob, UnsafeRawBufferPointer(rebasing: payload[range]))
+        case .recordedAt: writer.lengthAndBytes(CompactTrail.Tag.text, recordedAt)
+        case .actor: writer.lengthAndBytes(CompactTrail.Tag.text, actor)
         }
     }
 }

@@ -65,11 +65,17 @@ struct TrailBatch {
                     return
                 }
                 if compact[entry] {
-                    var parser = CompactPayloadParser(payload: payload, recordedAt: texts[0], actor: texts[1])
-                    var recorder = RowRecorder(parser: parser, seq: seq, images: images, plain: plain)
-                    images = []
-                    let problem = parser.parse(&recorder)
-                    (images, plain) = (recorder.images, recorder.plain)
+                    // Room for any change's plain encoding (see `CompactPayloadParser.plainLimit`).
+                    let room = 1 + ByteWriter.varintLimit + payload.count * (26 + 1 + ByteWriter.varintLimit + max(texts[0].count, texts[1].count))
+                    if plain.count < room { plain = [UInt8](repeating: 0, count: max(room, 2 * plain.count)) }
+                    let problem = plain.withUnsafeMutableBytes { plain in
+                        var parser = CompactPayloadParser(payload: payload, recordedAt: texts[0], actor: texts[1])
+                        var recorder = RowRecorder(parser: parser, seq: seq, images: images, room: plain.baseAddress!)
+                        images = []
+                        let problem = parser.parse(&recorder)
+                        images = recorder.images
+                        return problem
+                    }
                     if let problem {
                         firstProblem = (seq, "its payload is not one maintledger writes (\(problem))")
                         return
@@ -150,7 +156,7 @@ extension TableFingerprints {
 /// Table rows as their plain encodings (the form a format 2 entry's digest covers), hashed by
 /// `check()` into the fingerprints of their blocks.
 struct HashedRows {
-    private(set) var bytes: [UInt8] = []
+    private(set) var bytes = ByteBuffer()
     /// Each row's table, id and where its encoding ends in `bytes` (it starts where the one before ends).
     private var rows: [(table: Int, id: Int64, end: Int)] = []
     private(set) var fingerprints: [(TableBlock, SHA256Value)] = []
@@ -158,7 +164,7 @@ struct HashedRows {
     /// The block of the last row appended.
     var lastBlock: TableBlock? { rows.last.map { TableBlock(table: $0.table, id: $0.id) } }
 
-    mutating func append(table: Int, id: Int64, _ render: (inout [UInt8]) -> Void) {
+    mutating func append(table: Int, id: Int64, _ render: (inout ByteBuffer) -> Void) {
         render(&bytes)
         rows.append((table, id, bytes.count))
     }
@@ -188,7 +194,7 @@ struct HashedRows {
     }
 
     mutating func reset() {
-        bytes.removeAll(keepingCapacity: true)
+        bytes.removeAll()
         rows.removeAll(keepingCapacity: true)
         fingerprints.removeAll(keepingCapacity: true)
     }
@@ -270,31 +276,41 @@ private struct RowRecorder: CompactChangeVisitor {
     let parser: CompactPayloadParser
     let seq: Int64
     var images: [(table: Int, id: Int64, seq: Int64, digest: RecordedImages.Digest)]
-    var plain: [UInt8]
+    /// Where an inserted row's plain encoding is written, with room for any change of the payload.
+    let room: UnsafeMutableRawPointer
+    private var writer: ByteWriter
+    private var inserted = false
     private var table = 0
     private var id: Int64 = 0
 
-    init(parser: CompactPayloadParser, seq: Int64, images: [(table: Int, id: Int64, seq: Int64, digest: RecordedImages.Digest)], plain: [UInt8]) {
+    init(parser: CompactPayloadParser, seq: Int64, images: [(table: Int, id: Int64, seq: Int64, digest: RecordedImages.Digest)],
+         room: UnsafeMutableRawPointer) {
         self.parser = parser
         self.seq = seq
         self.images = images
-        self.plain = plain
+        self.room = room
+        writer = ByteWriter(room)
     }
 
     mutating func change(_ operation: CompactTrail.Operation, _ table: LedgerTable, id: Int64) {
         self.table = table.ordinal
         self.id = id
-        plain.removeAll(keepingCapacity: true)
-        if operation == .insert { CompactTrail.appendPlain(.integer(id), to: &plain) }
+        inserted = operation == .insert
+        writer = ByteWriter(room)
+        if inserted {
+            writer.byte(CompactTrail.Tag.integer.rawValue)
+            writer.varint(CompactTrail.zigzag(id))
+        }
     }
 
     mutating func value(column: Int, _ value: CompactValueRef) {
-        parser.appendPlain(value, to: &plain)
+        // An update records its row's digest: the columns it set need no rendering.
+        if inserted { parser.writePlain(value, to: &writer) }
     }
 
     mutating func endChange(digest: Range<Int>?) {
         let recorded = digest.map { RecordedImages.Digest(UnsafeRawBufferPointer(rebasing: parser.payload[$0])) }
-            ?? plain.withUnsafeBytes { RecordedImages.digest($0) }
+            ?? RecordedImages.digest(UnsafeRawBufferPointer(start: room, count: room.distance(to: writer.next)))
         images.append((table, id, seq, recorded))
     }
 }

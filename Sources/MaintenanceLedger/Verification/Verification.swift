@@ -118,19 +118,29 @@ extension LedgerQuerying {
                 note(expectedSeq, "entry is missing (next is seq \(seq))")
                 return false
             }
-            let compact = entry.kind(7) == .blob
-            if compact {
-                guard entry.kind(6) == .null, entry.kind(5) == .blob, entry.blob(7).count == 32 else {
+            let hash = entry.column(7)
+            if hash.kind == .blob {
+                // Each column read once: a call into SQLite each, for every entry of the trail.
+                let (payload, stored) = (entry.column(5), hash.bytes)
+                guard entry.column(6).kind == .null, payload.kind == .blob, stored.count == 32 else {
                     note(seq, "it is neither a format 1 nor a format 2 entry")
                     return false
                 }
                 if firstCompact == nil { firstCompact = seq }
                 // The stored hash stands for the computed one: the check of its batch compares them.
+                let payloadBytes = payload.bytes
                 previousRaw.withUnsafeBytes { previous in
-                    checking.filling.entries.append(seq: seq, compact: true, columns: 1...7) { $0 == 6 ? previous : entry.column(Int32($0)).bytes }
+                    checking.filling.entries.append(seq: seq, compact: true, columns: 1...7) { column in
+                        switch column {
+                        case 5: payloadBytes
+                        case 6: previous
+                        case 7: stored
+                        default: entry.column(Int32(column)).bytes
+                        }
+                    }
                 }
                 previousRaw.removeAll(keepingCapacity: true)
-                previousRaw.append(contentsOf: entry.blob(7))
+                previousRaw.append(contentsOf: stored)
             } else {
                 guard firstCompact == nil else {
                     note(seq, "a format 1 entry follows format 2 ones (from seq \(firstCompact!)), which maintledger never writes")
