@@ -112,14 +112,19 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public var description: String { storageText }
 
-    private func format(dateTimeSeparator: String, milliseconds: Bool, zone: String) -> String {
+    private func format(dateTimeSeparator: StaticString, milliseconds: Bool, zone: StaticString) -> String {
+        // Bytes, not string concatenation: every row written formats several of these.
+        var text: [UInt8] = []
+        text.reserveCapacity(32)
+        append(dateTimeSeparator: dateTimeSeparator, milliseconds: milliseconds, zone: zone, to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    private func append(dateTimeSeparator: StaticString, milliseconds: Bool, zone: StaticString, to text: inout [UInt8]) {
         let days = Self.floorDiv(millisecondsSinceEpoch, Self.millisecondsPerDay)
         let msOfDay = millisecondsSinceEpoch - days * Self.millisecondsPerDay
         let (year, month, day) = Self.civil(fromDays: days)
         let seconds = msOfDay / 1000
-        // Bytes, not string concatenation: every row written formats several of these.
-        var text: [UInt8] = []
-        text.reserveCapacity(32)
         Self.append(year, 4, to: &text, then: "-")
         Self.append(month, 2, to: &text, then: "-")
         Self.append(day, 2, to: &text, then: dateTimeSeparator)
@@ -127,22 +132,28 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         Self.append(seconds / 60 % 60, 2, to: &text, then: ":")
         Self.append(seconds % 60, 2, to: &text, then: milliseconds ? "." : zone)
         if milliseconds { Self.append(msOfDay % 1000, 3, to: &text, then: zone) }
-        return String(decoding: text, as: UTF8.self)
     }
 
     /// `value` zero-padded to `width` digits, then `separator`.
-    private static func append(_ value: Int64, _ width: Int, to text: inout [UInt8], then separator: String) {
-        var divisor: Int64 = 1
-        for _ in 1..<width { divisor *= 10 }
-        if value >= 0, value < divisor * 10 {
-            while divisor > 0 {
-                text.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-                divisor /= 10
+    private static func append(_ value: Int64, _ width: Int, to text: inout [UInt8], then separator: StaticString) {
+        var limit: Int64 = 1
+        for _ in 0..<width { limit *= 10 }
+        if value >= 0, value < limit {
+            // Digits from the last, each a division by the constant 10, which compiles to a
+            // multiplication (dividing by a variable power of ten cannot).
+            let start = text.count
+            text.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
+            var rest = value
+            var index = start + width
+            while rest > 0 {
+                index -= 1
+                text[index] += UInt8(rest % 10)
+                rest /= 10
             }
         } else {
             text.append(contentsOf: pad(value, width).utf8)
         }
-        text.append(contentsOf: separator.utf8)
+        text.append(contentsOf: UnsafeBufferPointer(start: separator.utf8Start, count: separator.utf8CodeUnitCount))
     }
 
     // MARK: Parsing
@@ -200,6 +211,9 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         guard instant >= Self.firstStored, instant <= Self.lastStored else { return nil }
         self.init(millisecondsSinceEpoch: instant)
     }
+
+    /// Whether the stored form can hold it (every time parsed can).
+    package var isStorable: Bool { (Self.firstStored...Self.lastStored).contains(millisecondsSinceEpoch) }
 
     /// 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z, the first and last instants the
     /// stored form can hold (constants: this parser also reads every time a query decodes).

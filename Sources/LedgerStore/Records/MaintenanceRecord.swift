@@ -51,6 +51,28 @@ public struct MaintenanceRecord: PositionalRecord, Sendable {
         createdAt = row[17]
     }
 
+    /// The row `maintenance` was recorded as, under `id`.
+    package init(id: Int64, _ maintenance: NewMaintenance) {
+        self.id = id
+        uuid = maintenance.uuid
+        addonID = maintenance.addonID
+        status = maintenance.status
+        reason = maintenance.reason
+        method = maintenance.method
+        requiredBy = maintenance.requiredBy
+        scheduledFor = maintenance.scheduledFor
+        previouslyScheduledFor = maintenance.previouslyScheduledFor
+        window = maintenance.window
+        outsideWindow = maintenance.outsideWindow
+        startedAt = maintenance.startedAt
+        completedAt = maintenance.completedAt
+        durationSeconds = maintenance.durationSeconds
+        serverCreatedAt = maintenance.serverCreatedAt
+        customerRequested = maintenance.customerRequested
+        emergency = maintenance.emergency
+        createdAt = maintenance.createdAt
+    }
+
     /// When its status last changed: no later change may be recorded before it.
     package func lastChangeAt(_ sql: LedgerSQL) throws -> Timestamp {
         // max() gives one row, NULL before the first change.
@@ -114,17 +136,20 @@ package struct NewMaintenance: Equatable {
 }
 
 extension Mutation {
-    /// Records a maintenance; the one place its row's columns are named for writing.
+    /// Records a maintenance; the one place its row's columns are named for writing. Given
+    /// whole (no read-back): the record returned is the values given.
     @discardableResult
     package func insert(_ maintenance: NewMaintenance) throws -> MaintenanceRecord {
-        try insert(.maintenances, [
-            "uuid": maintenance.uuid, "addon_id": maintenance.addonID, "status": maintenance.status.rawValue,
-            "reason": maintenance.reason.rawValue, "method": maintenance.method.rawValue, "required_by": maintenance.requiredBy,
-            "scheduled_for": maintenance.scheduledFor, "previously_scheduled_for": maintenance.previouslyScheduledFor,
-            "window": maintenance.window, "outside_window": maintenance.outsideWindow, "started_at": maintenance.startedAt,
-            "completed_at": maintenance.completedAt, "duration_seconds": maintenance.durationSeconds,
-            "server_created_at": maintenance.serverCreatedAt, "customer_requested": maintenance.customerRequested,
-            "emergency": maintenance.emergency, "created_at": maintenance.createdAt,
-        ], as: MaintenanceRecord.self)
+        let m = maintenance
+        let id = try insert(.maintenances, row: [
+            "uuid": RowValue(m.uuid), "addon_id": RowValue(m.addonID), "status": RowValue(m.status.rawValue),
+            "reason": RowValue(m.reason.rawValue), "method": RowValue(m.method.rawValue), "required_by": RowValue(m.requiredBy),
+            "scheduled_for": RowValue(m.scheduledFor), "previously_scheduled_for": RowValue(m.previouslyScheduledFor),
+            "window": RowValue(m.window), "outside_window": RowValue(m.outsideWindow), "started_at": RowValue(m.startedAt),
+            "completed_at": RowValue(m.completedAt), "duration_seconds": RowValue(m.durationSeconds),
+            "server_created_at": RowValue(m.serverCreatedAt), "customer_requested": RowValue(m.customerRequested),
+            "emergency": RowValue(m.emergency), "created_at": RowValue(m.createdAt),
+        ])
+        return MaintenanceRecord(id: id, m)
     }
 }

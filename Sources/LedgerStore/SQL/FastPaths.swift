@@ -221,6 +221,57 @@ package final class RowStream {
     }
 }
 
+extension Statement {
+    /// Runs a write with `row` bound to its parameters in order: texts with their length in
+    /// bytes (a NUL inside is kept, not taken for their end), times as their storage text. The
+    /// texts are copied once, into one buffer that SQLite reads in place until the statement is
+    /// reset (SQLITE_STATIC): copied by SQLite instead, each took an allocation of its own.
+    func execute(binding row: [RowValue], scratch: inout [UInt8]) throws {
+        let sqlite = sqliteStatement
+        let byteCount = row.reduce(0) { bytes, value in
+            switch value {
+            case .null, .integer: bytes
+            case .text(let text): bytes + text.utf8.count
+            case .time: bytes + Self.longestTime
+            }
+        }
+        try withUnsafeTemporaryAllocation(byteCount: byteCount, alignment: 1) { texts in
+            defer {
+                sqlite3_reset(sqlite)
+                sqlite3_clear_bindings(sqlite)
+            }
+            var end = 0
+            func bind(_ bytes: UnsafeRawBufferPointer, at index: Int32) -> Int32 {
+                guard let source = bytes.baseAddress, !bytes.isEmpty else { return sqlite3_bind_text(sqlite, index, "", 0, transient) }
+                let start = texts.baseAddress! + end
+                start.copyMemory(from: source, byteCount: bytes.count)
+                end += bytes.count
+                return sqlite3_bind_text(sqlite, index, start.assumingMemoryBound(to: CChar.self), Int32(bytes.count), staticText)
+            }
+            for (index, value) in zip(Int32(1)..., row) {
+                let code: Int32
+                switch value {
+                case .null: code = sqlite3_bind_null(sqlite, index)
+                case .integer(let number): code = sqlite3_bind_int64(sqlite, index, number)
+                case .text(var text): code = text.withUTF8 { bind(UnsafeRawBufferPointer($0), at: index) }
+                case .time(let time):
+                    scratch.removeAll(keepingCapacity: true)
+                    time.appendStorageText(to: &scratch)
+                    precondition(scratch.count <= Self.longestTime)
+                    code = scratch.withUnsafeBytes { bind($0, at: index) }
+                }
+                guard code == SQLITE_OK else { throw DatabaseError.last(code, of: self) }
+            }
+            let code = sqlite3_step(sqlite)
+            guard code == SQLITE_DONE else { throw DatabaseError.last(code, of: self) }
+        }
+    }
+
+    /// The most bytes a time's storage text takes: 24 within the years 0000 to 9999, and no
+    /// more than 32 for any instant `Timestamp` holds.
+    private static let longestTime = 32
+}
+
 extension SQLValue {
     fileprivate func bind(to statement: SQLiteStatement, at index: Int32) -> Int32 {
         switch self {
@@ -269,6 +320,8 @@ package struct RawValue {
 
 /// SQLite copies what is bound with this destructor (Swift's strings and arrays do not outlive the call).
 private let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+/// SQLite reads what is bound with this one in place, until the statement is reset.
+private let staticText: sqlite3_destructor_type? = nil
 
 extension DatabaseError {
     /// The error SQLite reports for `statement`'s last call (read before the statement is reset).

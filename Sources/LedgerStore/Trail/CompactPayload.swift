@@ -238,12 +238,17 @@ package enum CompactValue: Equatable, Sendable {
 package struct CompactPayloadWriter {
     private let recordedAt: [UInt8]
     private let actor: [UInt8]
+    /// The instants `recordedAt` and `actor` are the stored form of, if they are.
+    private let recordedAtTime: Timestamp?
+    private let actorTime: Timestamp?
     package private(set) var bytes: [UInt8] = []
     private var plain: [UInt8] = []
 
     package init(recordedAt: String, actor: String) {
         self.recordedAt = Array(recordedAt.utf8)
         self.actor = Array(actor.utf8)
+        recordedAtTime = self.recordedAt.withUnsafeBytes { Timestamp(storageBytes: $0) }
+        actorTime = self.actor.withUnsafeBytes { Timestamp(storageBytes: $0) }
     }
 
     package var isEmpty: Bool { bytes.isEmpty }
@@ -253,6 +258,40 @@ package struct CompactPayloadWriter {
         header(.insert, table, id: row.int64(0))
         CompactTrail.appendVarint(UInt64(columns - 1), to: &bytes)
         for column in 1..<columns { append(row, column) }
+    }
+
+    /// A row inserted whole, from the values bound to it (`Mutation.insert(_:row:)`), id first.
+    package mutating func insert(_ table: LedgerTable, id: Int64, values: [RowValue]) {
+        header(.insert, table, id: id)
+        CompactTrail.appendVarint(UInt64(values.count), to: &bytes)
+        for value in values {
+            switch value {
+            case .null: bytes.append(CompactTrail.Tag.null.rawValue)
+            case .integer(let number):
+                bytes.append(CompactTrail.Tag.integer.rawValue)
+                CompactTrail.appendVarint(CompactTrail.zigzag(number), to: &bytes)
+            case .text(var text): text.withUTF8 { appendText(UnsafeRawBufferPointer($0)) }
+            case .time(let time): appendTime(time)
+            }
+        }
+    }
+
+    /// A time, bound as its storage text, in the form `appendText` would find for that text,
+    /// without making it: its text is the entry's time or actor exactly when it is the instant
+    /// they are the stored form of, and is itself in the stored form when that can hold it.
+    private mutating func appendTime(_ time: Timestamp) {
+        if time == recordedAtTime {
+            bytes.append(CompactTrail.Tag.recordedAt.rawValue)
+        } else if time == actorTime {
+            bytes.append(CompactTrail.Tag.actor.rawValue)
+        } else if time.isStorable {
+            bytes.append(CompactTrail.Tag.time.rawValue)
+            CompactTrail.appendVarint(CompactTrail.zigzag(time.millisecondsSinceEpoch), to: &bytes)
+        } else {
+            var text: [UInt8] = []
+            time.appendStorageText(to: &text)
+            text.withUnsafeBytes { appendText($0) }
+        }
     }
 
     /// The columns an update set (`changed`, indexes ascending), and the digest of the whole row after it.

@@ -2,8 +2,9 @@ import LedgerCore
 internal import GRDB
 
 /// What the commands on one ledger share: the SQL of each table's INSERT and UPDATE per column
-/// list and of its read-back, and the positions of the columns an UPDATE sets. Each is worked
-/// out once per ledger, not once per command.
+/// list and of its read-back, the positions of the columns an UPDATE sets, and the INSERT of a
+/// row given whole with its columns' affinities. Each is worked out once per ledger, not once
+/// per command.
 final class CommandStatements {
     private struct Shape: Hashable {
         let table: LedgerTable
@@ -13,6 +14,7 @@ final class CommandStatements {
     private var updates: [Shape: String] = [:]
     private var readBacks: [LedgerTable: String] = [:]
     private var columnIndexes: [Shape: [Int32]] = [:]
+    private var wholeRowInserts: [LedgerTable: (sql: String, affinities: [ColumnAffinity])] = [:]
 
     func insertSQL(_ table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>) -> String {
         let shape = Shape(table: table, columns: values.map { $0.key })
@@ -30,6 +32,17 @@ final class CommandStatements {
         let sql = "UPDATE \(table.rawValue) SET \(shape.columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?"
         updates[shape] = sql
         return sql
+    }
+
+    /// `INSERT INTO table (every column after id) VALUES (?, …)`, and those columns' affinities.
+    func wholeRowInsert(_ table: LedgerTable, _ db: Database) throws -> (sql: String, affinities: [ColumnAffinity]) {
+        if let insert = wholeRowInserts[table] { return insert }
+        let columns = Array(table.columns.dropFirst())
+        let declared = Dictionary(uniqueKeysWithValues: try db.columns(in: table.rawValue).map { ($0.name, $0.type) })
+        let insert = (sql: "INSERT INTO \(table.rawValue) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))",
+                      affinities: columns.map { ColumnAffinity(declaredType: declared[$0]!) })
+        wholeRowInserts[table] = insert
+        return insert
     }
 
     /// `SELECT * FROM table WHERE id = ?`: a row just written, read back for its image.

@@ -2,10 +2,10 @@ internal import GRDB
 import LedgerCore
 
 /// One command's changes inside its transaction. Rows are written through `insert` and
-/// `update`, which read each row back afterwards: an inserted row whole, an updated one's
-/// columns set and the digest of the whole row become the payload of the command's single
-/// trail entry (format 2, `CompactTrail`), which is what lets `audit:verify` compare tables
-/// and trail.
+/// `update`, which read each row back afterwards, or given whole through `insert(_:row:)`:
+/// an inserted row whole, an updated one's columns set and the digest of the whole row become
+/// the payload of the command's single trail entry (format 2, `CompactTrail`), which is what
+/// lets `audit:verify` compare tables and trail.
 public final class Mutation {
     let db: Database
     /// Reads inside the command's transaction, which see its own writes.
@@ -23,9 +23,12 @@ public final class Mutation {
     }()
     private var action = ""
     private var subject = ""
-    /// The trail payload as it grows, encoded straight from the statement that read each row back.
+    /// The trail payload as it grows, encoded straight from the statement that read each row
+    /// back, or from the values a row given whole was bound with.
     private var payload: CompactPayloadWriter
     private let shared: CommandStatements
+    /// Where a time is rendered to be bound.
+    private var scratch: [UInt8] = []
 
     init(db: Database, context: LedgerContext, shared: CommandStatements) {
         self.db = db
@@ -64,6 +67,24 @@ public final class Mutation {
     func insert(_ table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>, decode: (RecordColumns) -> Void) throws {
         try execute(insert: table, values)
         try capture(table, id: db.lastInsertedRowID, change: .inserted) { decode(RecordColumns(statement: $0)) }
+    }
+
+    /// Inserts a row given whole, every column after id in table order, and records it in the
+    /// trail from the values given, without reading it back (a second statement per row, and a
+    /// parse of every text to find its form). The read-back records what SQLite filled in or
+    /// converted; here nothing is left to a default, and every value is one its column's
+    /// affinity stores as it is (checked), so the values given are the row as stored.
+    @discardableResult
+    package func insert(_ table: LedgerTable, row: KeyValuePairs<String, RowValue>) throws -> Int64 {
+        assert(row.map(\.key).elementsEqual(table.columns.dropFirst()), "\(row.map(\.key)) are not the columns of \(table.rawValue) after id")
+        let values = row.map { $0.value }
+        let insert = try shared.wholeRowInsert(table, db)
+        precondition(values.count == insert.affinities.count && zip(insert.affinities, values).allSatisfy { $0.keeps($1) },
+                     "a row of \(table.rawValue) given whole needs every column after id, each of a type the column stores as it is")
+        try db.cachedStatement(sql: insert.sql).execute(binding: values, scratch: &scratch)
+        let id = db.lastInsertedRowID
+        payload.insert(table, id: id, values: values)
+        return id
     }
 
     private func execute(insert table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>) throws {
