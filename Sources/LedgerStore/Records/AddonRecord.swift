@@ -33,6 +33,11 @@ public struct AddonRecord: PositionalRecord, Sendable {
         try sql.one(AddonRecord.self, "SELECT * FROM addons WHERE name = ?", [name])
     }
 
+    /// The add-ons of those names that there are.
+    package static func find(named names: [String], _ sql: LedgerSQL) throws -> [AddonRecord] {
+        try sql.all(AddonRecord.self, from: .addons, where: "name", in: names)
+    }
+
     package static func withID(_ id: Int64, _ sql: LedgerSQL) throws -> AddonRecord {
         try sql.one(AddonRecord.self, "SELECT * FROM addons WHERE id = ?", [id])!
     }

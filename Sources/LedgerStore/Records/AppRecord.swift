@@ -19,6 +19,11 @@ public struct AppRecord: PositionalRecord, Sendable {
         try sql.one(AppRecord.self, "SELECT * FROM apps WHERE name = ?", [name])
     }
 
+    /// The apps of those names that there are.
+    package static func find(named names: [String], _ sql: LedgerSQL) throws -> [AppRecord] {
+        try sql.all(AppRecord.self, from: .apps, where: "name", in: names)
+    }
+
     package static func withID(_ id: Int64, _ sql: LedgerSQL) throws -> AppRecord {
         try sql.one(AppRecord.self, "SELECT * FROM apps WHERE id = ?", [id])!
     }

@@ -51,6 +51,11 @@ public struct MaintenanceRecord: PositionalRecord, Sendable {
         createdAt = row[17]
     }
 
+    /// The maintenances of those uuids that are recorded.
+    package static func find(uuids: [String], _ sql: LedgerSQL) throws -> [MaintenanceRecord] {
+        try sql.all(MaintenanceRecord.self, from: .maintenances, where: "uuid", in: uuids)
+    }
+
     /// The row `maintenance` was recorded as, under `id`.
     package init(id: Int64, _ maintenance: NewMaintenance) {
         self.id = id

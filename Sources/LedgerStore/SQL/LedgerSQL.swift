@@ -29,6 +29,27 @@ package struct LedgerSQL {
         return records
     }
 
+    /// The records of `table` whose `column` holds one of `values`: a look-up of many keys in a
+    /// few queries. Each query asks for `inListWidth` keys, so its statement is prepared once
+    /// per connection (a short last list repeats its last key, which `IN` ignores).
+    package func all<Record: PositionalRecord, Key: SQLBindable>(_ type: Record.Type, from table: LedgerTable, where column: String,
+                                                                 in values: [Key]) throws -> [Record] {
+        let sql = "SELECT * FROM \(table.rawValue) WHERE \(column) IN (\(Array(repeating: "?", count: Self.inListWidth).joined(separator: ", ")))"
+        var records: [Record] = []
+        for start in stride(from: 0, to: values.count, by: Self.inListWidth) {
+            let keys = values[start..<min(start + Self.inListWidth, values.count)]
+            let padded = keys + repeatElement(keys.last!, count: Self.inListWidth - keys.count)
+            try db.cachedStatement(sql: sql).step(binding: SQLArguments(padded.map { $0 as (any SQLBindable)? })) { row in
+                records.append(Record(columns: RecordColumns(statement: row)))
+                return true
+            }
+        }
+        return records
+    }
+
+    /// The keys each query of `all(_:from:where:in:)` asks for.
+    private static let inListWidth = 200
+
     /// Hands over the records one at a time (memory stays flat).
     package func each<Record: PositionalRecord>(_ type: Record.Type, _ sql: String, _ arguments: SQLArguments = [],
                                                 _ body: (Record) throws -> Void) throws {
