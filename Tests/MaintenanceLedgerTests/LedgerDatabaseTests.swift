@@ -251,4 +251,33 @@ import Testing
         #expect(try fixture.count("audit_trail") == 50)
         #expect(try fixture.ledger().verify().entryCount == 50)
     }
+
+    /// An all-or-nothing batch runs its commands without savepoints: a refused command's first
+    /// writes stay in the transaction, so the batch fails even if its body goes on, and nothing
+    /// it did is kept.
+    @Test func aRefusedCommandFailsAnAllOrNothingBatchEvenIfItsBodyGoesOn() throws {
+        let fixture = try LedgerFixture()
+        try fixture.ledger().createApp(named: "first-app")
+        let before = try fixture.snapshot()
+        let context = LedgerContext(now: fixture.now, actor: "alice")
+        func app(_ name: String) -> KeyValuePairs<String, RowValue> {
+            ["uuid": .text(UUID().uuidString.lowercased()), "name": .text(name), "maintenance_mode": .integer(0), "created_at": .time(fixture.now)]
+        }
+        #expect(throws: (any Error).self) {
+            try fixture.database.allOrNothing {
+                try fixture.database.record(context) { mutation in
+                    mutation.describe(action: "test", subject: "app:second-app")
+                    try mutation.insert(.apps, row: app("second-app"))
+                }
+                // Refused by the schema (a name too short) after its first row was written.
+                _ = try? fixture.database.record(context) { mutation in
+                    mutation.describe(action: "test", subject: "app:third-app")
+                    try mutation.insert(.apps, row: app("third-app"))
+                    try mutation.insert(.apps, row: app("x"))
+                }
+            }
+        }
+        #expect(try fixture.snapshot() == before)
+        #expect(try fixture.ledger().verify().entryCount == 1)
+    }
 }
