@@ -84,49 +84,37 @@ public final class LineReader {
 }
 
 extension Ledger {
-    /// Imported lines per trail entry: each entry's payload holds its rows' images.
-    static let importLinesPerEntry = 100
+    /// Lines per trail entry, and per round of look-ups. An import of a file is one command,
+    /// but one entry for a whole file would be as big as the file's rows (about 250 bytes of
+    /// payload a line: 250 MB for a million lines), and an inclusion proof of one maintenance
+    /// carries its whole entry, as `audit:trail` prints it whole. A thousand lines make entries
+    /// of about 250 KB, and a thousand entries for a million lines, whose own cost (a hash, a
+    /// row, a node of the tree now and then) is well under a percent of the import's.
+    static let importLinesPerEntry = 1_000
 
     /// `import FILE|-`: NDJSON maintenance objects in the Heroku shape (`data:maintenances:info
     /// --json`). Creates the apps, add-ons and attachments it names that the ledger lacks and
     /// records each maintenance once: a uuid already recorded with the same values is skipped,
     /// so importing a file again changes nothing. One transaction: a bad line (reported with its
     /// number) leaves the ledger as it was.
+    ///
+    /// Set-based: a batch of lines is read and checked on its own first, the ledger is then
+    /// asked in a few queries what it holds of the batch's uuids, apps, add-ons and
+    /// attachments, and the lines are recorded in order (so the first bad line is the one
+    /// reported), as one entry, each row bound straight to SQLite and recorded in the trail
+    /// from the values bound.
     public func importMaintenances(from reader: LineReader, source: String) throws -> ImportSummary {
+        let lines = ImportLines(reader: reader, now: context.now)
         var importer = MaintenanceImporter(actor: context.actor, now: context.now)
-        var lineNumber = 0
-        var finished = false
-        try database.batch {
-            while !finished {
+        try database.allOrNothing {
+            while let batch = try lines.next(upTo: Self.importLinesPerEntry) {
                 try database.record(context) { mutation in
                     mutation.describe(action: "import", subject: "file:\(source)")
-                    for _ in 0..<Self.importLinesPerEntry {
-                        let next: [UInt8]?
-                        do {
-                            next = try reader.next()
-                        } catch let error as LedgerError {
-                            throw error.onLine(lineNumber + 1, of: source)
-                        }
-                        guard let line = next else {
-                            finished = true
-                            return
-                        }
-                        lineNumber += 1
-                        guard line.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { continue }
-                        do {
-                            try importer.importLine(line, mutation)
-                        } catch let error as LedgerError {
-                            throw error.onLine(lineNumber, of: source)
-                        } catch {
-                            // A line only the schema refuses (a CHECK, a length) is named with SQLite's reason.
-                            guard let reason = SQLiteFailure.reason(error) else { throw error }
-                            throw LedgerError.badData("line \(lineNumber) of \(source): \(reason)", hint: Self.importHint(source))
-                        }
-                    }
+                    try importer.record(batch, mutation, source: source)
                 }
+                importer.summary.lines = batch.lastLine
             }
         }
-        importer.summary.lines = lineNumber
         return importer.summary
     }
 
@@ -147,181 +135,57 @@ extension LedgerError {
     }
 }
 
-/// Turns one maintenance object into rows, remembering the apps and add-ons it has resolved.
-private struct MaintenanceImporter {
-    let actor: String
-    let now: Timestamp
-    var summary = ImportSummary()
-    private var appIDs: [String: Int64] = [:]
-    private var addons: [String: (id: Int64, service: Service)] = [:]
+/// Lines of an import read and checked on their own, without the ledger.
+struct LineBatch {
+    /// The maintenances, by line number (blank lines hold none).
+    var maintenances: [(line: Int, maintenance: ImportedMaintenance)] = []
+    /// The line that could not be read or is not a maintenance: it ends the batch and the
+    /// import, once the lines before it are recorded.
+    var failure: (line: Int, error: LedgerError)?
+    /// The number of the batch's last line read.
+    var lastLine = 0
+}
 
-    init(actor: String, now: Timestamp) {
-        self.actor = actor
+/// Reads an import's lines a batch at a time.
+final class ImportLines {
+    private let reader: LineReader
+    private let now: Timestamp
+    /// The lines read so far.
+    private var count = 0
+    private var ended = false
+
+    init(reader: LineReader, now: Timestamp) {
+        self.reader = reader
         self.now = now
     }
 
-    mutating func importLine(_ line: [UInt8], _ mutation: Mutation) throws {
-        var duplicateKey: String?
-        guard let json = JSONValue.parse(line, duplicateKey: &duplicateKey), case .object = json else {
-            if let duplicateKey { throw LedgerError.invalidInput("the key '\(duplicateKey)' appears twice", hint: nil) }
-            throw LedgerError.invalidInput("not a JSON object", hint: nil)
-        }
-        let object = try HerokuMaintenance(json: json)
-        // What has happened cannot have happened after now.
-        for (field, time) in [("started_at", object.startedAt), ("completed_at", object.completedAt)] {
-            if let time, time > now {
-                throw LedgerError.invalidInput("\(field) \(time.isoText) is in the future (now is \(now.isoText))", hint: nil)
-            }
-        }
-        let maintenance = ImportedMaintenance(object)
-        let db = mutation.sql
-        if let existing = try db.one(MaintenanceRecord.self, "SELECT * FROM maintenances WHERE uuid = ?", [maintenance.uuid]) {
-            guard maintenance.matches(existing) else {
-                throw LedgerError.refused("maintenance \(maintenance.uuid) is already recorded with other values", hint: nil)
-            }
-            summary.maintenancesAlreadyRecorded += 1
-            return
-        }
-        let appID = try resolveApp(object.app, mutation)
-        let addonID = try resolveAddon(object.addon, description: object.addonDescription, appID: appID, maintenance: maintenance, mutation)
-        try maintenance.insert(addonID: addonID, actor: actor, mutation)
-        summary.maintenancesRecorded += 1
-    }
-
-    private mutating func resolveApp(_ app: HerokuMaintenance.App, _ mutation: Mutation) throws -> Int64 {
-        let name = app.name
-        if let id = appIDs[name] { return id }
-        let id: Int64
-        if let app = try AppRecord.find(named: name, mutation.sql) {
-            id = app.id
-        } else {
-            try Ledger.validateName(name, kind: "App", maxLength: 30)
-            id = try mutation.insert(.apps, ["uuid": app.uuid ?? mutation.random.uuid(), "name": name, "maintenance_mode": false, "created_at": now])
-            summary.appsCreated += 1
-        }
-        appIDs[name] = id
-        return id
-    }
-
-    private mutating func resolveAddon(_ addon: HerokuMaintenance.Addon, description: String?, appID: Int64, maintenance: ImportedMaintenance,
-                                       _ mutation: Mutation) throws -> Int64 {
-        let name = addon.name
-        let service = addon.kind
-        if let known = addons[name] {
-            guard known.service == service else { throw LedgerError.refused("add-on \(name) is \(known.service.rawValue), not \(service.rawValue)", hint: nil) }
-            try ensureAttachments(addon.attachments, addonID: known.id, appID: appID, mutation)
-            return known.id
-        }
-        let db = mutation.sql
-        let id: Int64
-        if let existing = try AddonRecord.find(named: name, db) {
-            guard existing.service == service else {
-                throw LedgerError.refused("add-on \(name) is \(existing.service.rawValue), not \(service.rawValue)", hint: nil)
-            }
-            id = existing.id
-        } else {
-            try Ledger.validateName(name, kind: "Add-on", maxLength: 60)
-            guard let planName = addon.plan else { throw LedgerError.invalidInput("addon.plan is missing", hint: nil) }
-            let plan = try Plan.parse(planName, service: service).get()
-            // Known since its server was made (or, failing that, its first maintenance).
-            let provisioned = min(maintenance.serverCreatedAt, maintenance.createdAt)
-            id = try mutation.insert(.addons, [
-                "uuid": addon.uuid ?? mutation.random.uuid(), "name": name, "service": service.rawValue,
-                "plan": plan.name, "description": description, "app_id": appID,
-                "server_created_at": maintenance.serverCreatedAt, "provisioned_at": provisioned, "deprovisioned_at": nil,
-            ])
-            if let windowText = addon.window {
-                guard let window = WeeklyWindow(text: windowText) else {
-                    throw LedgerError.invalidInput("addon.window '\(windowText)' is not a window like \"Fridays 19:00 to 23:00 UTC\"", hint: nil)
+    /// The next `limit` lines, fewer at the end or up to a failure; nil once all are read.
+    func next(upTo limit: Int) throws -> LineBatch? {
+        guard !ended else { return nil }
+        var batch = LineBatch()
+        for _ in 0..<limit {
+            let line: [UInt8]
+            do {
+                guard let next = try reader.next() else {
+                    ended = true
+                    break
                 }
-                try mutation.insert(.windows, ["addon_id": id, "day_of_week": window.dayOfWeek, "start_minute": window.startMinute,
-                                               "source": "default", "set_at": provisioned, "set_by": actor])
+                line = next
+            } catch let error as LedgerError {
+                batch.failure = (count + 1, error)
+                break
             }
-            summary.addonsCreated += 1
-        }
-        addons[name] = (id, service)
-        try ensureAttachments(addon.attachments, addonID: id, appID: appID, mutation)
-        return id
-    }
-
-    /// The shape lists attachment names without their apps: a name the add-on has nowhere yet
-    /// is attached to the object's app (the owner) when free there; a name the owner already
-    /// gives another add-on belongs to some other app the shape does not name, and is left out.
-    private mutating func ensureAttachments(_ names: [String], addonID: Int64, appID: Int64, _ mutation: Mutation) throws {
-        for name in Set(names).sorted() {
-            let attached = try mutation.sql.value(Bool.self, """
-                SELECT count(*) > 0 FROM attachments WHERE addon_id = ? AND name = ? AND detached_at IS NULL
-                """, [addonID, name]) ?? false
-            guard !attached else { continue }
-            let taken = try mutation.sql.value(Bool.self, """
-                SELECT count(*) > 0 FROM attachments WHERE app_id = ? AND name = ? AND detached_at IS NULL
-                """, [appID, name]) ?? false
-            guard !taken else {
-                summary.attachmentsLeftOut += 1
-                continue
+            count += 1
+            guard line.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { continue }
+            do {
+                batch.maintenances.append((count, try ImportedMaintenance(line: line, now: now)))
+            } catch let error as LedgerError {
+                batch.failure = (count, error)
+                break
             }
-            try mutation.insert(.attachments, ["app_id": appID, "addon_id": addonID, "name": try AttachmentName.validate(name),
-                                               "attached_at": now, "detached_at": nil])
-            summary.attachmentsCreated += 1
         }
-    }
-}
-
-/// One imported maintenance: its row, and the lifecycle its times imply.
-private struct ImportedMaintenance {
-    /// Its row, but for the add-on, which is resolved when it is recorded.
-    private let row: NewMaintenance
-
-    var uuid: String { row.uuid }
-    var serverCreatedAt: Timestamp { row.serverCreatedAt }
-    /// Not in the Heroku shape: the earliest time the object names.
-    var createdAt: Timestamp { row.createdAt }
-
-    /// `HerokuMaintenance(json:)` has checked that the object has a maintenance's own fields.
-    init(_ object: HerokuMaintenance) {
-        row = NewMaintenance(
-            uuid: object.uuid!, addonID: 0, status: object.status!, reason: object.reason!, method: object.method!,
-            requiredBy: object.requiredBy!, scheduledFor: object.scheduledFor, previouslyScheduledFor: object.previouslyScheduledFor,
-            window: object.window, outsideWindow: object.outsideWindow, startedAt: object.startedAt, completedAt: object.completedAt,
-            durationSeconds: object.durationSeconds, serverCreatedAt: object.serverCreatedAt, customerRequested: object.customerRequested,
-            emergency: object.emergency,
-            createdAt: [object.scheduledFor, object.startedAt, object.completedAt, object.requiredBy].compactMap { $0 }.min()!)
-    }
-
-    /// The statuses it went through: created pending (or running, when run by the customer
-    /// at once), started, then its end, each at the time the object gives.
-    private var lifecycle: [(from: MaintenanceStatus?, to: MaintenanceStatus, at: Timestamp)] {
-        let (status, createdAt) = (row.status, row.createdAt)
-        var steps: [(MaintenanceStatus?, MaintenanceStatus, Timestamp)] = [(nil, .pending, createdAt)]
-        if let startedAt = row.startedAt, status != .pending {
-            if startedAt == createdAt, row.customerRequested { steps = [(nil, .running, startedAt)] } else { steps.append((.pending, .running, startedAt)) }
-        }
-        let last = steps.last!.1
-        switch status {
-        case .completed: steps.append((last, .completed, row.completedAt!))
-        case .failed, .cancelled: if last != status { steps.append((last, status, row.startedAt ?? createdAt)) }
-        case .preparing, .ready: steps.append((last, status, createdAt))
-        case .pending, .running: break
-        }
-        return steps.filter { $0.0 != $0.1 }
-    }
-
-    func insert(addonID: Int64, actor: String, _ mutation: Mutation) throws {
-        var row = self.row
-        row.addonID = addonID
-        let id = try mutation.insert(row).id
-        for step in lifecycle {
-            try mutation.insert(.maintenanceStatusChanges, ["maintenance_id": id, "from_status": step.from?.rawValue,
-                                                            "to_status": step.to.rawValue, "changed_at": step.at, "actor": actor])
-        }
-    }
-
-    /// Whether a recorded maintenance holds the values this object gives (its creation time is
-    /// not in the Heroku shape but derived here, so it is not compared).
-    func matches(_ recorded: MaintenanceRecord) -> Bool {
-        var given = row
-        given.addonID = recorded.addonID
-        given.createdAt = recorded.createdAt
-        return given == NewMaintenance(recorded)
+        if batch.failure != nil { ended = true }
+        batch.lastLine = count
+        return batch
     }
 }
