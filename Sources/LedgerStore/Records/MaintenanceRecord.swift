@@ -88,7 +88,7 @@ public struct MaintenanceRecord: PositionalRecord, Sendable {
 }
 
 /// A maintenance to record: every column of its row but the id SQLite gives it.
-package struct NewMaintenance: Equatable {
+package struct NewMaintenance: Equatable, Sendable {
     package var uuid: String
     package var addonID: Int64
     package var status: MaintenanceStatus

@@ -98,16 +98,18 @@ extension Ledger {
     /// so importing a file again changes nothing. One transaction: a bad line (reported with its
     /// number) leaves the ledger as it was.
     ///
-    /// Set-based: a batch of lines is read and checked on its own first, the ledger is then
-    /// asked in a few queries what it holds of the batch's uuids, apps, add-ons and
-    /// attachments, and the lines are recorded in order (so the first bad line is the one
-    /// reported), as one entry, each row bound straight to SQLite and recorded in the trail
-    /// from the values bound.
+    /// Set-based: a batch of lines is read and checked on its own first (on a second thread,
+    /// while the batch before is recorded), the ledger is then asked in a few queries what it
+    /// holds of the batch's uuids, apps, add-ons and attachments, and the lines are recorded in
+    /// order (so the first bad line is the one reported), as one entry, each row bound straight
+    /// to SQLite and recorded in the trail from the values bound.
     public func importMaintenances(from reader: LineReader, source: String) throws -> ImportSummary {
         let lines = ImportLines(reader: reader, now: context.now)
+        let batches = ReadAhead(depth: 2) { try lines.next(upTo: Self.importLinesPerEntry) }
+        defer { batches.stop() }
         var importer = MaintenanceImporter(actor: context.actor, now: context.now)
         try database.allOrNothing {
-            while let batch = try lines.next(upTo: Self.importLinesPerEntry) {
+            while let batch = try batches.next() {
                 try database.record(context) { mutation in
                     mutation.describe(action: "import", subject: "file:\(source)")
                     try importer.record(batch, mutation, source: source)
@@ -136,7 +138,7 @@ extension LedgerError {
 }
 
 /// Lines of an import read and checked on their own, without the ledger.
-struct LineBatch {
+struct LineBatch: Sendable {
     /// The maintenances, by line number (blank lines hold none).
     var maintenances: [(line: Int, maintenance: ImportedMaintenance)] = []
     /// The line that could not be read or is not a maintenance: it ends the batch and the
@@ -147,7 +149,8 @@ struct LineBatch {
 }
 
 /// Reads an import's lines a batch at a time.
-final class ImportLines {
+final class ImportLines: @unchecked Sendable {
+    // Unchecked: used by one thread at a time, the one reading ahead (`ReadAhead`).
     private let reader: LineReader
     private let now: Timestamp
     /// The lines read so far.

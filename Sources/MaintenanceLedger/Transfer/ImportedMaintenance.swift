@@ -2,9 +2,9 @@ import LedgerCore
 import LedgerStore
 
 /// One imported maintenance: the object its line holds, its row, and the lifecycle its times
-/// imply, read without the ledger. A class, so that recording passes it on without copying
-/// its many strings.
-final class ImportedMaintenance {
+/// imply. Read without the ledger, on the thread reading ahead; a class, so that the recording
+/// thread passes it on without copying its many strings.
+final class ImportedMaintenance: Sendable {
     let object: HerokuMaintenance
     /// Its row, but for the add-on, which is resolved when it is recorded.
     private let row: NewMaintenance
