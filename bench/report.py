@@ -141,6 +141,16 @@ def main():
                         "Merkle tree and the checkpoints too) in key order (CHECKs, indexes, foreign keys and the trail's triggers "
                         "on), one transaction: the writes alone, without the engine's updates, rules, encoding or hashing")])
 
+    # Simulate beside the floor of its SQL work: the same writes replayed (not a target).
+    replay = get("simulate_replay")
+    t_replay = float(replay["stdout"]) if replay and replay.get("stdout", "").strip() else None
+    rows.append(["  simulate beside the replay of its writes", seconds(t_ours), seconds(t_replay),
+                 f"{t_ours / t_replay:.2f}×" if t_ours and t_replay else "-", "(its floor, no target)", "-",
+                 note("bench/replay_writes.py: the writes the engine's steps made (each maintenance inserted, then updated as "
+                      "it moved, a status change row per step, a notice per scheduling), in their order, through SQLite "
+                      "with bound statements, 30 days a transaction, as simulate commits; no reads, rules or trail; the "
+                      "seconds of its writes alone (reading the source ledger left out)")])
+
     # The size of the simulated ledger, per maintenance.
     sim_m = int(meta.get("simulate_maintenances", "0") or 0)
     sim_bytes, copy_bytes = int(meta.get("simulate_bytes") or 0), int(meta.get("simulate_copy_bytes") or 0)

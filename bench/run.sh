@@ -253,7 +253,14 @@ for table in $COPIED; do
 done
 measure --key simulate_sqlite --runs 1 -- sqlite3 "$C" "$COPY COMMIT;"
 meta simulate_copy_bytes "$(file_bytes "$C")"
-rm -f "$S"* "$C"*
+# The engine's own writes (each maintenance inserted, then updated step by step, its status
+# changes and notices) replayed through SQLite alone by bench/replay_writes.py, which prints the
+# seconds its writes took: the floor of simulate's SQL work, beside the copy that writes each
+# finished row once.
+P=$WORK/simulate-replay.sqlite
+sqlite3 "$S" .schema | sqlite3 "$P"
+measure --key simulate_replay --runs 1 --expect-stdout '^[0-9.]+\s*$' -- python3 "$BENCH/replay_writes.py" "$S" "$P"
+rm -f "$S"* "$C"* "$P"*
 
 # --- history on the query fixture ------------------------------------------------------------
 F=$WORK/fixture.sqlite
