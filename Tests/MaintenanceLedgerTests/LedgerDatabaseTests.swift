@@ -25,6 +25,12 @@ import Testing
         }
         #expect(try columns("maintenances") == MaintenanceRecord.columns)
         #expect(try columns("audit_trail") == TrailEntry.columns)
+        // Format 2 entries name columns by position and tables by code: both must be the schema's.
+        for table in LedgerTable.allCases {
+            #expect(try columns(table.rawValue) == table.columns, "\(table.rawValue)")
+            #expect(LedgerTable(code: table.code) == table)
+        }
+        #expect(Set(LedgerTable.allCases.map(\.code)).count == LedgerTable.allCases.count)
     }
 
     /// Writers compare the schema by a fingerprint kept in the code: it must be that of what the

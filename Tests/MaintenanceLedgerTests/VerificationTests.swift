@@ -129,6 +129,15 @@ import Testing
         #expect(verdicts() == failure("verification failed at seq \(late): hash does not match the entry's content (the entry, or the hash of seq \(late - 1) it follows, was altered)"))
     }
 
+    /// A format 2 entry whose columns take format 1's types (its payload as text, a prev_hash
+    /// filled in) is neither format: named by its seq, not read as the other one.
+    @Test(arguments: ["payload = CAST(payload AS TEXT)", "prev_hash = lower(hex(zeroblob(32)))", "hash = zeroblob(31)"])
+    func anEntryOfNeitherFormatIsNamed(edit: String) throws {
+        let (_, late) = try earlyAndLate()
+        try tamper("UPDATE audit_trail SET \(edit) WHERE seq = \(late)")
+        #expect(verdicts() == failure("verification failed at seq \(late): it is neither a format 1 nor a format 2 entry"))
+    }
+
     /// An entry rewritten with a payload maintledger never writes and a hash to match: its shape
     /// is refused (found by the thread that checked its batch) before the next entry, whose hash
     /// no longer follows (found by a later batch).
