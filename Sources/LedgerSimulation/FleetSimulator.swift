@@ -102,7 +102,7 @@ public final class FleetSimulator {
                         next += 1
                         add(try engine.advance(until: action.time))
                         try perform(action, context)
-                        if let addonID = action.addonID { try engine.refresh(addonID: addonID) } else { try refreshAll(engine) }
+                        if let addonID = action.addonID { try engine.refresh(addonID: addonID) } else { try engine.refreshAll() }
                     }
                     add(try engine.advance(until: dayEnd, recordingTick: true))
                 }
@@ -130,10 +130,6 @@ public final class FleetSimulator {
         } catch is LedgerError {
             summary.refusedCustomerActions += 1
         }
-    }
-
-    private func refreshAll(_ engine: MaintenanceEngine) throws {
-        for id in try database.liveAddonIDs() { try engine.refresh(addonID: id) }
     }
 
     // MARK: The fleet

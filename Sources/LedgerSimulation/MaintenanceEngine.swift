@@ -46,7 +46,7 @@ public final class MaintenanceEngine {
     public init(database: LedgerDatabase, settings: EngineSettings) throws {
         self.database = database
         self.settings = settings
-        for id in try database.liveAddonIDs() { try refresh(addonID: id) }
+        try refreshAll()
     }
 
     /// How far the engine has processed, if it ever ticked.
@@ -99,6 +99,13 @@ public final class MaintenanceEngine {
             return
         }
         plan(state)
+    }
+
+    /// `refresh` of every add-on, after something else changed who knows what.
+    func refreshAll() throws {
+        states = [:]
+        agenda = Agenda()
+        for state in try database.liveMaintenanceStates() { plan(state) }
     }
 
     private func plan(_ state: MaintenanceState) {
@@ -183,23 +190,40 @@ public final class MaintenanceEngine {
         let ledger = Ledger(database: database, context: LedgerContext(now: step.time, actor: Self.actor, seed: settings.seed))
         switch step.action {
         case .require(let requiredBy):
-            let maintenance = try ledger.requireRoutineMaintenance(addonID: step.addonID, requiredBy: requiredBy) {
+            let maintenance = try ledger.requireRoutineMaintenance(of: state.addon, try surroundings(&state), requiredBy: requiredBy) {
                 Self.platformHour(state.addon, at: step.time, settings: settings)
             }
             state.record(maintenance, changedAt: step.time)
             summary.required += 1
         case .assignTime:
-            let maintenance = try ledger.assignPlatformTime(addonID: step.addonID) { Self.platformHour(state.addon, at: step.time, settings: settings) }
+            let maintenance = try ledger.assignPlatformTime(to: state.open!.maintenance, of: state.addon, try surroundings(&state)) {
+                Self.platformHour(state.addon, at: step.time, settings: settings)
+            }
             state.open?.maintenance = maintenance
             summary.scheduled += 1
         case .change(let change):
-            state.record(try ledger.changeStatus(addonID: step.addonID, change), changedAt: step.time)
+            state.record(try changeStatus(state, change, ledger), changedAt: step.time)
             if change == .start { summary.started += 1 } else { summary.otherSteps += 1 }
         case .finish:
             let fails = Dice(settings.seed, Self.diceSubject(state.addon, state.open!.maintenance)).unit("outcome") < settings.failureRate
-            state.record(try ledger.changeStatus(addonID: step.addonID, fails ? .fail : .complete), changedAt: step.time)
+            state.record(try changeStatus(state, fails ? .fail : .complete, ledger), changedAt: step.time)
             if fails { summary.failed += 1 } else { summary.completed += 1 }
         }
+    }
+}
+
+extension MaintenanceEngine {
+    /// The add-on's surroundings, read the first time they are needed since it was (re)loaded.
+    private func surroundings(_ state: inout MaintenanceState) throws -> AddonSurroundings {
+        if let surroundings = state.surroundings { return surroundings }
+        let surroundings = try database.surroundings(of: state.addon)
+        state.surroundings = surroundings
+        return surroundings
+    }
+
+    private func changeStatus(_ state: MaintenanceState, _ change: StatusChange, _ ledger: Ledger) throws -> MaintenanceRecord {
+        let (open, changedAt) = state.open!
+        return try ledger.changeStatus(of: open, lastChangedAt: changedAt, addon: state.addon, change)
     }
 }
 

@@ -328,6 +328,26 @@ private func ts(_ text: String) -> Timestamp { Timestamp(iso: text)! }
         #expect(try other.verifiedHead() != (try first.verifiedHead()))
     }
 
+    /// The engine hands its commands the add-ons, windows, notice addressees and open
+    /// maintenances it holds instead of their reading them again, and re-reads an add-on after a
+    /// customer changed it. With windows moved, add-ons shared and destroyed and maintenances
+    /// run early, the ledger must be the one the engine gave when every command re-read all
+    /// it needed: this head is that engine's (commit 1f33350), for these arguments.
+    @Test func whatTheEngineHoldsRecordsWhatReReadingTheLedgerRecorded() throws {
+        let sandbox = try LedgerSandbox()
+        sandbox.now = Self.now
+        let run = try sandbox.run(["simulate", "--apps", "80", "--days", "365", "--start", "2022-01-01", "--seed", "11"])
+        #expect(Self.summary(run) == "Simulated 80 apps with 200 add-ons over 365 days in _ s: 894 maintenances required, 868 completed, "
+                + "14 failed; 139 customer actions (36 refused by the rules)\n", "\(run)")
+        let actions = try sandbox.rows("SELECT action, count(*) FROM audit_trail WHERE actor = 'customer' GROUP BY action ORDER BY action")
+        #expect(actions.map { "\($0[0] as String) \($0[1] as Int)" } == [
+            "addons:attach 12", "addons:create 200", "addons:destroy 3", "apps:create 80", "data:maintenances:run 2",
+            "data:maintenances:schedule 1", "data:maintenances:window:update 51", "maintenance:off 1", "maintenance:on 1",
+        ])
+        #expect(try sandbox.expectVerifies() == 796)
+        #expect(try sandbox.verifiedHead() == "4784d45e9ca2cc3f179ab08319e07148755574ee14dce1ee705efa064c309cdf")
+    }
+
     /// The simulated customers and the engine keep the rules: engine-scheduled maintenances start
     /// inside the window they record, ticks cover every day, and every actor is one of the three.
     @Test func aSimulatedFleetKeepsItsWindowsAndVerifies() throws {

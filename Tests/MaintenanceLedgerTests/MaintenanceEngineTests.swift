@@ -331,6 +331,29 @@ extension Timestamp {
 
     /// A maintenance required by hand on a plan without a window has no time; the engine's next
     /// tick picks one (a week out, before the deadline) and records the notice.
+    /// The engine changes a maintenance as it holds it; if a customer changed it since (here,
+    /// moved it a week), the change is refused and nothing is recorded, where recording it would
+    /// have given the trail a digest of a row that is not the one stored.
+    @Test func aStatusChangeFromAStaleHoldIsRefusedAndChangesNothing() throws {
+        let fixture = try LedgerFixture(now: "2023-04-24T09:00:00Z")
+        let redis = try fixture.premiumRedis()
+        let ledger = fixture.ledger()
+        _ = try ledger.requireMaintenance(redis, requiredBy: ts("2023-06-20T00:00:00Z"))
+        let addon = try #require(try fixture.database.read { db in try AddonRecord.find(named: redis.name, db) })
+        let held = try #require(try fixture.database.read { db in try addon.openMaintenance(db) })
+        _ = try ledger.scheduleMaintenance(redis, to: .weeks(1))
+        try fixture.expectRefusal(.refused("maintenances row \(held.id) changed while this command was recorded",
+                                           hint: "Another command changed it since it was read; run this one again.")) {
+            _ = try fixture.ledger(at: "2023-04-24T10:00:00Z").changeStatus(of: held, lastChangedAt: held.createdAt, addon: addon, .prepare)
+        }
+        // Held as it now stands, the same change is recorded, and the trail still verifies.
+        let current = try #require(try fixture.database.read { db in try addon.openMaintenance(db) })
+        let prepared = try fixture.ledger(at: "2023-04-24T10:00:00Z").changeStatus(of: current, lastChangedAt: current.createdAt, addon: addon, .prepare)
+        #expect(prepared.status == .preparing && prepared.scheduledFor == current.scheduledFor && prepared.scheduledFor != held.scheduledFor)
+        #expect(try fixture.database.read { db in try addon.openMaintenance(db) }?.status == .preparing)
+        #expect(try fixture.ledger().verify().entryCount == 6)
+    }
+
     @Test func theEngineGivesATimeToAMaintenanceRequiredWithoutOne() throws {
         let fixture = try LedgerFixture(now: "2023-04-24T09:00:00Z")
         let ledger = fixture.ledger()

@@ -140,13 +140,11 @@ package struct NewMaintenance: Equatable, Sendable {
     }
 }
 
-extension Mutation {
-    /// Records a maintenance; the one place its row's columns are named for writing. Given
-    /// whole (no read-back): the record returned is the values given.
-    @discardableResult
-    package func insert(_ maintenance: NewMaintenance) throws -> MaintenanceRecord {
-        let m = maintenance
-        let id = try insert(.maintenances, row: [
+extension NewMaintenance {
+    /// Its row's columns after id, named: the one place they are named for writing.
+    var row: KeyValuePairs<String, RowValue> {
+        let m = self
+        return [
             "uuid": RowValue(m.uuid), "addon_id": RowValue(m.addonID), "status": RowValue(m.status.rawValue),
             "reason": RowValue(m.reason.rawValue), "method": RowValue(m.method.rawValue), "required_by": RowValue(m.requiredBy),
             "scheduled_for": RowValue(m.scheduledFor), "previously_scheduled_for": RowValue(m.previouslyScheduledFor),
@@ -154,7 +152,21 @@ extension Mutation {
             "completed_at": RowValue(m.completedAt), "duration_seconds": RowValue(m.durationSeconds),
             "server_created_at": RowValue(m.serverCreatedAt), "customer_requested": RowValue(m.customerRequested),
             "emergency": RowValue(m.emergency), "created_at": RowValue(m.createdAt),
-        ])
-        return MaintenanceRecord(id: id, m)
+        ]
+    }
+}
+
+extension Mutation {
+    /// Records a maintenance, given whole (no read-back): the record returned is the values given.
+    @discardableResult
+    package func insert(_ maintenance: NewMaintenance) throws -> MaintenanceRecord {
+        MaintenanceRecord(id: try insert(.maintenances, row: maintenance.row), maintenance)
+    }
+
+    /// Sets columns of a maintenance the command holds as it stands (`update(_:id:from:set:)`:
+    /// refused if it no longer is); returns it as changed.
+    package func update(_ maintenance: MaintenanceRecord, set: KeyValuePairs<String, RowValue>) throws -> MaintenanceRecord {
+        let after = try update(.maintenances, id: maintenance.id, from: NewMaintenance(maintenance).row.map(\.value), set: set)
+        return MaintenanceRecord(columns: RecordColumns(values: [.integer(maintenance.id)] + after))
     }
 }

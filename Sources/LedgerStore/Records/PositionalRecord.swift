@@ -10,18 +10,21 @@ package protocol PositionalRecord {
 }
 
 /// The row a record decodes from, by column position: a GRDB row (records fetched through a
-/// cursor), or straight the statement where a command reads one row at a time
+/// cursor), straight the statement where a command reads one row at a time
 /// (`Statement.fetchFirst`): GRDB builds a dictionary of the column names for every fetch, a
-/// tenth of a one-row read.
+/// tenth of a one-row read; or the values a command wrote a row with (`Mutation.update(_:id:from:set:)`).
 package struct RecordColumns {
     private enum Source {
         case row(Row)
         case statement(RawColumns)
+        case values([RowValue])
     }
     private let source: Source
 
     init(row: Row) { source = .row(row) }
     init(statement: RawColumns) { source = .statement(statement) }
+    /// Every column, id first.
+    init(values: [RowValue]) { source = .values(values) }
 
     subscript<Value: ColumnValue>(_ index: Int) -> Value {
         switch source {
@@ -33,6 +36,9 @@ package struct RecordColumns {
                 preconditionFailure("column \(index) does not hold a \(Value.self)")
             }
             return value
+        case .values(let values):
+            guard let value = Value.decode(values[index]) else { preconditionFailure("column \(index) does not hold a \(Value.self)") }
+            return value
         }
     }
 }
@@ -41,6 +47,7 @@ package struct RecordColumns {
 protocol ColumnValue {
     static func decode(_ row: Row, _ index: Int) -> Self
     static func decode(_ columns: RawColumns, _ index: Int32) -> Self?
+    static func decode(_ value: RowValue) -> Self?
 }
 
 extension ColumnValue where Self: DatabaseValueConvertible & StatementColumnConvertible {
@@ -48,10 +55,28 @@ extension ColumnValue where Self: DatabaseValueConvertible & StatementColumnConv
     static func decode(_ columns: RawColumns, _ index: Int32) -> Self? { columns.decode(Self.self, index) }
 }
 
-extension Int64: ColumnValue {}
-extension Int: ColumnValue {}
-extension Bool: ColumnValue {}
-extension String: ColumnValue {}
+extension Int64: ColumnValue {
+    static func decode(_ value: RowValue) -> Int64? { if case .integer(let number) = value { number } else { nil } }
+}
+
+extension Int: ColumnValue {
+    static func decode(_ value: RowValue) -> Int? { Int64.decode(value).map(Int.init) }
+}
+
+extension Bool: ColumnValue {
+    // As SQLite's (and GRDB's) reading of an integer column as a boolean.
+    static func decode(_ value: RowValue) -> Bool? { Int64.decode(value).map { $0 != 0 } }
+}
+
+extension String: ColumnValue {
+    static func decode(_ value: RowValue) -> String? {
+        switch value {
+        case .text(let text): text
+        case .time(let time): time.storageText
+        case .null, .integer: nil
+        }
+    }
+}
 
 extension Timestamp: ColumnValue {
     static func decode(_ row: Row, _ index: Int) -> Timestamp {
@@ -63,6 +88,14 @@ extension Timestamp: ColumnValue {
     static func decode(_ columns: RawColumns, _ index: Int32) -> Timestamp? {
         columns.kind(index) == .text ? Timestamp(iso: columns.text(index)) : nil
     }
+
+    static func decode(_ value: RowValue) -> Timestamp? {
+        switch value {
+        case .time(let time): time
+        case .text(let text): Timestamp(iso: text)
+        case .null, .integer: nil
+        }
+    }
 }
 
 extension Optional: ColumnValue where Wrapped: ColumnValue {
@@ -72,6 +105,11 @@ extension Optional: ColumnValue where Wrapped: ColumnValue {
 
     static func decode(_ columns: RawColumns, _ index: Int32) -> Wrapped?? {
         columns.kind(index) == .null ? .some(nil) : Wrapped.decode(columns, index).map { .some($0) }
+    }
+
+    static func decode(_ value: RowValue) -> Wrapped?? {
+        if case .null = value { return .some(nil) }
+        return Wrapped.decode(value).map { .some($0) }
     }
 }
 

@@ -122,6 +122,19 @@ package enum CompactTrail {
         }
     }
 
+    /// A value bound to a row, as the row digest encodes what SQLite stores of it.
+    package static func appendPlain(bound value: RowValue, to out: inout [UInt8]) {
+        switch value {
+        case .null: appendPlain(.null, to: &out)
+        case .integer(let number): appendPlain(.integer(number), to: &out)
+        case .text(var text): text.withUTF8 { appendPlainBytes(.text, UnsafeRawBufferPointer($0), to: &out) }
+        case .time(let time):
+            var text: [UInt8] = []
+            time.appendStorageText(to: &text)
+            text.withUnsafeBytes { appendPlainBytes(.text, $0, to: &out) }
+        }
+    }
+
     package static func appendPlainBytes(_ tag: Tag, _ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         out.append(tag.rawValue)
         appendVarint(UInt64(bytes.count), to: &out)
@@ -264,15 +277,34 @@ package struct CompactPayloadWriter {
     package mutating func insert(_ table: LedgerTable, id: Int64, values: [RowValue]) {
         header(.insert, table, id: id)
         CompactTrail.appendVarint(UInt64(values.count), to: &bytes)
-        for value in values {
-            switch value {
-            case .null: bytes.append(CompactTrail.Tag.null.rawValue)
-            case .integer(let number):
-                bytes.append(CompactTrail.Tag.integer.rawValue)
-                CompactTrail.appendVarint(CompactTrail.zigzag(number), to: &bytes)
-            case .text(var text): text.withUTF8 { appendText(UnsafeRawBufferPointer($0)) }
-            case .time(let time): appendTime(time)
-            }
+        for value in values { append(value) }
+    }
+
+    /// An update of a row held whole (`Mutation.update(_:id:from:set:)`): the columns set, as
+    /// (index in the row, id being 0) ascending, and the digest of `row`, the whole row after it
+    /// but its id.
+    package mutating func update(_ table: LedgerTable, id: Int64, changed: [(index: Int, value: RowValue)], row: [RowValue]) {
+        header(.update, table, id: id)
+        CompactTrail.appendVarint(UInt64(changed.count), to: &bytes)
+        for column in changed {
+            CompactTrail.appendVarint(UInt64(column.index), to: &bytes)
+            append(column.value)
+        }
+        plain.removeAll(keepingCapacity: true)
+        CompactTrail.appendPlain(bound: .integer(id), to: &plain)
+        for value in row { CompactTrail.appendPlain(bound: value, to: &plain) }
+        bytes.append(contentsOf: plain.withUnsafeBytes { CompactTrail.digest(ofPlain: $0) })
+    }
+
+    /// A value bound to a row, in the form its stored value takes (as `append(_:_:)` reads it back).
+    private mutating func append(_ value: RowValue) {
+        switch value {
+        case .null: bytes.append(CompactTrail.Tag.null.rawValue)
+        case .integer(let number):
+            bytes.append(CompactTrail.Tag.integer.rawValue)
+            CompactTrail.appendVarint(CompactTrail.zigzag(number), to: &bytes)
+        case .text(var text): text.withUTF8 { appendText(UnsafeRawBufferPointer($0)) }
+        case .time(let time): appendTime(time)
         }
     }
 

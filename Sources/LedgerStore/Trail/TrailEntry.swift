@@ -187,6 +187,8 @@ public struct TrailEntry: PositionalRecord, Sendable {
 }
 
 extension [UInt8]: ColumnValue {
+    static func decode(_ value: RowValue) -> [UInt8]? { String.decode(value).map { Array($0.utf8) } }
+
     static func decode(_ row: Row, _ index: Int) -> [UInt8] {
         switch (row[index] as DatabaseValue).storage {
         case .string(let text): Array(text.utf8)

@@ -15,6 +15,17 @@ final class CommandStatements {
     private var readBacks: [LedgerTable: String] = [:]
     private var columnIndexes: [Shape: [Int32]] = [:]
     private var wholeRowInserts: [LedgerTable: (sql: String, affinities: [ColumnAffinity])] = [:]
+    private var heldRowUpdates: [Shape: HeldRowUpdate] = [:]
+
+    /// The UPDATE of a row held whole (`Mutation.update(_:id:from:set:)`).
+    struct HeldRowUpdate {
+        /// `UPDATE table SET a = ?, b = ? WHERE id = ? AND (every column after id) IS (?, …)`
+        let sql: String
+        /// Where each column set is in the row after id, in the order they are set.
+        let positions: [Int]
+        /// The affinities of the columns after id.
+        let affinities: [ColumnAffinity]
+    }
 
     func insertSQL(_ table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>) -> String {
         let shape = Shape(table: table, columns: values.map { $0.key })
@@ -43,6 +54,22 @@ final class CommandStatements {
                       affinities: columns.map { ColumnAffinity(declaredType: declared[$0]!) })
         wholeRowInserts[table] = insert
         return insert
+    }
+
+    func heldRowUpdate(_ table: LedgerTable, setting columns: [String], _ db: Database) throws -> HeldRowUpdate {
+        let shape = Shape(table: table, columns: columns)
+        if let update = heldRowUpdates[shape] { return update }
+        let row = Array(table.columns.dropFirst())
+        let positions = columns.map { column in
+            guard let position = row.firstIndex(of: column) else { preconditionFailure("\(table.rawValue) has no column \(column) after id") }
+            return position
+        }
+        let update = HeldRowUpdate(
+            sql: "UPDATE \(table.rawValue) SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) "
+                + "WHERE id = ? AND (\(row.joined(separator: ", "))) IS (\(row.map { _ in "?" }.joined(separator: ", ")))",
+            positions: positions, affinities: try wholeRowInsert(table, db).affinities)
+        heldRowUpdates[shape] = update
+        return update
     }
 
     /// `SELECT * FROM table WHERE id = ?`: a row just written, read back for its image.

@@ -2,10 +2,10 @@ internal import GRDB
 import LedgerCore
 
 /// One command's changes inside its transaction. Rows are written through `insert` and
-/// `update`, which read each row back afterwards, or given whole through `insert(_:row:)`:
-/// an inserted row whole, an updated one's columns set and the digest of the whole row become
-/// the payload of the command's single trail entry (format 2, `CompactTrail`), which is what
-/// lets `audit:verify` compare tables and trail.
+/// `update`, which read each row back afterwards, or given whole through `insert(_:row:)` and
+/// `update(_:id:from:set:)`: an inserted row whole, an updated one's columns set and the digest
+/// of the whole row become the payload of the command's single trail entry (format 2,
+/// `CompactTrail`), which is what lets `audit:verify` compare tables and trail.
 public final class Mutation {
     let db: Database
     /// Reads inside the command's transaction, which see its own writes.
@@ -42,31 +42,19 @@ public final class Mutation {
     var describesItself = true
 
     /// Names the trail entry: the command and what it acted on (`addon:redis-lively-12345`).
-    package func describe(action: String, subject: String) {
+    /// The names are made only when they are used: a tick's steps would make them for nothing.
+    package func describe(action: @autoclosure () -> String, subject: @autoclosure () -> String) {
         guard describesItself else { return }
-        self.action = action
-        self.subject = subject
+        self.action = action()
+        self.subject = subject()
     }
 
     @discardableResult
     package func insert(_ table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>) throws -> Int64 {
         try execute(insert: table, values)
         let id = db.lastInsertedRowID
-        try capture(table, id: id, change: .inserted) { _ in }
+        try capture(table, id: id, change: .inserted)
         return id
-    }
-
-    /// Inserts a row and returns it whole, as stored.
-    package func insert<Record: PositionalRecord>(_ table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>,
-                                                  as type: Record.Type) throws -> Record {
-        var record: Record?
-        try insert(table, values) { record = Record(columns: $0) }
-        return record!
-    }
-
-    func insert(_ table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>, decode: (RecordColumns) -> Void) throws {
-        try execute(insert: table, values)
-        try capture(table, id: db.lastInsertedRowID, change: .inserted) { decode(RecordColumns(statement: $0)) }
     }
 
     /// Inserts a row given whole, every column after id in table order, and records it in the
@@ -93,20 +81,31 @@ public final class Mutation {
 
     package func update(_ table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any SQLBindable)?>) throws {
         try execute(update: table, id: id, values)
-        try capture(table, id: id, change: .updated(values.map(\.key))) { _ in }
+        try capture(table, id: id, change: .updated(values.map(\.key)))
     }
 
-    /// Updates a row and returns it whole, as now stored.
-    package func update<Record: PositionalRecord>(_ table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any SQLBindable)?>,
-                                                  as type: Record.Type) throws -> Record {
-        var record: Record?
-        try update(table, id: id, values) { record = Record(columns: $0) }
-        return record!
-    }
-
-    func update(_ table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any SQLBindable)?>, decode: (RecordColumns) -> Void) throws {
-        try execute(update: table, id: id, values)
-        try capture(table, id: id, change: .updated(values.map(\.key))) { decode(RecordColumns(statement: $0)) }
+    /// Updates a row the command holds whole, without reading it back: `before` is every column
+    /// after id as the command read it. The UPDATE changes the row only while it still is
+    /// `before` (`… WHERE id = ? AND (…) IS (…)`), so the row after is `before` with `set`
+    /// applied, and the trail records it from those values, as `insert(_:row:)` does (the
+    /// read-back was a third of an engine step's statements). A row that is no longer `before`
+    /// refuses the command: another command changed it since it was read. Returns the row
+    /// after, every column after id.
+    package func update(_ table: LedgerTable, id: Int64, from before: [RowValue], set: KeyValuePairs<String, RowValue>) throws -> [RowValue] {
+        let update = try shared.heldRowUpdate(table, setting: set.map(\.key), db)
+        precondition(before.count == update.affinities.count && zip(update.affinities, before).allSatisfy { $0.keeps($1) }
+                        && zip(update.positions, set).allSatisfy { update.affinities[$0].keeps($1.value) },
+                     "a row of \(table.rawValue) held whole needs every column after id, each of a type the column stores as it is")
+        var after = before
+        for (position, column) in zip(update.positions, set) { after[position] = column.value }
+        try db.cachedStatement(sql: update.sql).execute(binding: set.map(\.value) + [.integer(id)] + before, scratch: &scratch)
+        guard db.changesCount == 1 else {
+            throw LedgerError.refused("\(table.rawValue) row \(id) changed while this command was recorded",
+                                      hint: "Another command changed it since it was read; run this one again.")
+        }
+        let changed = zip(update.positions, set).map { (index: $0 + 1, value: $1.value) }.sorted { $0.index < $1.index }
+        payload.update(table, id: id, changed: changed, row: after)
+        return after
     }
 
     private func execute(update table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any SQLBindable)?>) throws {
@@ -126,21 +125,19 @@ public final class Mutation {
         case updated([String])
     }
 
-    /// Reads back the row just written, whole (defaults and all), for the trail, and decodes it
-    /// for the caller. Not `RETURNING`: SQLite runs it as a trigger, which gives every statement
-    /// its own journal (3× slower).
-    private func capture<Result>(_ table: LedgerTable, id: Int64, change: Change, decode: (RawColumns) -> Result) throws -> Result {
+    /// Reads back the row just written, whole (defaults and all), for the trail. Not
+    /// `RETURNING`: SQLite runs it as a trigger, which gives every statement its own journal
+    /// (3× slower).
+    private func capture(_ table: LedgerTable, id: Int64, change: Change) throws {
         let statement = try db.cachedStatement(sql: shared.readBackSQL(table))
         let width = Int32(statement.columnCount)
-        let captured = try statement.fetchFirst(arguments: [id]) { columns in
+        let captured: Void? = try statement.fetchFirst(arguments: [id]) { columns in
             switch change {
             case .inserted: payload.insert(table, columns, columns: width)
             case .updated(let set): payload.update(table, columns, columns: width, changed: shared.columnIndexes(table, set, statement))
             }
-            return decode(columns)
         }
-        guard let captured else { vanished(table, id) }
-        return captured
+        guard captured != nil else { vanished(table, id) }
     }
 
     private func vanished(_ table: LedgerTable, _ id: Int64) -> Never {

@@ -17,46 +17,64 @@ extension Ledger {
             guard time >= addon.provisionedAt else {
                 throw LedgerError.refused("--at \(time.isoText) is before \(addon.name) was provisioned (\(addon.provisionedAt.isoText))", hint: nil)
             }
+            try Self.refuseSecondOpenMaintenance(addon, mutation.sql)
             let window = try addon.window(at: time, mutation.sql)?.window
             let slot = emergency
                 ? MaintenanceSlot(emergencyAt: time, window: window)
                 : MaintenanceSlot(window: window, from: time, requiredBy: requiredBy)
-            let maintenance = try insertPendingMaintenance(addon, slot: slot, requiredBy: requiredBy, reason: reason, method: method,
-                                                           emergency: emergency, at: time, mutation)
+            let maintenance = try insertPendingMaintenance(addon, window: window, slot: slot, requiredBy: requiredBy, reason: reason,
+                                                           method: method, emergency: emergency, at: time, mutation)
             return try MaintenanceView.load(addon: addon, maintenanceID: maintenance.id, mutation.sql)
         }
     }
 
-    /// Records a new pending maintenance with its first status and, once it has a time, its notice.
-    package func insertPendingMaintenance(_ addon: AddonRecord, slot: MaintenanceSlot, requiredBy: Timestamp, reason: MaintenanceReason,
-                                  method: MaintenanceMethod?, emergency: Bool, at time: Timestamp, _ mutation: Mutation) throws -> MaintenanceRecord {
-        if let open = try addon.openMaintenance(mutation.sql) {
+    /// An add-on has one open maintenance at a time (the schema's unique index holds it too).
+    static func refuseSecondOpenMaintenance(_ addon: AddonRecord, _ db: LedgerSQL) throws {
+        if let open = try addon.openMaintenance(db) {
             throw LedgerError.refused("\(addon.name) already has a \(open.status.rawValue) maintenance (required by \(open.requiredBy.listText))",
                                       hint: "Complete, fail or cancel it first; an add-on has one open maintenance at a time.")
         }
-        let window = try addon.window(at: time, mutation.sql)?.window
+    }
+
+    /// Records a new pending maintenance with its first status and, once it has a time, its
+    /// notice (to `addressees`, read when not given). `window` is the one in force at `time`;
+    /// the caller has made sure that no maintenance of the add-on is open.
+    package func insertPendingMaintenance(_ addon: AddonRecord, window: WeeklyWindow?, addressees: NoticeAddressees? = nil, slot: MaintenanceSlot,
+                                          requiredBy: Timestamp, reason: MaintenanceReason, method: MaintenanceMethod?, emergency: Bool,
+                                          at time: Timestamp, _ mutation: Mutation) throws -> MaintenanceRecord {
         mutation.describe(action: "platform:maintenances:require", subject: "addon:\(addon.name)")
         let maintenance = try mutation.insert(NewMaintenance(
             uuid: mutation.random.uuid(), addonID: addon.id, status: .pending, reason: reason, method: method ?? addon.service.defaultMethod,
             requiredBy: requiredBy, scheduledFor: slot.scheduledFor, window: window?.text, outsideWindow: slot.outsideWindow,
             serverCreatedAt: addon.serverCreatedAt, customerRequested: false, emergency: emergency, createdAt: time))
         try insertStatusChange(maintenanceID: maintenance.id, from: nil, to: .pending, at: time, mutation)
-        if slot.scheduledFor != nil { try recordNotice(maintenance, kind: .scheduled, at: time, mutation) }
+        if slot.scheduledFor != nil { try recordNotice(maintenance, of: addon, to: addressees, kind: .scheduled, at: time, mutation) }
         return maintenance
     }
 
     /// The upcoming-maintenance notice for the maintenance as it now stands.
     /// Made `at` the time of the scheduling (a backfilled maintenance's `--at`), so that
     /// `--as-of` finds the schedule from then on.
-    package func recordNotice(_ maintenance: MaintenanceRecord, kind: NoticeKind, at time: Timestamp? = nil, _ mutation: Mutation) throws {
-        let db = mutation.sql
-        let addon = try AddonRecord.withID(maintenance.addonID, db)
-        let attachments = JSONValue.array(try addon.attachmentNames(db).map(JSONValue.string)).compactText
-        try mutation.insert(.notices, [
-            "maintenance_id": maintenance.id, "kind": kind.rawValue, "app": try AppRecord.withID(addon.appID, db).name,
-            "addon": addon.name, "attachments": attachments, "window": maintenance.window,
-            "scheduled_for": maintenance.scheduledFor, "required_by": maintenance.requiredBy, "created_at": time ?? context.now,
+    package func recordNotice(_ maintenance: MaintenanceRecord, of addon: AddonRecord, to addressees: NoticeAddressees? = nil, kind: NoticeKind,
+                              at time: Timestamp? = nil, _ mutation: Mutation) throws {
+        let to = try addressees ?? NoticeAddressees(of: addon, mutation.sql)
+        try mutation.insert(.notices, row: [
+            "maintenance_id": RowValue(maintenance.id), "kind": RowValue(kind.rawValue), "app": RowValue(to.app),
+            "addon": RowValue(addon.name), "attachments": RowValue(to.attachments), "window": RowValue(maintenance.window),
+            "scheduled_for": RowValue(maintenance.scheduledFor), "required_by": RowValue(maintenance.requiredBy),
+            "created_at": RowValue(time ?? context.now),
         ])
+    }
+
+    /// Whom an add-on's notices name: its app, and its live attachments as a JSON array.
+    package struct NoticeAddressees: Sendable {
+        let app: String
+        let attachments: String
+
+        package init(of addon: AddonRecord, _ db: LedgerSQL) throws {
+            app = try AppRecord.withID(addon.appID, db).name
+            attachments = JSONValue.array(try addon.attachmentNames(db).map(JSONValue.string)).compactText
+        }
     }
 
     /// `platform:maintenances:prepare|ready|start|complete|fail|cancel`.
@@ -69,11 +87,26 @@ extension Ledger {
         }
     }
 
-    /// The engine's way to the same rules, by add-on id: the maintenance as changed, no view.
-    package func changeStatus(addonID: Int64, _ change: StatusChange) throws -> MaintenanceRecord {
+    /// The engine's way to the same rules, from what it holds: the add-on, its open maintenance
+    /// (the change is refused if that is no longer as held) and when its status last changed.
+    /// Returns the maintenance as changed, no view.
+    package func changeStatus(of open: MaintenanceRecord, lastChangedAt: Timestamp, addon: AddonRecord,
+                              _ change: StatusChange) throws -> MaintenanceRecord {
         try database.record(context) { mutation in
-            try applyStatusChange(to: try AddonRecord.withID(addonID, mutation.sql), change, at: nil, serverCreatedAt: nil, mutation)
+            let time = try checkStatusChange(change, of: open, addon: addon, lastChangedAt: lastChangedAt, at: nil)
+            mutation.describe(action: "platform:maintenances:\(change.rawValue)", subject: "addon:\(addon.name)")
+            return try recordStatusChange(open, to: change.target, at: time, mutation)
         }
+    }
+
+    /// The lifecycle's and the clock's rules for `change` of `open`: returns the time it happens at.
+    private func checkStatusChange(_ change: StatusChange, of open: MaintenanceRecord, addon: AddonRecord, lastChangedAt: Timestamp,
+                                   at: Timestamp?) throws -> Timestamp {
+        guard change.allowedFrom.contains(open.status) else {
+            throw LedgerError.refused("cannot \(change.rawValue) the maintenance of \(addon.name): it is \(open.status.rawValue)",
+                                      hint: "\(change.rawValue) applies to a maintenance that is \(Self.listing(change.allowedFrom.map(\.rawValue))).")
+        }
+        return try validateEventTime(at, notBefore: lastChangedAt, what: "its last status change")
     }
 
     /// Checks the change against the lifecycle and the clock, records it, and returns the maintenance as changed.
@@ -85,11 +118,7 @@ extension Ledger {
             throw LedgerError.refused("\(addon.name) has no open maintenance to \(change.rawValue)" + (latest.map { " (the latest is \($0.status.rawValue))" } ?? ""),
                                       hint: "Record one with `maintledger platform:maintenances:require \(addon.name) --required-by TIME`.")
         }
-        guard change.allowedFrom.contains(open.status) else {
-            throw LedgerError.refused("cannot \(change.rawValue) the maintenance of \(addon.name): it is \(open.status.rawValue)",
-                                      hint: "\(change.rawValue) applies to a maintenance that is \(Self.listing(change.allowedFrom.map(\.rawValue))).")
-        }
-        let time = try validateEventTime(at, notBefore: try open.lastChangeAt(db), what: "its last status change")
+        let time = try checkStatusChange(change, of: open, addon: addon, lastChangedAt: try open.lastChangeAt(db), at: at)
         if let serverCreatedAt {
             guard change == .complete else {
                 throw LedgerError.invalidInput("--server-created-at goes with complete only", hint: nil)
@@ -110,13 +139,14 @@ extension Ledger {
                             _ mutation: Mutation) throws -> MaintenanceRecord {
         let changed = switch status {
         case .running:
-            try mutation.update(.maintenances, id: maintenance.id, ["status": status.rawValue, "started_at": time], as: MaintenanceRecord.self)
+            try mutation.update(maintenance, set: ["status": RowValue(status.rawValue), "started_at": RowValue(time)])
         case .completed:
-            try mutation.update(.maintenances, id: maintenance.id, [
-                "status": status.rawValue, "completed_at": time, "duration_seconds": maintenance.startedAt!.milliseconds(until: time) / 1000,
-            ], as: MaintenanceRecord.self)
+            try mutation.update(maintenance, set: [
+                "status": RowValue(status.rawValue), "completed_at": RowValue(time),
+                "duration_seconds": RowValue(maintenance.startedAt!.milliseconds(until: time) / 1000),
+            ])
         default:
-            try mutation.update(.maintenances, id: maintenance.id, ["status": status.rawValue], as: MaintenanceRecord.self)
+            try mutation.update(maintenance, set: ["status": RowValue(status.rawValue)])
         }
         try insertStatusChange(maintenanceID: maintenance.id, from: maintenance.status, to: status, at: time, mutation)
         return changed
@@ -124,8 +154,9 @@ extension Ledger {
 
     private func insertStatusChange(maintenanceID: Int64, from: MaintenanceStatus?, to: MaintenanceStatus, at time: Timestamp,
                                     _ mutation: Mutation) throws {
-        try mutation.insert(.maintenanceStatusChanges, ["maintenance_id": maintenanceID, "from_status": from?.rawValue,
-                                                        "to_status": to.rawValue, "changed_at": time, "actor": context.actor])
+        try mutation.insert(.maintenanceStatusChanges, row: ["maintenance_id": RowValue(maintenanceID), "from_status": RowValue(from?.rawValue),
+                                                             "to_status": RowValue(to.rawValue), "changed_at": RowValue(time),
+                                                             "actor": RowValue(context.actor)])
     }
 
     // MARK: Customer
@@ -148,8 +179,8 @@ extension Ledger {
                 guard try open.lastChangeAt(db) <= context.now else {
                     throw LedgerError.refused("the maintenance of \(addon.name) changed after now (\(context.now.isoText))", hint: nil)
                 }
-                try recordStatusChange(open, to: .running, at: context.now, mutation)
-                try mutation.update(.maintenances, id: open.id, ["customer_requested": true])
+                let running = try recordStatusChange(open, to: .running, at: context.now, mutation)
+                _ = try mutation.update(running, set: ["customer_requested": RowValue(true)])
                 id = open.id
             } else {
                 let window = try addon.currentWindow(db)?.window
@@ -211,11 +242,11 @@ extension Ledger {
                                     previouslyScheduledAt: open?.previouslyScheduledFor, scheduledAt: open?.scheduledFor)
             }
             let slot = MaintenanceSlot(window: window, from: context.now, requiredBy: open.requiredBy)
-            let rescheduled = try mutation.update(.maintenances, id: open.id, [
-                "scheduled_for": slot.scheduledFor, "previously_scheduled_for": open.scheduledFor,
-                "window": window.text, "outside_window": slot.outsideWindow,
-            ], as: MaintenanceRecord.self)
-            try recordNotice(rescheduled, kind: open.scheduledFor == nil ? .scheduled : .rescheduled, mutation)
+            let rescheduled = try mutation.update(open, set: [
+                "scheduled_for": RowValue(slot.scheduledFor), "previously_scheduled_for": RowValue(open.scheduledFor),
+                "window": RowValue(window.text), "outside_window": RowValue(slot.outsideWindow),
+            ])
+            try recordNotice(rescheduled, of: addon, kind: open.scheduledFor == nil ? .scheduled : .rescheduled, mutation)
             return WindowInfo(window: window, previousWindow: previous,
                                 previouslyScheduledAt: open.scheduledFor, scheduledAt: slot.scheduledFor)
         }
@@ -274,11 +305,11 @@ extension Ledger {
                                           hint: "Choose an earlier week.")
             }
             mutation.describe(action: "data:maintenances:schedule", subject: "addon:\(addon.name)")
-            let rescheduled = try mutation.update(.maintenances, id: open.id, [
-                "scheduled_for": scheduledFor, "previously_scheduled_for": open.scheduledFor,
-                "window": window.text, "outside_window": false,
-            ], as: MaintenanceRecord.self)
-            try recordNotice(rescheduled, kind: open.scheduledFor == nil ? .scheduled : .rescheduled, mutation)
+            let rescheduled = try mutation.update(open, set: [
+                "scheduled_for": RowValue(scheduledFor), "previously_scheduled_for": RowValue(open.scheduledFor),
+                "window": RowValue(window.text), "outside_window": RowValue(false),
+            ])
+            try recordNotice(rescheduled, of: addon, kind: open.scheduledFor == nil ? .scheduled : .rescheduled, mutation)
             return Rescheduling(addonName: addon.name, previous: open.scheduledFor, scheduledFor: scheduledFor)
         }
     }

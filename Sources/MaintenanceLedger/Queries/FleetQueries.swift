@@ -4,10 +4,6 @@ import LedgerStore
 /// Questions the platform's automation (the engine, the simulator, the demo) asks of a ledger
 /// file; none depends on the clock.
 extension LedgerReader {
-    /// The add-ons not destroyed, by id.
-    package func liveAddonIDs() throws -> [Int64] {
-        try read { db in try db.values(Int64.self, "SELECT id FROM addons WHERE deprovisioned_at IS NULL") }
-    }
 
     /// How far the engine has processed, if it ever ticked.
     package func lastTick() throws -> Timestamp? {
@@ -16,16 +12,20 @@ extension LedgerReader {
 
     /// Where an add-on's maintenance stands: what the engine plans its next step from.
     package func maintenanceState(addonID: Int64) throws -> MaintenanceState {
+        try read { db in try MaintenanceState(addon: try AddonRecord.withID(addonID, db), db) }
+    }
+
+    /// Where the maintenance of every add-on not destroyed stands, in one read (a read apiece
+    /// was a transaction apiece: a tenth of a simulation).
+    package func liveMaintenanceStates() throws -> [MaintenanceState] {
         try read { db in
-            let addon = try AddonRecord.withID(addonID, db)
-            var state = MaintenanceState(addon: addon, lastCompletion: try addon.lastCompletion(db))
-            if let open = try addon.openMaintenance(db) {
-                state.open = (open, try open.lastChangeAt(db))
-            } else if let latest = try addon.latestMaintenance(db) {
-                state.latestClosed = (latest.status, try latest.lastChangeAt(db))
-            }
-            return state
+            try db.all(AddonRecord.self, "SELECT * FROM addons WHERE deprovisioned_at IS NULL ORDER BY id").map { try MaintenanceState(addon: $0, db) }
         }
+    }
+
+    /// What the engine's commands need of an add-on besides its maintenance.
+    package func surroundings(of addon: AddonRecord) throws -> AddonSurroundings {
+        try read { db in try AddonSurroundings(of: addon, db) }
     }
 
     /// How much the ledger holds.
@@ -65,6 +65,18 @@ package struct MaintenanceState {
     /// The newest maintenance when none is open: its status, and when it ended.
     package var latestClosed: (status: MaintenanceStatus, endedAt: Timestamp)?
     package var lastCompletion: Timestamp?
+    /// Read when the engine first needs them (`surroundings(of:)`).
+    package var surroundings: AddonSurroundings?
+
+    init(addon: AddonRecord, _ db: LedgerSQL) throws {
+        self.addon = addon
+        lastCompletion = try addon.lastCompletion(db)
+        if let open = try addon.openMaintenance(db) {
+            self.open = (open, try open.lastChangeAt(db))
+        } else if let latest = try addon.latestMaintenance(db) {
+            latestClosed = (latest.status, try latest.lastChangeAt(db))
+        }
+    }
 
     /// After a command changed the open maintenance at `time`.
     package mutating func record(_ maintenance: MaintenanceRecord, changedAt time: Timestamp) {
