@@ -67,6 +67,36 @@ import Testing
         try sandbox.ok(["apps:create", "other-app"])
     }
 
+    /// Litestream adds these two tables to every database it replicates (its own statements,
+    /// db.go of 0.5.17): a replicated or restored ledger still records and verifies.
+    @Test func litestreamsTablesAreNoAlteration() throws {
+        let sandbox = try Fixture.seedExample()
+        try sandbox.tamper("""
+            CREATE TABLE IF NOT EXISTS _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER);
+            CREATE TABLE IF NOT EXISTS _litestream_lock (id INTEGER);
+            INSERT INTO _litestream_seq (id, seq) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET seq = seq + 1;
+            """)
+        #expect(try sandbox.expectVerifies() == 6)
+        try sandbox.ok(["apps:create", "other-app"])
+        #expect(try sandbox.expectVerifies() == 7)
+    }
+
+    /// Only Litestream's tables as it defines them are passed over: another table of the same
+    /// name, or a trigger on one of them, is named.
+    @Test(arguments: [
+        ("CREATE TABLE _litestream_lock (id INTEGER, note TEXT)", "table _litestream_lock is defined by no migration"),
+        ("""
+         CREATE TABLE _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER);
+         CREATE TRIGGER _litestream_zz AFTER INSERT ON _litestream_seq BEGIN DELETE FROM apps; END;
+         """, "trigger _litestream_zz is defined by no migration"),
+    ])
+    func aTableNamedLikeLitestreamsIsNamed(sql: String, difference: String) throws {
+        let sandbox = try Fixture.seedExample()
+        try sandbox.tamper(sql)
+        #expect(try sandbox.run(["audit:verify"]) == Self.verificationFailure(difference))
+        try sandbox.expectRefusal(["apps:create", "other-app"], stderr: Self.writeRefusal(difference), exitCode: 3)
+    }
+
     /// A page SQLite cannot read (here the index of apps' uuids) fails `--integrity` with exit 3,
     /// like any other alteration; it was an error of the tool (exit 1).
     @Test func aDamagedPageFailsVerificationWithExit3() throws {

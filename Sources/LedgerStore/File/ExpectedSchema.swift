@@ -17,13 +17,21 @@ enum ExpectedSchema {
         var described: String { "\(type) \(name)" }
     }
 
-    /// The tables `sqlite_stat1` and `sqlite_stat4` hold the query planner's statistics
-    /// (`ANALYZE`): they change no answer, and any SQLite tool may write them. Only those two
-    /// tables, named exactly, are passed over: any other object is compared, whatever its name.
-    private static let objectsSQL = """
-        SELECT type, name, tbl_name, sql FROM sqlite_master
-        WHERE NOT (type = 'table' AND name IN ('sqlite_stat1', 'sqlite_stat4')) ORDER BY type, name
+    /// The objects of `sqlite_master` that are no part of the ledger and change no answer, so
+    /// that no one is refused for them:
+    /// - the tables `sqlite_stat1` and `sqlite_stat4`, the query planner's statistics (`ANALYZE`),
+    ///   which any SQLite tool may write;
+    /// - Litestream's two bookkeeping tables, exactly as it creates them (docs/litestream.md): it
+    ///   adds them to every database it replicates, and a restored ledger has them too.
+    /// Only these tables, named exactly (Litestream's with their exact SQL), are passed over: any
+    /// other object is compared, whatever its name, and so is any trigger or index on them.
+    static let passedOver = """
+        (type = 'table' AND (name IN ('sqlite_stat1', 'sqlite_stat4')
+            OR (name = '_litestream_seq' AND sql = 'CREATE TABLE _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER)')
+            OR (name = '_litestream_lock' AND sql = 'CREATE TABLE _litestream_lock (id INTEGER)')))
         """
+
+    private static let objectsSQL = "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE NOT \(passedOver) ORDER BY type, name"
 
     /// SHA-256 of the objects every migration defines, as this SQLite writes them (a test holds
     /// it to `objects(definedBy:)`; a new migration changes it).

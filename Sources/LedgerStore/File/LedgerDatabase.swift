@@ -306,7 +306,8 @@ public final class LedgerDatabase: LedgerReader {
     /// A ledger carries our application id; an empty file may become one; anything else is foreign.
     private static func validate(_ db: Database, path: String, mode: OpenMode) throws {
         let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
-        let objectCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+        // Litestream, started before the ledger's first command, has already added its tables.
+        let objectCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE NOT \(ExpectedSchema.passedOver)") ?? 0
         if applicationID != Self.applicationID {
             guard objectCount == 0 else {
                 throw LedgerError.unusableDatabase("\(path) is not a maintledger ledger",
