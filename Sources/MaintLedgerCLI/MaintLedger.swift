@@ -29,6 +29,7 @@ public struct MaintLedger: ParsableCommand {
             HistoryCommand.self, ImportCommand.self, AuditTrailCommand.self, AuditVerify.self,
             AuditOverdue.self, AuditCompliance.self, AuditWindows.self, SQLQuery.self,
             ExportCommand.self, MigrateCommand.self,
+            BackupCommand.self,
             AuditKeygen.self, AuditCheckpoint.self, AuditProve.self, AuditCheckProof.self,
         ]
     )

@@ -19,8 +19,8 @@ public enum LedgerError: Error, Equatable, Sendable {
     case badData(String, hint: String?)
     /// The output could not be written: a full disk, a closed descriptor (exit 74, EX_IOERR).
     case outputFailed(String)
-    /// The ledger could not be written, a full disk or an I/O error, and nothing was recorded
-    /// (exit 74, EX_IOERR, as lost output).
+    /// The ledger, or a file a command makes of it (a backup), could not be written, a full disk
+    /// or an I/O error, and nothing was recorded or left (exit 74, EX_IOERR, as lost output).
     case writeFailed(String, hint: String?)
     /// Another process held the ledger past the busy timeout: try again (exit 75, EX_TEMPFAIL).
     case busy(String, hint: String?)

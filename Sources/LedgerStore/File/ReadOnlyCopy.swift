@@ -22,10 +22,6 @@ enum ReadOnlyCopy {
 
     /// A read-only, query-only connection to the ledger at `path`.
     static func queue(_ path: String) throws -> DatabaseQueue {
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA query_only = 1") }
         let folderWritable = access(folder(of: path), W_OK) == 0
         guard !folderWritable, !FileManager.default.fileExists(atPath: path + "-shm") else {
             return try DatabaseQueue(path: path, configuration: configuration)
@@ -35,7 +31,21 @@ enum ReadOnlyCopy {
             throw LedgerError.unusableDatabase("\(path) has changes in \(path)-wal that reading it here would leave out, and its folder is read-only",
                                                hint: "Copy the ledger with `sqlite3 LEDGER \".backup COPY\"`, which folds them in, or read it where it can be written.")
         }
+        return try immutableQueue(path)
+    }
+
+    /// A read-only, query-only connection to a file no process changes while it is open: SQLite
+    /// then takes no lock and neither reads nor makes a `-wal` or `-shm`.
+    static func immutableQueue(_ path: String) throws -> DatabaseQueue {
         let encoded = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path
         return try DatabaseQueue(path: "file:\(encoded)?immutable=1", configuration: configuration)
+    }
+
+    private static var configuration: Configuration {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA query_only = 1") }
+        return configuration
     }
 }

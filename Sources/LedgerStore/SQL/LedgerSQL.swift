@@ -298,6 +298,11 @@ package enum SQLiteFailure {
         return error.message ?? "\(error.resultCode)"
     }
 
+    /// Whether a write failed for want of room on the disk.
+    package static func isDiskFull(_ error: any Error) -> Bool {
+        (error as? DatabaseError)?.resultCode == .SQLITE_FULL
+    }
+
     /// Whether SQLite found the file damaged (a corrupt page, or no database at all).
     package static func isDamage(_ error: any Error) -> Bool {
         guard let error = error as? DatabaseError else { return false }
