@@ -125,6 +125,11 @@ final class RunningBinary {
         try process.run()
     }
 
+    /// Sends `signal` to the process (a crash, with SIGKILL), if it has not exited yet.
+    func kill(_ signal: Int32 = SIGKILL) {
+        if process.isRunning { Foundation.kill(process.processIdentifier, signal) }
+    }
+
     func finish() throws -> RunResult {
         process.waitUntilExit()
         return RunResult(stdout: try String(contentsOf: stdoutURL, encoding: .utf8),

@@ -133,6 +133,11 @@ final class SmallDisk {
         try FileManager.default.removeItem(atPath: path + "/" + Self.fillerName)
     }
 
+    /// Mounts the disk again read-only: a place no one, root included, can write.
+    func makeReadOnly() throws {
+        try Self.mount(["-o", "remount,ro", path])
+    }
+
     func grow(toMegabytes megabytes: Int) throws {
         try Self.mount(["-o", "remount,size=\(megabytes)m", path])
     }
