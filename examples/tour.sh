@@ -103,6 +103,18 @@ show 2023-08-01T00:00:00Z import maintenances.ndjson --db copy.sqlite
 show 2023-08-01T00:00:00Z import maintenances.ndjson --db copy.sqlite
 cd - >/dev/null
 
+echo '## Backup'
+cd "$folder"
+mkdir backups
+show 2023-08-01T00:00:00Z backup --to backups/ledger-2023-08-01.sqlite --db ledger.sqlite
+show 2023-08-01T00:00:00Z backup --to backups/ledger-2023-08-01.sqlite --db ledger.sqlite
+show 2023-08-01T00:00:00Z backup --to backups --db ledger.sqlite
+echo "\$ ls -A backups; stat -c '%A %n' backups/*"
+ls -A backups; stat -c '%A %n' backups/*
+echo
+show 2023-08-01T00:00:00Z audit:verify --db backups/ledger-2023-08-01.sqlite
+cd - >/dev/null
+
 echo '## Audit'
 show 2023-08-01T00:00:00Z audit:trail --since-seq 12
 echo '$ maintledger audit:trail --since-seq 17 --ndjson | head -1'
