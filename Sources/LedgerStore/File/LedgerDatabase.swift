@@ -202,12 +202,21 @@ public final class LedgerDatabase: LedgerReader {
     /// exclusive lock that every reader opening the file meanwhile waits for (after a 100k-line
     /// import, a `history` waited 343 ms); a passive checkpoint first does that work beside
     /// readers, retried while one still reads an older snapshot, so the close finds nothing left.
+    ///
+    /// It stops retrying once 20 ms pass without progress: a reader that keeps its snapshot for
+    /// long pins the rest of the WAL, as Litestream does between its own checkpoints (then this
+    /// close is not the last either, and SQLite folds nothing at it). Retrying for the whole
+    /// 200 ms made every command that records 0.28 s slower under Litestream.
     public func close() {
         try? queue.writeWithoutTransaction { db in
+            var folded = 0, stalled = 0
             for _ in 0..<100 {
                 guard let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)") else { return }
-                let (frames, folded): (Int, Int) = (row[1], row[2])
-                if folded >= frames { return }
+                let (frames, foldedNow): (Int, Int) = (row[1], row[2])
+                if foldedNow >= frames { return }
+                stalled = foldedNow > folded ? 0 : stalled + 1
+                if stalled == 10 { return }
+                folded = foldedNow
                 usleep(2_000)
             }
         }
