@@ -58,6 +58,16 @@ import Testing
         }
     }
 
+    /// fuzz/trail compiles the trail's codec beside LedgerCore's sources, without GRDB or
+    /// swift-crypto: what is in that folder may import nothing else.
+    @Test func theTrailCodecImportsOnlyLedgerCore() throws {
+        let imports = try Self.imports(of: "LedgerStore/Trail/Codec")
+        #expect(!imports.isEmpty)
+        for (file, _, module) in imports {
+            #expect(["Foundation", "LedgerCore"].contains(module), "LedgerStore/Trail/Codec/\(file) imports \(module)")
+        }
+    }
+
     @Test func theStoreImportsGRDBInternallySoNoneOfItsTypesLeak() throws {
         let grdb = try Self.imports(of: "LedgerStore").filter { $0.module.hasPrefix("GRDB") }
         #expect(!grdb.isEmpty)

@@ -64,16 +64,10 @@ import Testing
 
     /// The changes in `payload`, or what is wrong with it.
     static func read(_ payload: [UInt8]) -> Result<[(operation: CompactTrail.Operation, table: LedgerTable, id: Int64, values: [(Int, CompactValue)], digest: [UInt8]?)], ParseProblem> {
-        let texts = (Array(recordedAt.utf8), Array(actor.utf8))
-        return payload.withUnsafeBytes { payload in
-            texts.0.withUnsafeBytes { recordedAt in
-                texts.1.withUnsafeBytes { actor in
-                    var parser = CompactPayloadParser(payload: payload, recordedAt: recordedAt, actor: actor)
-                    var collected = Collected(parser: parser)
-                    if let problem = parser.parse(&collected) { return .failure(ParseProblem(text: problem)) }
-                    return .success(collected.changes)
-                }
-            }
+        CompactPayloadParser.withParser(payload, recordedAt: recordedAt, actor: actor) { parser in
+            var collected = Collected(parser: parser)
+            if let problem = parser.parse(&collected) { return .failure(ParseProblem(text: problem)) }
+            return .success(collected.changes)
         }
     }
 

@@ -24,11 +24,7 @@ public struct MaintenanceRecord: PositionalRecord, Sendable {
 
     /// The table's columns in order, as `init(columns:)` reads them: a query that stands in for
     /// the table (as-of) selects these.
-    package static let columns = [
-        "id", "uuid", "addon_id", "status", "reason", "method", "required_by", "scheduled_for", "previously_scheduled_for", "window",
-        "outside_window", "started_at", "completed_at", "duration_seconds", "server_created_at", "customer_requested", "emergency",
-        "created_at",
-    ]
+    package static let columns = LedgerTable.maintenances.columns
 
     package init(columns row: RecordColumns) {
         id = row[0]

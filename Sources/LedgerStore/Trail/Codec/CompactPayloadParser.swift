@@ -147,6 +147,21 @@ package struct CompactPayloadParser {
 }
 
 extension CompactPayloadParser {
+    /// `body` given a parser of `payload`, an entry's payload of that time and actor, valid
+    /// only inside it: for a payload held in an array, not read in place from SQLite.
+    package static func withParser<Result>(_ payload: [UInt8], recordedAt: String, actor: String,
+                                           _ body: (inout CompactPayloadParser) -> Result) -> Result {
+        let recordedAt = Array(recordedAt.utf8), actor = Array(actor.utf8)
+        return payload.withUnsafeBytes { payload in
+            recordedAt.withUnsafeBytes { recordedAt in
+                actor.withUnsafeBytes { actor in
+                    var parser = CompactPayloadParser(payload: payload, recordedAt: recordedAt, actor: actor)
+                    return body(&parser)
+                }
+            }
+        }
+    }
+
     /// The value as SQLite holds it (times and uuids as their text).
     package func resolve(_ value: CompactValueRef) -> CompactValue {
         switch value {
@@ -228,16 +243,10 @@ package struct CompactPayloadJSON: CompactChangeVisitor {
 
     /// nil when the bytes are not a payload maintledger writes.
     package static func render(_ payload: [UInt8], recordedAt: String, actor: String) -> JSONValue? {
-        let recordedAt = Array(recordedAt.utf8), actor = Array(actor.utf8)
-        return payload.withUnsafeBytes { payload in
-            recordedAt.withUnsafeBytes { recordedAt in
-                actor.withUnsafeBytes { actor in
-                    var parser = CompactPayloadParser(payload: payload, recordedAt: recordedAt, actor: actor)
-                    var json = CompactPayloadJSON(parser)
-                    guard parser.parse(&json) == nil else { return nil }
-                    return .object([("changes", .array(json.changes))])
-                }
-            }
+        CompactPayloadParser.withParser(payload, recordedAt: recordedAt, actor: actor) { parser in
+            var json = CompactPayloadJSON(parser)
+            guard parser.parse(&json) == nil else { return nil }
+            return .object([("changes", .array(json.changes))])
         }
     }
 

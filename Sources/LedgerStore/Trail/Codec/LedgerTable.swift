@@ -59,7 +59,11 @@ public enum LedgerTable: String, CaseIterable, Sendable {
         case .addons: ["id", "uuid", "name", "service", "plan", "description", "app_id", "server_created_at", "provisioned_at", "deprovisioned_at"]
         case .attachments: ["id", "app_id", "addon_id", "name", "attached_at", "detached_at"]
         case .windows: ["id", "addon_id", "day_of_week", "start_minute", "duration_minutes", "source", "set_at", "set_by"]
-        case .maintenances: MaintenanceRecord.columns
+        case .maintenances: [
+            "id", "uuid", "addon_id", "status", "reason", "method", "required_by", "scheduled_for", "previously_scheduled_for", "window",
+            "outside_window", "started_at", "completed_at", "duration_seconds", "server_created_at", "customer_requested", "emergency",
+            "created_at",
+        ]
         case .maintenanceStatusChanges: ["id", "maintenance_id", "from_status", "to_status", "changed_at", "actor"]
         case .notices: ["id", "maintenance_id", "kind", "app", "addon", "attachments", "window", "scheduled_for", "required_by", "created_at"]
         case .engineTicks: ["id", "ticked_until", "seed", "failures_per_million", "recorded_at"]
