@@ -190,7 +190,7 @@ import Testing
         #expect(throws: ParseProblem(text: problem)) { try Self.read(payload).get() }
     }
 
-    /// Whatever the bytes, the reader answers (a shortened fuzz run; fuzz/ runs it for longer).
+    /// Whatever the bytes, the reader answers (a shortened fuzz run; fuzz/trail runs it for longer, checking more).
     @Test func anyBytesAreReadOrRefusedWithoutTrapping() {
         var random = SplitMix64(seed: 17)
         for _ in 0..<20_000 {
