@@ -123,4 +123,28 @@ import Testing
         }
         #expect(try fixture.snapshot() == before)
     }
+
+    // MARK: Trail payloads
+
+    /// A uuid that is the entry's time or its actor is written with tag 6 or 7, and must be
+    /// refused as a uuid (tag 8). The reader checked the actor only: in an entry whose
+    /// recorded_at is a uuid's text it read tag 8 too, so one row had two encodings, and
+    /// FuzzTrailPayload's check that what the reader accepts the writer writes back the same
+    /// fails on it (maintledger writes no such recorded_at; a file written by hand may hold one).
+    @Test(arguments: [("d6bac5fb-96d0-4435-b326-77b1134ab499", "platform"), ("2024-12-10T19:01:02.695Z", "d6bac5fb-96d0-4435-b326-77b1134ab499")])
+    func aUUIDThatIsTheEntrysTimeOrActorHasOneEncoding(recordedAt: String, actor: String) throws {
+        let uuid = "d6bac5fb-96d0-4435-b326-77b1134ab499"
+        var encoder = CompactPayloadEncoder(recordedAt: recordedAt, actor: actor)
+        encoder.begin(.insert, .apps, id: 7, count: 4)
+        Array(uuid.utf8).withUnsafeBytes { encoder.text($0) }
+        (0..<3).forEach { _ in encoder.null() }
+        #expect(encoder.bytes == [0x11, 0x07, 0x04, recordedAt == uuid ? 0x06 : 0x07, 0x00, 0x00, 0x00])
+        let read = try TrailFormatTests.read(encoder.bytes, recordedAt: recordedAt, actor: actor).get()
+        #expect(read[0].values.map(\.1) == [.text(Array(uuid.utf8)), .null, .null, .null])
+
+        let asUUID: [UInt8] = [0x11, 0x07, 0x04, 0x08] + Array(uuid.utf8).withUnsafeBytes { UUIDText.bytes($0)! } + [0x00, 0x00, 0x00]
+        #expect(throws: TrailFormatTests.ParseProblem(text: "the value of column 1 of the change at byte 0 is not one maintledger writes")) {
+            try TrailFormatTests.read(asUUID, recordedAt: recordedAt, actor: actor).get()
+        }
+    }
 }

@@ -62,8 +62,9 @@ import Testing
         }
     }
 
-    /// The changes in `payload`, or what is wrong with it.
-    static func read(_ payload: [UInt8]) -> Result<[(operation: CompactTrail.Operation, table: LedgerTable, id: Int64, values: [(Int, CompactValue)], digest: [UInt8]?)], ParseProblem> {
+    /// The changes in `payload` of an entry of that time and actor, or what is wrong with it.
+    static func read(_ payload: [UInt8], recordedAt: String = recordedAt, actor: String = actor)
+        -> Result<[(operation: CompactTrail.Operation, table: LedgerTable, id: Int64, values: [(Int, CompactValue)], digest: [UInt8]?)], ParseProblem> {
         CompactPayloadParser.withParser(payload, recordedAt: recordedAt, actor: actor) { parser in
             var collected = Collected(parser: parser)
             if let problem = parser.parse(&collected) { return .failure(ParseProblem(text: problem)) }

@@ -140,7 +140,12 @@ package struct CompactPayloadParser {
             return .time(milliseconds)
         case .uuid:
             guard let range = bytes(16) else { return nil }
-            guard actor.count != 36 || !UUIDText.text(payload[range]).withUnsafeBytes({ Self.same($0, actor) }) else { return nil }
+            // A uuid whose text is the entry's time or actor must have been written as that
+            // (tag 6 or 7); only a text of 36 bytes can be one.
+            if recordedAt.count == 36 || actor.count == 36 {
+                let text = UUIDText.text(payload[range])
+                guard !text.withUnsafeBytes({ Self.same($0, recordedAt) || Self.same($0, actor) }) else { return nil }
+            }
             return .uuid(range)
         }
     }
