@@ -74,6 +74,46 @@ extension CompactTrail {
     }
 }
 
+/// Reads bytes, varints (LEB128, as `CompactTrail.appendVarint` writes them) and runs of
+/// bytes in place, never past the end.
+package struct ByteReader {
+    private let bytes: UnsafeRawBufferPointer
+    package private(set) var position: Int
+
+    package init(_ bytes: UnsafeRawBufferPointer, from position: Int = 0) {
+        self.bytes = bytes
+        self.position = position
+    }
+
+    package mutating func byte() -> UInt8? {
+        guard position < bytes.count else { return nil }
+        defer { position += 1 }
+        return bytes[position]
+    }
+
+    package mutating func varint() -> UInt64? {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while shift < 64, let byte = byte() {
+            result |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return result }
+            shift += 7
+        }
+        return nil
+    }
+
+    package mutating func bytes(_ count: UInt64) -> UnsafeRawBufferPointer? {
+        guard count <= UInt64(bytes.count - position) else { return nil }
+        defer { position += Int(count) }
+        return UnsafeRawBufferPointer(rebasing: bytes[position..<(position + Int(count))])
+    }
+
+    /// A varint length and that many bytes.
+    package mutating func lengthAndBytes() -> UnsafeRawBufferPointer? {
+        varint().flatMap { bytes($0) }
+    }
+}
+
 /// Bytes written in place by a `ByteWriter`, in storage that only grows: a batch of
 /// verification fills one, is checked and starts again.
 package struct ByteBuffer {

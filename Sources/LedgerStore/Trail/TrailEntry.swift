@@ -256,28 +256,20 @@ extension TrailEntry {
     }
 
     private init?(compactHashedBytes bytes: [UInt8]) {
-        var position = 33
-        func varint() -> UInt64? {
-            var result: UInt64 = 0
-            var shift: UInt64 = 0
-            while position < bytes.count, shift < 64 {
-                let byte = bytes[position]
-                position += 1
-                result |= UInt64(byte & 0x7F) << shift
-                if byte & 0x80 == 0 { return result }
-                shift += 7
+        let read: (seq: UInt64, texts: [String], end: Int)? = bytes.withUnsafeBytes { bytes in
+            guard bytes.count > 33 else { return nil }
+            var reader = ByteReader(bytes, from: 33)
+            var texts: [String] = []
+            guard let seq = reader.varint() else { return nil }
+            for _ in 0..<4 {
+                guard let text = reader.lengthAndBytes() else { return nil }
+                texts.append(String(decoding: text, as: UTF8.self))
             }
-            return nil
+            return (seq, texts, reader.position)
         }
-        func text() -> String? {
-            guard let count = varint(), count <= UInt64(bytes.count - position) else { return nil }
-            defer { position += Int(count) }
-            return String(decoding: bytes[position..<(position + Int(count))], as: UTF8.self)
-        }
-        guard bytes.count > 33, let seq = varint(), seq >= 1, seq <= UInt64(Int64.max),
-              let recordedAt = text(), let actor = text(), let action = text(), let subject = text() else { return nil }
+        guard let read, read.seq >= 1, read.seq <= UInt64(Int64.max) else { return nil }
         // The caller checks the bytes round-trip: overlong varints and invalid UTF-8 do not.
-        self.init(seq: Int64(seq), recordedAt: recordedAt, actor: actor, action: action, subject: subject, format: .compact,
-                  payload: Array(bytes[position...]), prevHash: Hex.string(bytes[1..<33]))
+        self.init(seq: Int64(read.seq), recordedAt: read.texts[0], actor: read.texts[1], action: read.texts[2], subject: read.texts[3],
+                  format: .compact, payload: Array(bytes[read.end...]), prevHash: Hex.string(bytes[1..<33]))
     }
 }

@@ -45,3 +45,19 @@ enum ColumnAffinity {
         }
     }
 }
+
+extension ColumnAffinity {
+    /// The plain encoding's tags (`CompactTrail.Tag`, null to blob) of the values SQLite stores
+    /// in such a column exactly as they are bound, one bit each (`1 << tag`): NULLs and blobs
+    /// anywhere, a number or a text only where the column would not convert it.
+    var keptPlainTags: UInt8 {
+        let always: UInt8 = 1 << CompactTrail.Tag.null.rawValue | 1 << CompactTrail.Tag.blob.rawValue
+        let numbersAndTexts: UInt8 = switch self {
+        case .integer, .numeric: 1 << CompactTrail.Tag.integer.rawValue
+        case .real: 1 << CompactTrail.Tag.real.rawValue
+        case .text: 1 << CompactTrail.Tag.text.rawValue
+        case .blob: 1 << CompactTrail.Tag.integer.rawValue | 1 << CompactTrail.Tag.real.rawValue | 1 << CompactTrail.Tag.text.rawValue
+        }
+        return always | numbersAndTexts
+    }
+}
