@@ -21,7 +21,11 @@ public enum Hex {
 extension Hex {
     /// The bytes of lowercase or uppercase hex digits; nil for anything else or an odd count.
     public static func decode(_ text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
+        decode(digits: Array(text.utf8))
+    }
+
+    /// `decode` of the digits' UTF-8 bytes.
+    public static func decode<Digits: RandomAccessCollection>(digits: Digits) -> [UInt8]? where Digits.Element == UInt8, Digits.Index == Int {
         guard digits.count % 2 == 0 else { return nil }
         func value(_ digit: UInt8) -> UInt8? {
             switch digit {
@@ -33,7 +37,7 @@ extension Hex {
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(digits.count / 2)
-        for index in stride(from: 0, to: digits.count, by: 2) {
+        for index in stride(from: digits.startIndex, to: digits.endIndex, by: 2) {
             guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
             bytes.append(high << 4 | low)
         }

@@ -92,7 +92,7 @@ final class ExportFolder {
 
     static func manifestName(of name: String) -> String { name + ".manifest.json" }
 
-    private static func cursorName(_ entity: ExportEntity, _ format: ExportFormat) -> String {
+    static func cursorName(_ entity: ExportEntity, _ format: ExportFormat) -> String {
         ".maintledger-cursor-\(entity.rawValue)-\(format.rawValue)"
     }
 
@@ -219,7 +219,7 @@ final class ExportFolder {
         return (bytes, Hex.string(hasher.finalize()))
     }
 
-    private static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         return try decoder.decode(type, from: data)

@@ -29,6 +29,12 @@ public final class LineReader {
     private var chunk = [UInt8](repeating: 0, count: 1 << 16)
     private var chunkStart = 0
     private var chunkEnd = 0
+    /// When set, every byte read goes through it (`rebuild` checks a file against its manifest
+    /// as it reads it), and `bytesRead` counts them.
+    var hasher: SHA256Hasher?
+    private(set) var bytesRead = 0
+    /// Set when the last line returned ended the file without a line break.
+    private(set) var endedWithoutLineBreak = false
 
     /// `-` reads standard input.
     public init(path: String) throws {
@@ -58,8 +64,11 @@ public final class LineReader {
                         throw LedgerError.refused("cannot be read (\(String(cString: strerror(errno))))", hint: nil)
                     }
                     // The end; a last line without its line break is a line.
+                    endedWithoutLineBreak = !line.isEmpty
                     return line.isEmpty ? nil : Self.trimmed(line)
                 }
+                bytesRead += chunkEnd
+                if hasher != nil { chunk.withUnsafeBytes { hasher!.update(UnsafeRawBufferPointer(rebasing: $0[..<chunkEnd])) } }
             }
             let newline = chunk[chunkStart..<chunkEnd].firstIndex(of: 0x0A)
             let end = newline ?? chunkEnd

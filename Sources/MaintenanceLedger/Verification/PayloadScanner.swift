@@ -6,8 +6,8 @@ import LedgerStore
 /// Walks a payload's bytes. It only has to accept what `Mutation` writes (compact JSON) and
 /// say no to anything else, never crash on it.
 struct PayloadScanner {
-    private let bytes: UnsafeRawBufferPointer
-    private(set) var position = 0
+    let bytes: UnsafeRawBufferPointer
+    var position = 0
 
     init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
@@ -17,15 +17,23 @@ struct PayloadScanner {
     /// and hands over each row image: its table's position in `LedgerTable.allCases`, its id and
     /// its bytes' range. False when the payload has another shape.
     static func rowImages(_ payload: UnsafeRawBufferPointer, _ image: (Int, Int64, Range<Int>) -> Void) -> Bool {
+        rowChanges(payload) { _, table, id, range in image(table, id, range) }
+    }
+
+    /// `rowImages`, with whether each change is an insert (`"op":"insert"`) or an update
+    /// (`"op":"update"`); nil for any other op.
+    static func rowChanges(_ payload: UnsafeRawBufferPointer, _ image: (_ insert: Bool?, Int, Int64, Range<Int>) -> Void) -> Bool {
         var scanner = PayloadScanner(payload)
         guard scanner.expect("{\"changes\":[") else { return false }
         repeat {
-            guard scanner.expect("{\"op\":"), scanner.skipString(), scanner.expect(",\"table\":"),
+            guard scanner.expect("{\"op\":") else { return false }
+            let insert: Bool? = scanner.expect("\"insert\"") ? true : scanner.expect("\"update\"") ? false : nil
+            guard insert != nil || scanner.skipString(), scanner.expect(",\"table\":"),
                   let name = scanner.string(), let table = tableNames.firstIndex(where: { sameBytes(UnsafeRawBufferPointer(rebasing: name), $0) }),
                   scanner.expect(",\"row\":") else { return false }
             let start = scanner.position
             guard scanner.expect("{\"id\":"), let id = scanner.integer(), scanner.skipObjectRest() else { return false }
-            image(table, id, start..<scanner.position)
+            image(insert, table, id, start..<scanner.position)
             guard scanner.expect("}") else { return false }
         } while scanner.expect(",")
         return scanner.expect("]}") && scanner.atEnd
@@ -34,9 +42,17 @@ struct PayloadScanner {
     var atEnd: Bool { position == bytes.count }
 
     mutating func expect(_ literal: StaticString) -> Bool {
-        let count = literal.utf8CodeUnitCount
+        expect(UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    mutating func expect(_ expected: [UInt8]) -> Bool {
+        expected.withUnsafeBytes { expect($0) }
+    }
+
+    mutating func expect(_ expected: UnsafeRawBufferPointer) -> Bool {
+        let count = expected.count
         guard position + count <= bytes.count,
-              memcmp(bytes.baseAddress! + position, literal.utf8Start, count) == 0 else { return false }
+              count == 0 || memcmp(bytes.baseAddress! + position, expected.baseAddress!, count) == 0 else { return false }
         position += count
         return true
     }

@@ -15,6 +15,12 @@ struct TreeCheck {
     /// Adds entry `seq` (the next one), whose stored hash (its 32 bytes, checked against its
     /// content by the chain's check) is `hash`.
     mutating func add(seq: Int64, hash: UnsafeRawBufferPointer) {
+        add(seq: seq, hash: hash) { _, _ in }
+    }
+
+    /// `add`, and `stored` hears each node `trail_tree` holds that the entry completes, by
+    /// level (a rebuild writes them).
+    mutating func add(seq: Int64, hash: UnsafeRawBufferPointer, stored: (Int, SHA256Value) throws -> Void) rethrows {
         var hasher = SHA256Hasher()
         hasher.update(byte: 0x00)
         hasher.update(hash)
@@ -30,7 +36,10 @@ struct TreeCheck {
             node = parent.finalize()
             level += 1
             index >>= 1
-            if level >= TrailTree.lowestStoredLevel { node.withUnsafeBytes { Self.fold(&expected, lastSeq: seq, level: level, hash: $0) } }
+            if level >= TrailTree.lowestStoredLevel {
+                node.withUnsafeBytes { Self.fold(&expected, lastSeq: seq, level: level, hash: $0) }
+                try stored(level, node)
+            }
         }
         if edge.count == level { edge.append(node) } else { edge[level] = node }
         count += 1
