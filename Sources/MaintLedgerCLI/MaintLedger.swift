@@ -30,6 +30,7 @@ public struct MaintLedger: ParsableCommand {
             AuditOverdue.self, AuditCompliance.self, AuditWindows.self, SQLQuery.self,
             ExportCommand.self, MigrateCommand.self,
             BackupCommand.self,
+            RebuildCommand.self,
             AuditKeygen.self, AuditCheckpoint.self, AuditProve.self, AuditCheckProof.self,
         ]
     )

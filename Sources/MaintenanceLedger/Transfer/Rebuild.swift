@@ -1,0 +1,110 @@
+import Foundation
+import LedgerCore
+import LedgerStore
+
+/// What `rebuild` made.
+public struct RebuildReport: Sendable, Equatable {
+    public let entryCount: Int64
+    /// The last entry's hash, hex: the head `audit:verify` prints for the rebuilt ledger.
+    public let headHash: String
+    /// The files the trail was read from.
+    public let files: Int
+}
+
+/// `rebuild --from PATH --to FILE`: a ledger made again from its trail alone.
+public enum LedgerRebuild {
+    /// Reads the trail at `source` (see `TrailSource`), checking its chain as it goes, replays
+    /// it into a new file with every migration (`TrailReplay`) and puts that at `destination`:
+    /// every table, the Merkle tree and the head as the ledger had them. Refuses an existing
+    /// `destination` unless `replacing`. On any refusal nothing is at `destination` (or what was
+    /// there still is) and the source is as it was: it is only read. `warn` hears what was left
+    /// out of a folder.
+    public static func rebuild(from source: String, to destination: String, replacing: Bool,
+                               warn: (String) -> Void = { _ in }) throws -> RebuildReport {
+        let folder = try checkDestination(destination, replacing: replacing, source: source)
+        let trail = try TrailSource.open(source)
+        trail.warnings.forEach(warn)
+        let rebuilt = try RebuiltLedger.create(in: folder)
+        do {
+            var replayed: (count: Int64, head: String) = (0, "")
+            // The files are read, parsed and their hashes checked on a second thread, a batch or
+            // two ahead of the replay.
+            let reading = TrailReading(trail)
+            let batches = ReadAhead(depth: 3) { try reading.next(budget: 1 << 20) }
+            defer { batches.stop() }
+            try rebuilt.write { writer in
+                let replay = TrailReplay(writer)
+                while let batch = try next(batches) {
+                    for entry in batch.entries {
+                        do {
+                            try replay.apply(entry)
+                        } catch let error as LedgerError {
+                            throw try settle(error, of: entry, trail, batch, batches)
+                        }
+                    }
+                }
+                do {
+                    try Checkpoint.checkRecorded(writer.sql, head: replay.count)
+                } catch LedgerError.verificationFailed(let message) {
+                    throw LedgerError.badData("the trail does not replay: \(message.replacingOccurrences(of: "verification failed: ", with: ""))",
+                                              hint: TrailLineReader.hint)
+                }
+                replayed = (replay.count, replay.headHash)
+            }
+            try rebuilt.install(at: destination, replacing: replacing)
+            return RebuildReport(entryCount: replayed.count, headHash: replayed.head, files: trail.files.count)
+        } catch {
+            rebuilt.discard()
+            if error is LedgerError { throw error }
+            throw LedgerError.unusableDatabase("cannot write the rebuilt ledger beside \(destination): \(LedgerDatabase.describe(error))", hint: nil)
+        }
+    }
+
+    /// The next batch; the reading's problem, if that is what comes.
+    private static func next(_ batches: ReadAhead<ReadBatch>) throws -> ReadBatch? {
+        do {
+            return try batches.next()
+        } catch let problem as TrailReadProblem {
+            throw problem.error
+        }
+    }
+
+    /// A replay that failed in a file with a manifest: the file is first read to its end, and
+    /// if it does not match its manifest, that is the problem to report (it was changed).
+    private static func settle(_ error: LedgerError, of entry: ReadEntry, _ trail: TrailSource, _ batch: ReadBatch,
+                               _ batches: ReadAhead<ReadBatch>) throws -> LedgerError {
+        guard case .badData = error, trail.files[entry.file].manifest != nil, !batch.filesRead.contains(entry.file) else { return error }
+        while true {
+            do {
+                guard let batch = try batches.next() else { return error }
+                if batch.filesRead.contains(entry.file) { return error }
+            } catch let problem as TrailReadProblem {
+                return problem.manifestOf == entry.file ? problem.error : error
+            }
+        }
+    }
+
+    /// Refuses a destination that cannot take the rebuilt ledger; returns its folder.
+    private static func checkDestination(_ destination: String, replacing: Bool, source: String) throws -> String {
+        let folder = (destination as NSString).deletingLastPathComponent.isEmpty ? "." : (destination as NSString).deletingLastPathComponent
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: destination, isDirectory: &isFolder) {
+            if isFolder.boolValue {
+                throw LedgerError.refused("\(destination) is a folder", hint: "Point --to at the path of the ledger file to write.")
+            }
+            if !replacing { throw RebuiltLedger.exists(destination) }
+        }
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw LedgerError.notFound("no folder \(folder) to write \(destination) in", hint: "Create it first, or point --to elsewhere.")
+        }
+        // The source is only read: the rebuilt ledger (and its temporary file) goes elsewhere.
+        let resolvedSource = URL(fileURLWithPath: source).resolvingSymlinksInPath().path
+        let resolvedFolder = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path
+        let resolvedDestination = URL(fileURLWithPath: destination).resolvingSymlinksInPath().path
+        if source != "-", resolvedDestination == resolvedSource || resolvedFolder == resolvedSource || resolvedFolder.hasPrefix(resolvedSource + "/") {
+            throw LedgerError.refused("\(destination) is in the source \(source), which rebuild only reads",
+                                      hint: "Point --to outside what --from names.")
+        }
+        return folder
+    }
+}
