@@ -22,6 +22,10 @@ package final class RebuiltLedger {
     package let temporaryPath: String
     private let queue: DatabaseQueue
     private var open = true
+    /// Per table, per column: the plain encoding's tags of the values its column keeps as
+    /// bound, one bit each (`ColumnAffinity.keptPlainTags`): a value of another is converted
+    /// by SQLite, and the row stored would not be the one the trail records.
+    package private(set) var keptTags: [[UInt8]] = []
 
     private init(temporaryPath: String, queue: DatabaseQueue) {
         self.temporaryPath = temporaryPath
@@ -64,6 +68,11 @@ package final class RebuiltLedger {
                         return .commit
                     }
                     try db.execute(sql: "PRAGMA foreign_keys = ON")
+                    rebuilt.keptTags = try LedgerTable.allCases.map { table in
+                        let columns = try db.columns(in: table.rawValue)
+                        precondition(columns.map(\.name) == table.columns, "the migrations' \(table.rawValue) is not LedgerTable's")
+                        return columns.map { ColumnAffinity(declaredType: $0.type).keptPlainTags }
+                    }
                 }
             }
             return rebuilt
@@ -78,7 +87,7 @@ package final class RebuiltLedger {
         try writing {
             try queue.writeWithoutTransaction { db in
                 try db.inTransaction {
-                    try body(try RebuildWriter(db))
+                    try body(RebuildWriter(db))
                     return .commit
                 }
             }
@@ -158,40 +167,62 @@ package final class RebuiltLedger {
 /// (`CompactTrail.appendPlain`, id first), bound in place; the trail's entries; the tree's nodes.
 package final class RebuildWriter {
     private let db: Database
-    private var inserts: [Statement?] = Array(repeating: nil, count: LedgerTable.allCases.count)
+    /// By table (its ordinal, the trail's and the tree's after them, shifted 8 bits) and rows a statement.
+    private var inserts: [Int: Statement] = [:]
     private var reads: [Statement?] = Array(repeating: nil, count: LedgerTable.allCases.count)
     /// By the columns set (one bit each) and the table's ordinal.
     private var updates: [Int: Statement] = [:]
-    private let entryInsert: Statement
-    private let nodeInsert: Statement
-    /// Per table, per column: the plain encoding's tags of the values its column keeps as
-    /// bound, one bit each (`ColumnAffinity.keptPlainTags`).
-    package let keptTags: [[UInt8]]
     private var values: [InPlaceValue] = []
     private var bound: [InPlaceValue] = []
 
-    fileprivate init(_ db: Database) throws {
+    fileprivate init(_ db: Database) {
         self.db = db
-        keptTags = try LedgerTable.allCases.map { table in
-            let columns = try db.columns(in: table.rawValue)
-            precondition(columns.map(\.name) == table.columns, "the migrations' \(table.rawValue) is not LedgerTable's")
-            return columns.map { ColumnAffinity(declaredType: $0.type).keptPlainTags }
-        }
-        entryInsert = try db.makeStatement(sql: "INSERT INTO audit_trail (\(TrailEntry.columns.joined(separator: ", "))) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-        nodeInsert = try db.makeStatement(sql: "INSERT INTO trail_tree (last_seq, level, hash) VALUES (?, ?, ?)")
     }
 
     /// Questions to the file as it stands, inside the transaction.
     package var sql: LedgerSQL { LedgerSQL(db) }
 
-    package func insert(_ table: LedgerTable, row: UnsafeRawBufferPointer) throws {
-        try decode(row)
-        let ordinal = table.ordinal
-        if inserts[ordinal] == nil {
-            let placeholders = Array(repeating: "?", count: table.columnCount).joined(separator: ", ")
-            inserts[ordinal] = try db.makeStatement(sql: "INSERT INTO \(table.rawValue) (\(table.columns.joined(separator: ", "))) VALUES (\(placeholders))")
+    /// Inserts rows of `table`, their plain encodings at `places` in `rows`: as few
+    /// statements as it takes, each of up to `rowsPerStatement` rows (SQLite opens the table's
+    /// and its indexes' cursors once a statement: a statement per row took twice as long).
+    package func insert(_ table: LedgerTable, rows: UnsafeRawBufferPointer, at places: [Range<Int>]) throws {
+        values.removeAll(keepingCapacity: true)
+        for place in places { try decode(UnsafeRawBufferPointer(rebasing: rows[place]), appending: true) }
+        try insert(into: table.rawValue, table.columns, key: table.ordinal, count: places.count)
+    }
+
+    /// Appends trail entries, each a row of `audit_trail` in its plain encoding, as stored:
+    /// format 2 with its payload and hash as blobs and no prev_hash; format 1 with all three as text.
+    package func appendEntries(rows: UnsafeRawBufferPointer, count: Int) throws {
+        try decode(rows)
+        try insert(into: "audit_trail", TrailEntry.columns, key: LedgerTable.allCases.count, count: count)
+    }
+
+    /// Adds nodes of the Merkle tree, each a row of `trail_tree` (last_seq, level, hash) in its plain encoding.
+    package func addNodes(rows: UnsafeRawBufferPointer, count: Int) throws {
+        try decode(rows)
+        try insert(into: "trail_tree", ["last_seq", "level", "hash"], key: LedgerTable.allCases.count + 1, count: count)
+    }
+
+    static let rowsPerStatement = 64
+
+    /// Inserts the `count` rows whose values `decode` put in `values`.
+    private func insert(into table: String, _ columns: [String], key: Int, count: Int) throws {
+        let width = columns.count
+        precondition(values.count == count * width, "\(count) rows of \(table) are not \(values.count) values")
+        var done = 0
+        while done < count {
+            // The largest power of two that fits what is left: a few statements per table.
+            var rowsNow = Self.rowsPerStatement
+            while rowsNow > count - done { rowsNow >>= 1 }
+            let statementKey = key << 8 | rowsNow
+            if inserts[statementKey] == nil {
+                let row = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
+                inserts[statementKey] = try db.makeStatement(sql: "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES \(Array(repeating: row, count: rowsNow).joined(separator: ", "))")
+            }
+            try refusing { try inserts[statementKey]!.execute(bindingInPlace: values[(done * width)..<((done + rowsNow) * width)]) }
+            done += rowsNow
         }
-        try refusing { try inserts[ordinal]!.execute(bindingInPlace: values) }
     }
 
     /// Sets the columns `columns` names (bit n: column n; never the id) to their values in `row`.
@@ -225,23 +256,6 @@ package final class RebuildWriter {
         return found == nil ? nil : image
     }
 
-    /// Appends a trail entry as stored: format 2 with its payload and hash as blobs and no
-    /// prev_hash; format 1 (`prevHash` given) with all three as text.
-    package func appendEntry(seq: Int64, texts: [UnsafeRawBufferPointer], payload: UnsafeRawBufferPointer,
-                             prevHash: UnsafeRawBufferPointer?, hash: UnsafeRawBufferPointer) throws {
-        let format1 = prevHash != nil
-        let entry: [InPlaceValue] = [
-            .integer(seq), .text(texts[0]), .text(texts[1]), .text(texts[2]), .text(texts[3]),
-            format1 ? .text(payload) : .blob(payload), prevHash.map(InPlaceValue.text) ?? .null, format1 ? .text(hash) : .blob(hash),
-        ]
-        try refusing { try entryInsert.execute(bindingInPlace: entry) }
-    }
-
-    /// A node of the Merkle tree (`trail_tree`).
-    package func addNode(lastSeq: Int64, level: Int, hash: UnsafeRawBufferPointer) throws {
-        try refusing { try nodeInsert.execute(bindingInPlace: [.integer(lastSeq), .integer(Int64(level)), .blob(hash)]) }
-    }
-
     private func read(_ table: LedgerTable) throws -> Statement {
         if let statement = reads[table.ordinal] { return statement }
         let statement = try db.makeStatement(sql: "SELECT * FROM \(table.rawValue) WHERE id = ?")
@@ -249,9 +263,9 @@ package final class RebuildWriter {
         return statement
     }
 
-    private func decode(_ row: UnsafeRawBufferPointer) throws {
-        values.removeAll(keepingCapacity: true)
-        guard CompactTrail.eachPlainValue(row, { value, _ in values.append(value) }), !values.isEmpty else {
+    private func decode(_ rows: UnsafeRawBufferPointer, appending: Bool = false) throws {
+        if !appending { values.removeAll(keepingCapacity: true) }
+        guard CompactTrail.eachPlainValue(rows, { value, _ in values.append(value) }) else {
             preconditionFailure("a replayed row is not a plain encoding")
         }
     }

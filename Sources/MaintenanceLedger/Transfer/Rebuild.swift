@@ -24,16 +24,27 @@ public enum LedgerRebuild {
         let folder = try checkDestination(destination, replacing: replacing, source: source)
         let trail = try TrailSource.open(source)
         trail.warnings.forEach(warn)
+        do {
+            return try rebuild(trail, in: folder, to: destination, replacing: replacing, exact: false)
+        } catch is BatchRefused {
+            // SQLite refused a batch of entries: again, an entry at a time, to name the one.
+            // (Standard input cannot be read twice: it is replayed so from the start.)
+            return try rebuild(trail, in: folder, to: destination, replacing: replacing, exact: true)
+        }
+    }
+
+    private static func rebuild(_ trail: TrailSource, in folder: String, to destination: String, replacing: Bool,
+                                exact: Bool) throws -> RebuildReport {
         let rebuilt = try RebuiltLedger.create(in: folder)
         do {
             var replayed: (count: Int64, head: String) = (0, "")
             // The files are read, parsed and their hashes checked on a second thread, a batch or
             // two ahead of the replay.
-            let reading = TrailReading(trail)
+            let reading = TrailReading(trail, keptTags: rebuilt.keptTags)
             let batches = ReadAhead(depth: 3) { try reading.next(budget: 1 << 20) }
             defer { batches.stop() }
             try rebuilt.write { writer in
-                let replay = TrailReplay(writer)
+                let replay = TrailReplay(writer, exact: exact)
                 while let batch = try next(batches) {
                     for entry in batch.entries {
                         do {
@@ -43,6 +54,7 @@ public enum LedgerRebuild {
                         }
                     }
                 }
+                try replay.finish()
                 do {
                     try Checkpoint.checkRecorded(writer.sql, head: replay.count)
                 } catch LedgerError.verificationFailed(let message) {
@@ -55,7 +67,7 @@ public enum LedgerRebuild {
             return RebuildReport(entryCount: replayed.count, headHash: replayed.head, files: trail.files.count)
         } catch {
             rebuilt.discard()
-            if error is LedgerError { throw error }
+            if error is LedgerError || error is BatchRefused { throw error }
             throw LedgerError.unusableDatabase("cannot write the rebuilt ledger beside \(destination): \(LedgerDatabase.describe(error))", hint: nil)
         }
     }

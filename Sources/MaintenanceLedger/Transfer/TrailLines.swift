@@ -24,6 +24,12 @@ struct ReadEntry: Sendable {
     let place: String
     /// The file's position among those read.
     let file: Int
+    /// The rows its payload changes, decoded for the replay.
+    let changes: RowChanges
+    /// The entry as a row of `audit_trail`, and the nodes of `trail_tree` it completes, in their plain encodings.
+    let trailRow: [UInt8]
+    let nodeRows: [UInt8]
+    let nodeCount: Int
 
     /// The four texts, in place.
     func withTexts<Result>(_ body: ([UnsafeRawBufferPointer]) throws -> Result) rethrows -> Result {
@@ -45,15 +51,22 @@ struct ReadEntry: Sendable {
 /// Reads trail entries from NDJSON lines in seq order, checking the chain as it goes: the seq
 /// follows the one before, the entry links to its hash, and its own hash is its content's.
 struct TrailLineReader {
+    /// What each column keeps as it is bound (`RebuiltLedger.keptTags`).
+    let keptTags: [[UInt8]]
     private var expectedSeq: Int64 = 1
     /// The previous entry's hash: its 32 bytes (format 2 links to them) and as stored (a format 1
     /// entry's prev_hash is that text).
     private var previousRaw = [UInt8](repeating: 0, count: 32)
     private var previousStored = Array(TrailEntry.genesisHash.utf8)
     private var firstCompact: Int64?
+    private var tree = TreeCheck()
     private var scratch: [UInt8] = []
     /// A change's columns as the line names them: position and value.
     private var columns: [(Int, PayloadScanner.Scalar)] = []
+
+    init(keptTags: [[UInt8]]) {
+        self.keptTags = keptTags
+    }
 
     /// The seq and hash (hex) of the last entry read.
     var last: (seq: Int64, hash: String)? {
@@ -152,11 +165,38 @@ struct TrailLineReader {
             throw LedgerError.badData("seq \(seq)'s hash (\(place)) does not match its content: the entry was altered", hint: Self.hint)
         }
         if compact { hash = rawHash }
+        var changes = RowChanges()
+        let problem = ReadEntry.withTexts(texts, ends: textEnds) { parts in
+            payload.withUnsafeBytes { RowChanges.decode($0, compact: compact, texts: parts, keptTags: keptTags, into: &changes) }
+        }
+        if let problem { throw LedgerError.badData("seq \(seq) (\(place)) does not replay: \(problem)", hint: Self.hint) }
+        // The entry as `audit_trail` stores it: format 2 with its payload and hash as blobs and
+        // no prev_hash, format 1 with all three as text.
+        var trailRow: [UInt8] = []
+        CompactTrail.appendPlain(.integer(seq), to: &trailRow)
+        ReadEntry.withTexts(texts, ends: textEnds) { parts in
+            for text in parts { CompactTrail.appendPlainBytes(.text, text, to: &trailRow) }
+        }
+        let tag: CompactTrail.Tag = compact ? .blob : .text
+        payload.withUnsafeBytes { CompactTrail.appendPlainBytes(tag, $0, to: &trailRow) }
+        if compact { CompactTrail.appendPlain(.null, to: &trailRow) } else { prevHash.withUnsafeBytes { CompactTrail.appendPlainBytes(.text, $0, to: &trailRow) } }
+        hash.withUnsafeBytes { CompactTrail.appendPlainBytes(tag, $0, to: &trailRow) }
+        var nodeRows: [UInt8] = []
+        var nodeCount = 0
+        rawHash.withUnsafeBytes { hash in
+            tree.add(seq: seq, hash: hash) { level, node in
+                CompactTrail.appendPlain(.integer(seq), to: &nodeRows)
+                CompactTrail.appendPlain(.integer(Int64(level)), to: &nodeRows)
+                node.withUnsafeBytes { CompactTrail.appendPlainBytes(.blob, $0, to: &nodeRows) }
+                nodeCount += 1
+            }
+        }
         expectedSeq = seq + 1
         previousRaw = rawHash
         previousStored = compact ? rawHash : hash
         return ReadEntry(seq: seq, compact: compact, texts: texts, textEnds: textEnds, payload: payload, hash: hash, rawHash: rawHash,
-                         prevHash: compact ? [] : prevHash, place: place, file: file)
+                         prevHash: compact ? [] : prevHash, place: place, file: file, changes: changes,
+                         trailRow: trailRow, nodeRows: nodeRows, nodeCount: nodeCount)
     }
 
     static let hint = "Nothing was written to the ledger's path; rebuild from an export of the trail as maintledger wrote it."

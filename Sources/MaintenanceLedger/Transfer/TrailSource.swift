@@ -168,7 +168,7 @@ struct TrailReadProblem: Error {
 final class TrailReading: @unchecked Sendable {
     // Unchecked: used by one thread at a time, the one reading ahead (`ReadAhead`).
     private let source: TrailSource
-    private var lines = TrailLineReader()
+    private var lines: TrailLineReader
     private var fileIndex = 0
     private var reader: LineReader?
     private var lineNumber = 0
@@ -176,8 +176,9 @@ final class TrailReading: @unchecked Sendable {
     private var first: ReadEntry?
     private var last: ReadEntry?
 
-    init(_ source: TrailSource) {
+    init(_ source: TrailSource, keptTags: [[UInt8]]) {
         self.source = source
+        lines = TrailLineReader(keptTags: keptTags)
     }
 
     /// The entries of the next `budget` bytes of lines (or to the end of a file); nil at the end.
