@@ -172,8 +172,6 @@ package final class RebuildWriter {
     private var reads: [Statement?] = Array(repeating: nil, count: LedgerTable.allCases.count)
     /// By the columns set (one bit each) and the table's ordinal.
     private var updates: [Int: Statement] = [:]
-    private var values: [InPlaceValue] = []
-    private var bound: [InPlaceValue] = []
 
     fileprivate init(_ db: Database) {
         self.db = db
@@ -186,58 +184,93 @@ package final class RebuildWriter {
     /// statements as it takes, each of up to `rowsPerStatement` rows (SQLite opens the table's
     /// and its indexes' cursors once a statement: a statement per row took twice as long).
     package func insert(_ table: LedgerTable, rows: UnsafeRawBufferPointer, at places: [Range<Int>]) throws {
-        values.removeAll(keepingCapacity: true)
-        for place in places { try decode(UnsafeRawBufferPointer(rebasing: rows[place]), appending: true) }
-        try insert(into: table.rawValue, table.columns, key: table.ordinal, count: places.count)
+        try insert(into: table.rawValue, table.columns, key: table.ordinal, rows: rows, at: places)
     }
 
-    /// Appends trail entries, each a row of `audit_trail` in its plain encoding, as stored:
-    /// format 2 with its payload and hash as blobs and no prev_hash; format 1 with all three as text.
-    package func appendEntries(rows: UnsafeRawBufferPointer, count: Int) throws {
-        try decode(rows)
-        try insert(into: "audit_trail", TrailEntry.columns, key: LedgerTable.allCases.count, count: count)
+    /// Appends trail entries, each a row of `audit_trail` in its plain encoding, back to back
+    /// in `rows`, as stored: format 2 with its payload and hash as blobs and no prev_hash;
+    /// format 1 with all three as text.
+    package func appendEntries(rows: UnsafeRawBufferPointer) throws {
+        try insert(into: "audit_trail", TrailEntry.columns, key: LedgerTable.allCases.count, rows: rows, at: places(rows, width: TrailEntry.columns.count))
     }
 
-    /// Adds nodes of the Merkle tree, each a row of `trail_tree` (last_seq, level, hash) in its plain encoding.
-    package func addNodes(rows: UnsafeRawBufferPointer, count: Int) throws {
-        try decode(rows)
-        try insert(into: "trail_tree", ["last_seq", "level", "hash"], key: LedgerTable.allCases.count + 1, count: count)
+    /// Adds nodes of the Merkle tree, each a row of `trail_tree` (last_seq, level, hash) in its
+    /// plain encoding, back to back in `rows`.
+    package func addNodes(rows: UnsafeRawBufferPointer) throws {
+        try insert(into: "trail_tree", ["last_seq", "level", "hash"], key: LedgerTable.allCases.count + 1, rows: rows, at: places(rows, width: 3))
     }
 
     static let rowsPerStatement = 64
 
-    /// Inserts the `count` rows whose values `decode` put in `values`.
-    private func insert(into table: String, _ columns: [String], key: Int, count: Int) throws {
-        let width = columns.count
-        precondition(values.count == count * width, "\(count) rows of \(table) are not \(values.count) values")
+    private func insert(into table: String, _ columns: [String], key: Int, rows: UnsafeRawBufferPointer, at places: [Range<Int>]) throws {
         var done = 0
-        while done < count {
+        while done < places.count {
             // The largest power of two that fits what is left: a few statements per table.
             var rowsNow = Self.rowsPerStatement
-            while rowsNow > count - done { rowsNow >>= 1 }
+            while rowsNow > places.count - done { rowsNow >>= 1 }
             let statementKey = key << 8 | rowsNow
-            if inserts[statementKey] == nil {
-                let row = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
-                inserts[statementKey] = try db.makeStatement(sql: "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES \(Array(repeating: row, count: rowsNow).joined(separator: ", "))")
+            let statement: Statement
+            if let cached = inserts[statementKey] {
+                statement = cached
+            } else {
+                let row = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+                statement = try db.makeStatement(sql: "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES \(Array(repeating: row, count: rowsNow).joined(separator: ", "))")
+                inserts[statementKey] = statement
             }
-            try refusing { try inserts[statementKey]!.execute(bindingInPlace: values[(done * width)..<((done + rowsNow) * width)]) }
+            var index: Int32 = 1
+            for place in places[done..<(done + rowsNow)] {
+                let wellFormed = try CompactTrail.eachPlainValue(UnsafeRawBufferPointer(rebasing: rows[place])) { value, _ in
+                    try statement.bind(inPlace: value, at: index)
+                    index += 1
+                }
+                precondition(wellFormed, "a replayed row is not a plain encoding")
+            }
+            precondition(Int(index) - 1 == rowsNow * columns.count, "rows of \(table) are not \(columns.count) values each")
+            try refusing { try statement.executeBound() }
             done += rowsNow
         }
     }
 
+    /// Where each row of `width` values lies, in rows given back to back.
+    private func places(_ rows: UnsafeRawBufferPointer, width: Int) -> [Range<Int>] {
+        var places: [Range<Int>] = []
+        var values = 0
+        var start = 0
+        _ = CompactTrail.eachPlainValue(rows) { _, range in
+            values += 1
+            if values % width == 0 {
+                places.append(start..<range.upperBound)
+                start = range.upperBound
+            }
+        }
+        return places
+    }
+
     /// Sets the columns `columns` names (bit n: column n; never the id) to their values in `row`.
     package func update(_ table: LedgerTable, columns: UInt64, row: UnsafeRawBufferPointer) throws {
-        try decode(row)
         let key = Int(columns) << 4 | table.ordinal
-        if updates[key] == nil {
+        let statement: Statement
+        if let cached = updates[key] {
+            statement = cached
+        } else {
             let set = table.columns.indices.filter { columns & (1 << $0) != 0 }.map { "\(table.columns[$0]) = ?" }
-            updates[key] = try db.makeStatement(sql: "UPDATE \(table.rawValue) SET \(set.joined(separator: ", ")) WHERE id = ?")
+            statement = try db.makeStatement(sql: "UPDATE \(table.rawValue) SET \(set.joined(separator: ", ")) WHERE id = ?")
+            updates[key] = statement
         }
-        bound.removeAll(keepingCapacity: true)
-        for (column, value) in values.enumerated() where columns & (1 << column) != 0 { bound.append(value) }
-        bound.append(values[0])
-        try refusing { try updates[key]!.execute(bindingInPlace: bound) }
-        guard db.changesCount == 1 else { throw ReplayRefused(reason: "\(table.rawValue) row \(Self.id(values)) is not there to update") }
+        var column = 0
+        var index: Int32 = 1
+        var id: Int64 = 0
+        _ = try CompactTrail.eachPlainValue(row) { value, _ in
+            if column == 0, case .integer(let number) = value { id = number }
+            if columns & (1 << column) != 0 {
+                try statement.bind(inPlace: value, at: index)
+                index += 1
+            }
+            column += 1
+        }
+        try statement.bind(inPlace: .integer(id), at: index)
+        try refusing { try statement.executeBound() }
+        guard db.changesCount == 1 else { throw ReplayRefused(reason: "\(table.rawValue) row \(id) is not there to update") }
     }
 
     /// The row as stored, in its plain encoding; nil when there is none.
@@ -263,18 +296,6 @@ package final class RebuildWriter {
         return statement
     }
 
-    private func decode(_ rows: UnsafeRawBufferPointer, appending: Bool = false) throws {
-        if !appending { values.removeAll(keepingCapacity: true) }
-        guard CompactTrail.eachPlainValue(rows, { value, _ in values.append(value) }) else {
-            preconditionFailure("a replayed row is not a plain encoding")
-        }
-    }
-
-    private static func id(_ values: [InPlaceValue]) -> String {
-        if case .integer(let id) = values.first { return String(id) }
-        return "?"
-    }
-
     /// SQLite's refusals of a row, as a replay that does not hold.
     private func refusing(_ body: () throws -> Void) throws {
         do {
@@ -288,7 +309,7 @@ package final class RebuildWriter {
 extension CompactTrail {
     /// Walks a row's plain encoding (`appendPlain`): each column's value, read in place, with
     /// the bytes it takes. False when the bytes are not one.
-    package static func eachPlainValue(_ row: UnsafeRawBufferPointer, _ body: (InPlaceValue, Range<Int>) -> Void) -> Bool {
+    package static func eachPlainValue(_ row: UnsafeRawBufferPointer, _ body: (InPlaceValue, Range<Int>) throws -> Void) rethrows -> Bool {
         var reader = ByteReader(row)
         while reader.position < row.count {
             let start = reader.position
@@ -309,7 +330,7 @@ extension CompactTrail {
                 value = .blob(blob)
             default: return false
             }
-            body(value, start..<reader.position)
+            try body(value, start..<reader.position)
         }
         return true
     }

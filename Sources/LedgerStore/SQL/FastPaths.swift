@@ -342,26 +342,34 @@ package enum InPlaceValue {
 }
 
 extension Statement {
-    /// Runs a write with `values` bound to its parameters in order, texts and blobs without a
-    /// copy (SQLITE_STATIC): `rebuild` binds every row straight from the bytes it decoded.
-    func execute(bindingInPlace values: some Collection<InPlaceValue>) throws {
+    /// Binds `value` to parameter `index` (from 1) where it lies (SQLITE_STATIC): `rebuild`
+    /// binds every row straight from the bytes it decoded. Run the statement with `executeBound`.
+    func bind(inPlace value: InPlaceValue, at index: Int32) throws {
+        let sqlite = sqliteStatement
+        let code: Int32 = switch value {
+        case .null: sqlite3_bind_null(sqlite, index)
+        case .integer(let number): sqlite3_bind_int64(sqlite, index, number)
+        case .real(let number): sqlite3_bind_double(sqlite, index, number)
+        // An empty text or blob at no address would bind NULL: bound as an empty value.
+        case .text(let bytes) where bytes.isEmpty: sqlite3_bind_text(sqlite, index, "", 0, transient)
+        case .text(let bytes): sqlite3_bind_text(sqlite, index, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(bytes.count), staticText)
+        case .blob(let bytes) where bytes.isEmpty: sqlite3_bind_zeroblob(sqlite, index, 0)
+        case .blob(let bytes): sqlite3_bind_blob(sqlite, index, bytes.baseAddress!, Int32(bytes.count), staticText)
+        }
+        guard code == SQLITE_OK else {
+            let error = DatabaseError.last(code, of: self)
+            sqlite3_reset(sqlite)
+            sqlite3_clear_bindings(sqlite)
+            throw error
+        }
+    }
+
+    /// Runs a write whose parameters `bind(inPlace:at:)` bound, then lets go of them.
+    func executeBound() throws {
         let sqlite = sqliteStatement
         defer {
             sqlite3_reset(sqlite)
             sqlite3_clear_bindings(sqlite)
-        }
-        for (index, value) in zip(Int32(1)..., values) {
-            let code: Int32 = switch value {
-            case .null: sqlite3_bind_null(sqlite, index)
-            case .integer(let number): sqlite3_bind_int64(sqlite, index, number)
-            case .real(let number): sqlite3_bind_double(sqlite, index, number)
-            // An empty text or blob at no address would bind NULL: bound as an empty value.
-            case .text(let bytes) where bytes.isEmpty: sqlite3_bind_text(sqlite, index, "", 0, transient)
-            case .text(let bytes): sqlite3_bind_text(sqlite, index, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(bytes.count), staticText)
-            case .blob(let bytes) where bytes.isEmpty: sqlite3_bind_zeroblob(sqlite, index, 0)
-            case .blob(let bytes): sqlite3_bind_blob(sqlite, index, bytes.baseAddress!, Int32(bytes.count), staticText)
-            }
-            guard code == SQLITE_OK else { throw DatabaseError.last(code, of: self) }
         }
         let code = sqlite3_step(sqlite)
         guard code == SQLITE_DONE else { throw DatabaseError.last(code, of: self) }

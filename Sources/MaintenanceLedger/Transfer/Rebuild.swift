@@ -44,7 +44,7 @@ public enum LedgerRebuild {
             let batches = ReadAhead(depth: 3) { try reading.next(budget: 1 << 20) }
             defer { batches.stop() }
             try rebuilt.write { writer in
-                let replay = TrailReplay(writer, exact: exact)
+                var replay = TrailReplay(writer, exact: exact)
                 while let batch = try next(batches) {
                     for entry in batch.entries {
                         do {

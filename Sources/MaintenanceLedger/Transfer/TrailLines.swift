@@ -29,7 +29,6 @@ struct ReadEntry: Sendable {
     /// The entry as a row of `audit_trail`, and the nodes of `trail_tree` it completes, in their plain encodings.
     let trailRow: [UInt8]
     let nodeRows: [UInt8]
-    let nodeCount: Int
 
     /// The four texts, in place.
     func withTexts<Result>(_ body: ([UnsafeRawBufferPointer]) throws -> Result) rethrows -> Result {
@@ -182,13 +181,11 @@ struct TrailLineReader {
         if compact { CompactTrail.appendPlain(.null, to: &trailRow) } else { prevHash.withUnsafeBytes { CompactTrail.appendPlainBytes(.text, $0, to: &trailRow) } }
         hash.withUnsafeBytes { CompactTrail.appendPlainBytes(tag, $0, to: &trailRow) }
         var nodeRows: [UInt8] = []
-        var nodeCount = 0
         rawHash.withUnsafeBytes { hash in
             tree.add(seq: seq, hash: hash) { level, node in
                 CompactTrail.appendPlain(.integer(seq), to: &nodeRows)
                 CompactTrail.appendPlain(.integer(Int64(level)), to: &nodeRows)
                 node.withUnsafeBytes { CompactTrail.appendPlainBytes(.blob, $0, to: &nodeRows) }
-                nodeCount += 1
             }
         }
         expectedSeq = seq + 1
@@ -196,7 +193,7 @@ struct TrailLineReader {
         previousStored = compact ? rawHash : hash
         return ReadEntry(seq: seq, compact: compact, texts: texts, textEnds: textEnds, payload: payload, hash: hash, rawHash: rawHash,
                          prevHash: compact ? [] : prevHash, place: place, file: file, changes: changes,
-                         trailRow: trailRow, nodeRows: nodeRows, nodeCount: nodeCount)
+                         trailRow: trailRow, nodeRows: nodeRows)
     }
 
     static let hint = "Nothing was written to the ledger's path; rebuild from an export of the trail as maintledger wrote it."

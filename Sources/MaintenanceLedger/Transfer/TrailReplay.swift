@@ -142,7 +142,7 @@ struct RowChanges: Sendable {
 /// each entry's rows at its end, which names the first entry whose state breaks a constraint.
 /// Rows of the tables commands update stay in memory after (the latest, within a bound), so
 /// that an update needs no read of the row it changes; one not kept is read from the file.
-final class TrailReplay {
+struct TrailReplay {
     private let writer: RebuildWriter
     /// Whether each entry is written at its end (a batch of one entry).
     private let exact: Bool
@@ -160,7 +160,6 @@ final class TrailReplay {
     /// The batch's entries and tree nodes as rows of `audit_trail` and `trail_tree`, plain encodings back to back.
     private var entryRows: [UInt8] = []
     private var nodeRows: [UInt8] = []
-    private var nodeCount = 0
     /// The batch's first entry (its seq and where it was read).
     private var batchStart: (seq: Int64, place: String)?
     /// Where each column of a row, and each value an update sets, lies.
@@ -177,9 +176,9 @@ final class TrailReplay {
         self.exact = exact
     }
 
-    /// Rows touched before a batch is written: about 14 days of a 10,000-app fleet's ticks,
-    /// the time from a maintenance's requirement to its completion (some 20 MB in memory).
-    static let batchRows = 1 << 16
+    /// Rows touched before a batch is written: about 28 days of a 10,000-app fleet's ticks,
+    /// twice the time from a maintenance's requirement to its completion (some 40 MB in memory).
+    static let batchRows = 1 << 17
 
     /// Tables whose rows commands update (apps' maintenance mode, add-ons' deprovisioning,
     /// attachments' detaching, maintenances' every step): the rows kept in memory.
@@ -188,13 +187,13 @@ final class TrailReplay {
 
     /// Applies the entry; throws `badData` naming its seq when it does not replay, or
     /// `BatchRefused` when SQLite refuses the batch it ends.
-    func apply(_ entry: ReadEntry) throws {
+    mutating func apply(_ entry: ReadEntry) throws {
         do {
             try entry.changes.values.withUnsafeBytes { values in
                 try entry.payload.withUnsafeBytes { payload in
                     for change in entry.changes.changes {
                         let row = UnsafeRawBufferPointer(rebasing: values[change.values])
-                        let image = change.image.map { Array(payload[$0]) }
+                        let image = change.image.map { Array(UnsafeRawBufferPointer(rebasing: payload[$0])) }
                         if change.inserts { try insert(change, row, image) } else { try update(change, row, image) }
                     }
                 }
@@ -204,7 +203,6 @@ final class TrailReplay {
         }
         entryRows.append(contentsOf: entry.trailRow)
         nodeRows.append(contentsOf: entry.nodeRows)
-        nodeCount += entry.nodeCount
         if batchStart == nil { batchStart = (entry.seq, entry.place) }
         count = entry.seq
         head = entry.rawHash
@@ -212,11 +210,11 @@ final class TrailReplay {
     }
 
     /// Writes what the last batch holds.
-    func finish() throws {
+    mutating func finish() throws {
         try flush()
     }
 
-    private func insert(_ change: RowChange, _ row: UnsafeRawBufferPointer, _ image: [UInt8]?) throws {
+    private mutating func insert(_ change: RowChange, _ row: UnsafeRawBufferPointer, _ image: [UInt8]?) throws {
         let key = RowKey(table: change.table, id: change.id)
         let index = touched.count
         if Self.cached[change.table.ordinal] {
@@ -230,7 +228,7 @@ final class TrailReplay {
     }
 
     /// Sets the change's columns in the row as it stands, and holds the result to its digest.
-    private func update(_ change: RowChange, _ values: UnsafeRawBufferPointer, _ image: [UInt8]?) throws {
+    private mutating func update(_ change: RowChange, _ values: UnsafeRawBufferPointer, _ image: [UInt8]?) throws {
         let index = try touchedRow(RowKey(table: change.table, id: change.id))
         touched[index].columns |= change.columns
         touched[index].image = image
@@ -251,9 +249,9 @@ final class TrailReplay {
             for (column, range) in columnRanges.enumerated() {
                 // The set columns' values come back to back, in column order.
                 if change.columns & (1 << column) != 0, let value = set.next() {
-                    updated.append(contentsOf: values[value])
+                    updated.append(contentsOf: UnsafeRawBufferPointer(rebasing: values[value]))
                 } else {
-                    updated.append(contentsOf: old[range])
+                    updated.append(contentsOf: UnsafeRawBufferPointer(rebasing: old[range]))
                 }
             }
         }
@@ -265,7 +263,7 @@ final class TrailReplay {
     }
 
     /// The touched row's place in `touched`, taking it there from memory or from the file.
-    private func touchedRow(_ key: RowKey) throws -> Int {
+    private mutating func touchedRow(_ key: RowKey) throws -> Int {
         let cached = Self.cached[key.table.ordinal]
         if cached, let index = touchedIndex[key] { return index }
         if !cached, let index = touched.lastIndex(where: { $0.key == key }) { return index }
@@ -283,17 +281,17 @@ final class TrailReplay {
     /// Writes the batch: the rows it touched, each once, as they stand at its end; then its
     /// entries and tree nodes. Keeps the rows of the tables commands update in memory. Format 1
     /// rows are read back and held to the images recorded, as `audit:verify` compares them.
-    private func flush() throws {
+    private mutating func flush() throws {
         guard let start = batchStart else { return }
         do {
             try rows.withUnsafeBytes { rows in
                 try writeRows(rows)
                 for row in touched where Self.cached[row.key.table.ordinal] {
-                    cache.store(row.key, Array(rows[row.row]))
+                    cache.store(row.key, Array(UnsafeRawBufferPointer(rebasing: rows[row.row])))
                 }
             }
-            try entryRows.withUnsafeBytes { try writer.appendEntries(rows: $0, count: Int(count - start.seq + 1)) }
-            try nodeRows.withUnsafeBytes { try writer.addNodes(rows: $0, count: nodeCount) }
+            try entryRows.withUnsafeBytes { try writer.appendEntries(rows: $0) }
+            try nodeRows.withUnsafeBytes { try writer.addNodes(rows: $0) }
             for row in touched {
                 guard let image = row.image else { continue }
                 guard let stored = try writer.image(row.key.table, id: row.key.id, keys: Self.imageKeys[row.key.table.ordinal]), stored == image else {
@@ -310,7 +308,6 @@ final class TrailReplay {
         for table in inserts.indices { inserts[table].removeAll(keepingCapacity: true) }
         entryRows.removeAll(keepingCapacity: true)
         nodeRows.removeAll(keepingCapacity: true)
-        nodeCount = 0
         batchStart = nil
     }
 
@@ -318,7 +315,7 @@ final class TrailReplay {
     /// a time in the order of `LedgerTable` (parents first, as foreign keys want). A row an
     /// update moves out of the way of a unique index (the add-on's open maintenance that a
     /// failure closes before the next is required) is then out of the way of the new row.
-    private func writeRows(_ rows: UnsafeRawBufferPointer) throws {
+    private mutating func writeRows(_ rows: UnsafeRawBufferPointer) throws {
         for row in touched where !row.inserted {
             do {
                 try writer.update(row.key.table, columns: row.columns, row: UnsafeRawBufferPointer(rebasing: rows[row.row]))
@@ -350,6 +347,11 @@ struct BatchRefused: Error {}
 private struct RowKey: Hashable {
     let table: LedgerTable
     let id: Int64
+
+    /// One number (a table's name, which `LedgerTable` would hash, is a string).
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(id &<< 4 | Int64(table.ordinal))
+    }
 }
 
 private struct TouchedRow {
