@@ -158,7 +158,7 @@ package final class RebuiltLedger {
             let folder = (temporaryPath as NSString).deletingLastPathComponent
             let full = error.resultCode == .SQLITE_FULL || (statvfs(folder, &disk) == 0 && disk.f_bavail == 0)
             throw LedgerError.writeFailed(full ? "the disk holding \(folder) is full" : "cannot write \(temporaryPath): \(LedgerDatabase.describe(error))",
-                                          hint: "Free some space and run rebuild again; nothing was written to the ledger's path.")
+                                          hint: "Free some space and run rebuild again; nothing was written.")
         }
     }
 }

@@ -21,20 +21,26 @@ public enum LedgerRebuild {
     /// out of a folder.
     public static func rebuild(from source: String, to destination: String, replacing: Bool,
                                warn: (String) -> Void = { _ in }) throws -> RebuildReport {
+        try rebuild(from: source, to: destination, replacing: replacing, batchRows: TrailReplay.batchRows, cacheRows: RowCache.generation, warn: warn)
+    }
+
+    /// `batchRows` and `cacheRows`: see `TrailReplay.init`.
+    static func rebuild(from source: String, to destination: String, replacing: Bool, batchRows: Int, cacheRows: Int,
+                        warn: (String) -> Void = { _ in }) throws -> RebuildReport {
         let folder = try checkDestination(destination, replacing: replacing, source: source)
         let trail = try TrailSource.open(source)
         trail.warnings.forEach(warn)
         do {
-            return try rebuild(trail, in: folder, to: destination, replacing: replacing, exact: false)
+            // Standard input cannot be read twice: it is replayed an entry at a time from the start.
+            return try rebuild(trail, in: folder, to: destination, replacing: replacing, exact: source == "-", batchRows: batchRows, cacheRows: cacheRows)
         } catch is BatchRefused {
             // SQLite refused a batch of entries: again, an entry at a time, to name the one.
-            // (Standard input cannot be read twice: it is replayed so from the start.)
-            return try rebuild(trail, in: folder, to: destination, replacing: replacing, exact: true)
+            return try rebuild(trail, in: folder, to: destination, replacing: replacing, exact: true, batchRows: batchRows, cacheRows: cacheRows)
         }
     }
 
     private static func rebuild(_ trail: TrailSource, in folder: String, to destination: String, replacing: Bool,
-                                exact: Bool) throws -> RebuildReport {
+                                exact: Bool, batchRows: Int, cacheRows: Int) throws -> RebuildReport {
         let rebuilt = try RebuiltLedger.create(in: folder)
         do {
             var replayed: (count: Int64, head: String) = (0, "")
@@ -44,7 +50,7 @@ public enum LedgerRebuild {
             let batches = ReadAhead(depth: 3) { try reading.next(budget: 1 << 20) }
             defer { batches.stop() }
             try rebuilt.write { writer in
-                var replay = TrailReplay(writer, exact: exact)
+                var replay = TrailReplay(writer, exact: exact, batchRows: batchRows, cacheRows: cacheRows)
                 while let batch = try next(batches) {
                     for entry in batch.entries {
                         do {

@@ -145,7 +145,7 @@ struct TrailLineReader {
         // The link, then the hash (of the entry's content after the hash it links to).
         let linked = compact ? Hex.decode(digits: prevHash) == previousRaw : prevHash == previousStored
         guard linked else {
-            throw LedgerError.badData("seq \(seq) does not follow seq \(seq - 1): its prev_hash (\(place)) is not the hash of seq \(seq - 1)", hint: Self.hint)
+            throw LedgerError.badData("seq \(seq) (\(place)) does not follow seq \(seq - 1): its prev_hash is not the hash of seq \(seq - 1)", hint: Self.hint)
         }
         let matches = ReadEntry.withTexts(texts, ends: textEnds) { parts in
             payload.withUnsafeBytes { payloadBytes in
@@ -161,7 +161,7 @@ struct TrailLineReader {
             }
         }
         guard matches, let rawHash = Hex.decode(digits: hash), rawHash.count == 32 else {
-            throw LedgerError.badData("seq \(seq)'s hash (\(place)) does not match its content: the entry was altered", hint: Self.hint)
+            throw LedgerError.badData("seq \(seq) (\(place)) was altered: its hash does not match its content", hint: Self.hint)
         }
         if compact { hash = rawHash }
         var changes = RowChanges()
@@ -196,11 +196,11 @@ struct TrailLineReader {
                          trailRow: trailRow, nodeRows: nodeRows)
     }
 
-    static let hint = "Nothing was written to the ledger's path; rebuild from an export of the trail as maintledger wrote it."
+    static let hint = "Nothing was written; rebuild from the trail as maintledger exported it."
 
     private static func newer(_ format: Int64, seq: Int64?, place: String) -> LedgerError {
         .unusableDatabase("\(seq.map { "seq \($0) (\(place))" } ?? place) is in trail format \(format), which this maintledger does not know (it reads formats 1 and 2)",
-                          hint: "Upgrade maintledger to rebuild from this trail; nothing was written to the ledger's path.")
+                          hint: "Upgrade maintledger to rebuild from this trail; nothing was written.")
     }
 
     /// The format a line ends with, `,"format":N}`; nil when it does not end so.

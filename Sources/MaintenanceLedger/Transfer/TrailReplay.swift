@@ -146,7 +146,9 @@ struct TrailReplay {
     private let writer: RebuildWriter
     /// Whether each entry is written at its end (a batch of one entry).
     private let exact: Bool
-    private var cache = RowCache()
+    /// Rows touched before a batch is written.
+    private let batchRows: Int
+    private var cache: RowCache
     /// The batch's rows, each the plain encoding at its `TouchedRow.row` (an updated row is
     /// written anew at the end; what it was stays until the batch is written).
     private var rows: [UInt8] = []
@@ -171,9 +173,13 @@ struct TrailReplay {
     private(set) var count: Int64 = 0
     private(set) var head: [UInt8] = []
 
-    init(_ writer: RebuildWriter, exact: Bool) {
+    /// `batchRows` and `cacheRows`: tests make them tiny, so that rows cross batches and leave
+    /// the memory all the time.
+    init(_ writer: RebuildWriter, exact: Bool, batchRows: Int = TrailReplay.batchRows, cacheRows: Int = RowCache.generation) {
         self.writer = writer
         self.exact = exact
+        self.batchRows = batchRows
+        cache = RowCache(generation: cacheRows)
     }
 
     /// Rows touched before a batch is written: about 28 days of a 10,000-app fleet's ticks,
@@ -206,7 +212,7 @@ struct TrailReplay {
         if batchStart == nil { batchStart = (entry.seq, entry.place) }
         count = entry.seq
         head = entry.rawHash
-        if exact || touched.count >= Self.batchRows { try flush() }
+        if exact || touched.count >= batchRows { try flush() }
     }
 
     /// Writes what the last batch holds.
@@ -369,23 +375,29 @@ private struct TouchedRow {
 /// The latest rows written, within a bound: two generations, the young one taking every row
 /// stored or found; when it is full it becomes the old one and the old one goes. A maintenance
 /// is updated within days of its creation, a few generations of a fleet's rows at most.
-private struct RowCache {
+struct RowCache {
     static let generation = 1 << 18
+    /// Rows a generation holds.
+    let generation: Int
     private var young: [RowKey: [UInt8]] = [:]
     private var old: [RowKey: [UInt8]] = [:]
 
-    mutating func row(_ key: RowKey) -> [UInt8]? {
+    init(generation: Int) {
+        self.generation = generation
+    }
+
+    fileprivate mutating func row(_ key: RowKey) -> [UInt8]? {
         if let row = young[key] { return row }
         guard let row = old.removeValue(forKey: key) else { return nil }
         store(key, row)
         return row
     }
 
-    mutating func store(_ key: RowKey, _ row: [UInt8]) {
+    fileprivate mutating func store(_ key: RowKey, _ row: [UInt8]) {
         young[key] = row
-        if young.count >= Self.generation {
+        if young.count >= generation {
             old = young
-            young = Dictionary(minimumCapacity: Self.generation)
+            young = Dictionary(minimumCapacity: generation)
         }
     }
 }

@@ -31,7 +31,7 @@ struct TrailSource {
             let manifest = try manifest(at: path + ".manifest.json", of: (path as NSString).lastPathComponent, named: path)
             if let manifest, manifest.firstSeq != 1 {
                 throw LedgerError.badData("seq 1 to \(manifest.firstSeq - 1) are missing: \(path) is an export of seq \(manifest.firstSeq) to \(manifest.lastSeq)",
-                                          hint: "Rebuild from the folder that holds the files before it; nothing was written to the ledger's path.")
+                                          hint: "Rebuild from the folder that holds the files before it; nothing was written.")
             }
             return TrailSource(path: path, files: [File(path: path, name: path, manifest: manifest)], warnings: [])
         }
@@ -92,7 +92,7 @@ struct TrailSource {
         for (before, after) in zip(files, files.dropFirst()) {
             if after.first <= before.last {
                 throw LedgerError.badData("\(folder) mixes the exports of two ledgers: \(before.file.name) and \(after.file.name) both hold seq \(after.first)",
-                                          hint: "Give rebuild a folder that one ledger exported to; nothing was written to the ledger's path.")
+                                          hint: "Give rebuild a folder that one ledger exported to; nothing was written.")
             }
             if after.first > before.last + 1 {
                 let missing = after.first - 1 > before.last + 1 ? "seq \(before.last + 1) to \(after.first - 1) are" : "seq \(before.last + 1) is"
@@ -102,7 +102,7 @@ struct TrailSource {
             // Each file must go on from the head the one before ended at.
             guard let link = try firstLink(after.file), Hex.decode(digits: link) == Hex.decode(before.file.manifest!.headHash) else {
                 throw LedgerError.badData("\(folder) mixes the exports of two ledgers: \(after.file.name) does not go on from \(before.file.name) (its seq \(after.first) follows another entry than that file's seq \(before.last))",
-                                          hint: "Give rebuild a folder that one ledger exported to; nothing was written to the ledger's path.")
+                                          hint: "Give rebuild a folder that one ledger exported to; nothing was written.")
             }
         }
         let last = files[files.count - 1]
@@ -112,7 +112,7 @@ struct TrailSource {
         }
         if let cursor, let ending = files.first(where: { $0.last == cursor.seq }), Hex.decode(cursor.headHash) != Hex.decode(ending.file.manifest!.headHash) {
             throw LedgerError.badData("\(folder) mixes the exports of two ledgers: its cursor names another entry at seq \(cursor.seq) than \(ending.file.name)",
-                                      hint: "Give rebuild a folder that one ledger exported to; nothing was written to the ledger's path.")
+                                      hint: "Give rebuild a folder that one ledger exported to; nothing was written.")
         }
         let warnings = unlisted.filter { $0.first > last.last }.map(\.name).sorted().map {
             "left out \($0), which has no manifest (an export was interrupted, or is under way)"
@@ -246,15 +246,14 @@ final class TrailReading: @unchecked Sendable {
     }
 
     private func mismatch(_ file: TrailSource.File, _ manifest: ExportManifest, _ reader: LineReader) -> LedgerError? {
-        let manifestName = file.path == file.name ? file.name + ".manifest.json" : ExportFolder.manifestName(of: file.name)
         if reader.bytesRead < manifest.bytes {
-            return .badData("\(file.name) is truncated: it holds \(reader.bytesRead) bytes where \(manifestName) says \(manifest.bytes)", hint: TrailLineReader.hint)
+            return .badData("\(file.name) is truncated: it holds \(reader.bytesRead) bytes, its manifest says \(manifest.bytes)", hint: TrailLineReader.hint)
         }
         guard var hasher = reader.hasher else { return nil }
         let sha256 = hasher.finalize().withUnsafeBytes { Hex.string($0) }
         guard reader.bytesRead == manifest.bytes, sha256 == manifest.sha256 else {
-            return .badData("\(file.name) does not match \(manifestName): its SHA-256 is \(sha256), the manifest's \(manifest.sha256)",
-                            hint: "The file was changed after export wrote it; nothing was written to the ledger's path.")
+            return .badData("\(file.name) does not match its manifest: its SHA-256 is \(sha256), the manifest says \(manifest.sha256)",
+                            hint: "The file was changed after export wrote it; nothing was written.")
         }
         return nil
     }
@@ -266,10 +265,9 @@ final class TrailReading: @unchecked Sendable {
         }
         guard let manifest = file.manifest, let reader else { return }
         if let mismatch = mismatch(file, manifest, reader) { throw TrailReadProblem(error: mismatch, manifestOf: fileIndex) }
-        let manifestName = file.path == file.name ? file.name + ".manifest.json" : ExportFolder.manifestName(of: file.name)
         guard first.seq == manifest.firstSeq, last.seq == manifest.lastSeq, lineNumber == manifest.rows,
               Hex.decode(manifest.headHash) == last.rawHash else {
-            throw TrailReadProblem(error: .badData("\(file.name) does not hold what \(manifestName) says: seq \(manifest.firstSeq) to \(manifest.lastSeq) ending at hash \(manifest.headHash)",
+            throw TrailReadProblem(error: .badData("\(file.name) does not hold what its manifest says: seq \(manifest.firstSeq) to \(manifest.lastSeq) ending at hash \(manifest.headHash)",
                                                    hint: TrailLineReader.hint), manifestOf: fileIndex)
         }
     }
