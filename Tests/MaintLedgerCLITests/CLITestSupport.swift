@@ -140,15 +140,24 @@ enum Fixture {
         try format1 ? seedExampleFormat1() : seedExample()
     }
 
-    private static let seedExampleFormat1Ledger = Result {
+    private static let seedExampleFormat1Ledger = Result { try format1("seed") }
+
+    /// The simulated fleet of Tests/Fixtures/format1 (every entry format 1, schema 5), as the
+    /// release before the compact trail left it: not yet upgraded.
+    static func fleetFormat1(now: String) throws -> LedgerSandbox {
+        try copy(of: Result { try format1("fleet") }, now: now)
+    }
+
+    /// The bytes of Tests/Fixtures/format1/NAME.ledger.gz.
+    private static func format1(_ name: String) throws -> Data {
         let gunzip = Process(), output = Pipe()
         gunzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        gunzip.arguments = ["-dc", URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/format1/seed.ledger.gz").standardized.path]
+        gunzip.arguments = ["-dc", URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/format1/\(name).ledger.gz").standardized.path]
         gunzip.standardOutput = output
         try gunzip.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         gunzip.waitUntilExit()
-        try #require(gunzip.terminationStatus == 0 && !data.isEmpty, "gzip could not unpack the format 1 seed example")
+        try #require(gunzip.terminationStatus == 0 && !data.isEmpty, "gzip could not unpack the format 1 \(name) ledger")
         return data
     }
 
