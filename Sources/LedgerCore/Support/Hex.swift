@@ -25,7 +25,12 @@ extension Hex {
     }
 
     /// `decode` of the digits' UTF-8 bytes.
-    public static func decode<Digits: RandomAccessCollection>(digits: Digits) -> [UInt8]? where Digits.Element == UInt8, Digits.Index == Int {
+    public static func decode(digits: [UInt8]) -> [UInt8]? {
+        digits.withUnsafeBufferPointer { decode(digits: $0) }
+    }
+
+    /// `decode` of the digits' UTF-8 bytes, in place.
+    public static func decode(digits: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard digits.count % 2 == 0 else { return nil }
         func value(_ digit: UInt8) -> UInt8? {
             switch digit {

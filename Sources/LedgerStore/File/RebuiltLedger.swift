@@ -167,7 +167,7 @@ package final class RebuiltLedger {
 /// (`CompactTrail.appendPlain`, id first), bound in place; the trail's entries; the tree's nodes.
 package final class RebuildWriter {
     private let db: Database
-    /// By table (its ordinal, the trail's and the tree's after them, shifted 8 bits) and rows a statement.
+    /// By table (its ordinal, the trail's and the tree's after them, shifted 16 bits) and rows a statement.
     private var inserts: [Int: Statement] = [:]
     private var reads: [Statement?] = Array(repeating: nil, count: LedgerTable.allCases.count)
     /// By the columns set (one bit each) and the table's ordinal.
@@ -208,7 +208,7 @@ package final class RebuildWriter {
             // The largest power of two that fits what is left: a few statements per table.
             var rowsNow = Self.rowsPerStatement
             while rowsNow > places.count - done { rowsNow >>= 1 }
-            let statementKey = key << 8 | rowsNow
+            let statementKey = key << 16 | rowsNow
             let statement: Statement
             if let cached = inserts[statementKey] {
                 statement = cached

@@ -70,7 +70,9 @@ public final class LineReader {
                 bytesRead += chunkEnd
                 if hasher != nil { chunk.withUnsafeBytes { hasher!.update(UnsafeRawBufferPointer(rebasing: $0[..<chunkEnd])) } }
             }
-            let newline = chunk[chunkStart..<chunkEnd].firstIndex(of: 0x0A)
+            let newline = chunk.withUnsafeBytes { chunk in
+                memchr(chunk.baseAddress! + chunkStart, 0x0A, chunkEnd - chunkStart).map { chunk.baseAddress!.distance(to: UnsafeRawPointer($0)) }
+            }
             let end = newline ?? chunkEnd
             guard line.count + (end - chunkStart) <= Self.maximumLineBytes else {
                 throw LedgerError.badData("longer than \(Self.maximumLineBytes >> 20) MiB, the most a line may hold", hint: nil)

@@ -316,7 +316,7 @@ extension PayloadScanner {
             return .escaped(Array(decoded.utf8))
         default:
             let start = position
-            while position < bytes.count, Self.numberBytes.contains(bytes[position]) { position += 1 }
+            while position < bytes.count, Self.isNumberByte(bytes[position]) { position += 1 }
             let number = bytes[start..<position]
             guard !number.isEmpty else { return nil }
             if !number.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
@@ -338,5 +338,11 @@ extension PayloadScanner {
         }
     }
 
-    private static let numberBytes = Set("-+.eE0123456789".utf8)
+    /// A byte of a JSON number: a digit, a sign, a point or an exponent's `e`.
+    private static func isNumberByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"): true
+        default: false
+        }
+    }
 }

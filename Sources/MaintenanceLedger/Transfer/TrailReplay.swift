@@ -88,7 +88,8 @@ struct RowChanges: Sendable {
         return "\(table.rawValue).\(table.columns[column]) would not keep the value the trail records"
     }
 
-    private static let imageKeys = LedgerTable.allCases.map { RowImage.keys($0.columns) }
+    /// What precedes each column's value in a format 1 row image, per table (`RowImage.keys`).
+    static let imageKeys = LedgerTable.allCases.map { RowImage.keys($0.columns) }
 
     /// A format 1 payload: every touched row's JSON image, whole.
     private static func decodeImages(_ payload: UnsafeRawBufferPointer, keptTags: [[UInt8]], into decoded: inout RowChanges) -> String? {
@@ -189,7 +190,6 @@ struct TrailReplay {
     /// Tables whose rows commands update (apps' maintenance mode, add-ons' deprovisioning,
     /// attachments' detaching, maintenances' every step): the rows kept in memory.
     private static let cached: [Bool] = LedgerTable.allCases.map { [.apps, .addons, .attachments, .maintenances].contains($0) }
-    private static let imageKeys = LedgerTable.allCases.map { RowImage.keys($0.columns) }
 
     /// Applies the entry; throws `badData` naming its seq when it does not replay, or
     /// `BatchRefused` when SQLite refuses the batch it ends.
@@ -300,7 +300,7 @@ struct TrailReplay {
             try nodeRows.withUnsafeBytes { try writer.addNodes(rows: $0) }
             for row in touched {
                 guard let image = row.image else { continue }
-                guard let stored = try writer.image(row.key.table, id: row.key.id, keys: Self.imageKeys[row.key.table.ordinal]), stored == image else {
+                guard let stored = try writer.image(row.key.table, id: row.key.id, keys: RowChanges.imageKeys[row.key.table.ordinal]), stored == image else {
                     throw ReplayRefused(reason: "\(row.key.table.rawValue) row \(row.key.id) would not be stored as its image records it")
                 }
             }
@@ -374,9 +374,10 @@ private struct TouchedRow {
 
 /// The latest rows written, within a bound: two generations, the young one taking every row
 /// stored or found; when it is full it becomes the old one and the old one goes. A maintenance
-/// is updated within days of its creation, a few generations of a fleet's rows at most.
+/// is updated within weeks of its creation; a generation of 65,536 rows of the tables commands
+/// update is half a year of a 10,000-app fleet (some 20 MB). A row not kept is read back.
 struct RowCache {
-    static let generation = 1 << 18
+    static let generation = 1 << 16
     /// Rows a generation holds.
     let generation: Int
     private var young: [RowKey: [UInt8]] = [:]
