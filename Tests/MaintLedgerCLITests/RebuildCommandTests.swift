@@ -380,6 +380,29 @@ import Testing
             """, exitCode: 1)
     }
 
+    /// A disk that fills under the rebuild (a tmpfs, which needs root to mount): exit 74, nothing
+    /// left on it, and the same rebuild succeeding once there is room.
+    @Test(.enabled(if: SmallDisk.canMount, "mounting a tmpfs needs root (CAP_SYS_ADMIN)"))
+    func aRebuildOnAFullDiskLeavesNothingAndSucceedsOnceThereIsRoom() throws {
+        let (sandbox, folder, _) = try Self.seedWithExports()
+        let mount = sandbox.folder.appendingPathComponent("small").path
+        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+        let disk = try SmallDisk(at: mount, megabytes: 1)
+        defer { disk.unmount() }
+        try disk.fill()
+        let file = mount + "/ledger.sqlite"
+        try Self.expectRefusal(sandbox, from: folder, to: file, stderr: """
+            Error: the disk holding \(mount) is full
+            Free some space and run rebuild again; nothing was written.
+
+            """, exitCode: 74)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: mount) == [SmallDisk.fillerName])
+        try disk.emptyFiller()
+        let rebuilt = try sandbox.run(["rebuild", "--from", folder, "--to", file], useDB: false)
+        #expect(rebuilt.exitCode == 0 && rebuilt.stdout.hasPrefix("rebuilt \(file): 9 entries from 3 files, head "), "\(rebuilt)")
+        #expect(try sandbox.run(["audit:verify", "--db", file], useDB: false).stdout == sandbox.ok(["audit:verify"]).stdout)
+    }
+
     /// Entries whose hashes hold (as someone who can rewrite the trail could make them) but
     /// whose changes the ledger would not take: each named by its seq.
     enum Forgery: String, CaseIterable {
@@ -394,13 +417,17 @@ import Testing
         let (time, actor) = ("2023-05-01T00:00:00.000Z", "mallory")
         var payload = CompactPayloadEncoder(recordedAt: time, actor: actor)
         func text(_ value: String) { var value = value; value.withUTF8 { payload.text(UnsafeRawBufferPointer($0)) } }
+        /// An update of a maintenance's status (column 3), with a digest of nothing it could be.
+        func statusUpdate(id: Int64, _ status: String) {
+            payload.begin(.update, .maintenances, id: id, count: 1)
+            payload.column(3)
+            text(status)
+            payload.digest([UInt8](repeating: 0, count: 16))
+        }
         let reason: String
         switch forgery {
         case .updateOfAMissingRow:
-            payload.begin(.update, .maintenances, id: 99, count: 1)
-            payload.column(3)
-            text("failed")
-            payload.digest([UInt8](repeating: 0, count: 16))
+            statusUpdate(id: 99, "failed")
             reason = "it updates maintenances row 99, which does not exist"
         case .foreignKey:
             payload.begin(.insert, .maintenanceStatusChanges, id: 50, count: 5)
@@ -422,10 +449,7 @@ import Testing
             default: "apps.maintenance_mode would not keep the value the trail records"
             }
         case .digest:
-            payload.begin(.update, .maintenances, id: 1, count: 1)
-            payload.column(3)
-            text("completed")
-            payload.digest([UInt8](repeating: 0, count: 16))
+            statusUpdate(id: 1, "completed")
             reason = "maintenances row 1 after its update is not the row its digest records"
         }
         let seq = try #require(last["seq"] as? Int64) + 1
