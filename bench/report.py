@@ -151,6 +151,16 @@ def main():
                       "with bound statements, 30 days a transaction, as simulate commits; no reads, rules or trail; the "
                       "seconds of its writes alone (reading the source ledger left out)")])
 
+    # Rebuild: the simulated ledger made again from its trail export, beside the copy of its rows.
+    trail_bytes = int(meta.get("simulate_trail_bytes") or 0)
+    rebuild = get("simulate_rebuild")
+    time_row(f"rebuild of that ledger from its trail", "simulate_rebuild", "simulate_sqlite", "ratio", 2,
+             f"rebuild --from the simulated ledger's `export --entity trail` (one NDJSON file of {trail_bytes:,} bytes and its "
+             "manifest) --to a new file: the chain checked, every entry replayed, format 2 updates held to their digests, "
+             "synced and renamed into place; sqlite3: the same copy of its rows as the simulate row above (every table, the "
+             "trail and its tree included, into an empty file with the same schema, one transaction)",
+             f"rebuild's peak memory {rebuild['rss_kb'] / 1024:,.0f} MB" if rebuild and rebuild.get("rss_kb") else None)
+
     # The size of the simulated ledger, per maintenance.
     sim_m = int(meta.get("simulate_maintenances", "0") or 0)
     sim_bytes, copy_bytes = int(meta.get("simulate_bytes") or 0), int(meta.get("simulate_copy_bytes") or 0)

@@ -23,7 +23,8 @@
 #   3. Times export (CSV, NDJSON; peak memory), audit:verify (and with --integrity), import
 #      (measured on the lines of the first tenth of the add-ons, and extrapolated when the whole
 #      file would take over 5 minutes at that rate), simulate (10,000 apps over two years; 1,000 in
-#      --quick) and the size of the ledger it writes per maintenance, history with indexed filters
+#      --quick) and the size of the ledger it writes per maintenance, rebuild of that ledger from
+#      its trail export (beside the same copy of its rows), history with indexed filters
 #      (on a separate query fixture without trail entries, bench/gen_fixture.py), and
 #      data:maintenances:info in a new process; each beside a sqlite3 command doing the same work
 #      on the same file (notes under the table).
@@ -253,6 +254,19 @@ for table in $COPIED; do
 done
 measure --key simulate_sqlite --runs 1 -- sqlite3 "$C" "$COPY COMMIT;"
 meta simulate_copy_bytes "$(file_bytes "$C")"
+# rebuild (issue 15): the simulated ledger made again from its trail alone, exported first as a
+# scheduled job would (one NDJSON file and its manifest); beside the copy above, which writes
+# the same rows into the same schema (target: at most twice its time). Each run into a new folder.
+SIM_HEAD=$(q "$S" "SELECT lower(hex(hash)) FROM audit_trail ORDER BY seq DESC LIMIT 1")
+SIM_ENTRIES=$(q "$S" "SELECT max(seq) FROM audit_trail")
+mkdir -p "$WORK/trail-export"
+"$BIN" export --to "$WORK/trail-export" --entity trail --db "$S" > /dev/null 2>&1
+meta simulate_trail_bytes "$(cat "$WORK/trail-export"/trail-*.ndjson | wc -c)"
+log "rebuild from the simulated ledger's trail export"
+measure --key simulate_rebuild --runs 3 --budget 60 --rss --fresh-dir "$WORK/rebuilt" \
+    --expect-stdout "^rebuilt $WORK/rebuilt/ledger\.sqlite: $SIM_ENTRIES entries from 1 file, head $SIM_HEAD\n\$" \
+    -- "$BIN" rebuild --from "$WORK/trail-export" --to "$WORK/rebuilt/ledger.sqlite"
+rm -rf "$WORK/trail-export" "$WORK/rebuilt"
 # The engine's own writes (each maintenance inserted, then updated step by step, its status
 # changes and notices) replayed through SQLite alone by bench/replay_writes.py, which prints the
 # seconds its writes took: the floor of simulate's SQL work, beside the copy that writes each
