@@ -101,6 +101,20 @@ echo '$ maintledger history --ndjson > maintenances.ndjson'
 echo
 show 2023-08-01T00:00:00Z import maintenances.ndjson --db copy.sqlite
 show 2023-08-01T00:00:00Z import maintenances.ndjson --db copy.sqlite
+
+echo '## Rebuild'
+mkdir trail-exports
+show 2023-08-01T00:00:00Z export --to trail-exports --entity trail
+show 2023-08-01T00:00:00Z rebuild --from trail-exports --to rebuilt.sqlite
+show 2023-08-01T00:00:00Z audit:verify --db rebuilt.sqlite
+echo '$ cmp <(maintledger history --csv) <(maintledger history --csv --db rebuilt.sqlite) && echo same'
+cmp <(MAINTLEDGER_NOW=2023-08-01T00:00:00Z "$bin" history --csv) <(MAINTLEDGER_NOW=2023-08-01T00:00:00Z "$bin" history --csv --db rebuilt.sqlite) && echo same
+echo
+show 2023-08-01T00:00:00Z rebuild --from trail-exports --to rebuilt.sqlite
+MAINTLEDGER_NOW=2023-08-01T00:00:00Z "$bin" audit:trail --ndjson | sed 7d >gap.ndjson
+echo '$ maintledger audit:trail --ndjson | sed 7d > gap.ndjson'
+echo
+show 2023-08-01T00:00:00Z rebuild --from gap.ndjson --to other.sqlite
 cd - >/dev/null
 
 echo '## Backup'

@@ -15,7 +15,7 @@ public struct MaintLedger: ParsableCommand {
             MAINTLEDGER_NOW (ISO 8601) overrides the clock; MAINTLEDGER_ACTOR (else $USER) names who acts;
             MAINTLEDGER_SEED makes generated names, uuids and default windows reproducible.
             Exit codes: 0 done, 1 refused or not found, 3 the ledger was altered (audit:verify, or a command refusing
-            to record in it), 4 sql stopped a query at a limit, 64 usage error, 65 bad data in an import file,
+            to record in it), 4 sql stopped a query at a limit, 64 usage error, 65 bad data in an import file or a trail rebuild reads,
             74 the output or the ledger could not be written (a full disk), 75 the ledger stayed locked by another process (try again).
             """,
         subcommands: [
