@@ -51,7 +51,16 @@ public enum LedgerRebuild {
             defer { batches.stop() }
             try rebuilt.write { writer in
                 var replay = TrailReplay(writer, exact: exact, batchRows: batchRows, cacheRows: cacheRows)
-                while let batch = try next(batches) {
+                while true {
+                    let read: ReadBatch?
+                    do {
+                        read = try next(batches)
+                    } catch {
+                        // The entries before the problem are written first: one may break a constraint.
+                        try replay.finish()
+                        throw error
+                    }
+                    guard let batch = read else { break }
                     for entry in batch.entries {
                         do {
                             try replay.apply(entry)

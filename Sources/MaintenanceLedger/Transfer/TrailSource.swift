@@ -175,6 +175,8 @@ final class TrailReading: @unchecked Sendable {
     /// The first and last entry of the file being read.
     private var first: ReadEntry?
     private var last: ReadEntry?
+    /// The problem that stopped the reading, held back for the batch read before it.
+    private var pending: (any Error)?
 
     init(_ source: TrailSource, keptTags: [[UInt8]]) {
         self.source = source
@@ -182,8 +184,20 @@ final class TrailReading: @unchecked Sendable {
     }
 
     /// The entries of the next `budget` bytes of lines (or to the end of a file); nil at the end.
+    /// A problem comes after the entries read before it, so that the replay meets those first.
     func next(budget: Int) throws -> ReadBatch? {
+        if let problem = pending { throw problem }
         var batch = ReadBatch()
+        do {
+            return try read(budget: budget, into: &batch)
+        } catch {
+            guard !batch.entries.isEmpty else { throw error }
+            pending = error
+            return batch
+        }
+    }
+
+    private func read(budget: Int, into batch: inout ReadBatch) throws -> ReadBatch? {
         var bytes = 0
         while bytes < budget {
             guard fileIndex < source.files.count else { return batch.entries.isEmpty && batch.filesRead.isEmpty ? nil : batch }
@@ -204,8 +218,10 @@ final class TrailReading: @unchecked Sendable {
                     return batch // a file's end ends a batch, so that its check comes with its entries
                 }
                 line = next
+            } catch LedgerError.badData(let message, _) {
+                throw settle(file, .badData("line \(lineNumber + 1) of \(file.name) is \(message)", hint: TrailLineReader.hint))
             } catch let error as LedgerError {
-                throw settle(file, LedgerError.refused("cannot read \(file.name): \(error.message)", hint: nil))
+                throw settle(file, .refused("cannot read \(file.name): \(error.message)", hint: nil))
             }
             lineNumber += 1
             let place = "line \(lineNumber) of \(file.name)"
