@@ -27,8 +27,8 @@ struct ReadEntry: Sendable {
     /// The rows its payload changes, decoded for the replay.
     let changes: RowChanges
     /// The entry as a row of `audit_trail`, and the nodes of `trail_tree` it completes, in their plain encodings.
-    let trailRow: [UInt8]
-    let nodeRows: [UInt8]
+    var trailRow: [UInt8] = []
+    var nodeRows: [UInt8] = []
 
     /// The four texts, in place.
     func withTexts<Result>(_ body: ([UnsafeRawBufferPointer]) throws -> Result) rethrows -> Result {
@@ -65,11 +65,6 @@ struct TrailLineReader {
 
     init(keptTags: [[UInt8]]) {
         self.keptTags = keptTags
-    }
-
-    /// The seq and hash (hex) of the last entry read.
-    var last: (seq: Int64, hash: String)? {
-        expectedSeq == 1 ? nil : (expectedSeq - 1, firstCompact == nil ? String(decoding: previousStored, as: UTF8.self) : Hex.string(previousRaw))
     }
 
     private static let columnNames = LedgerTable.allCases.map { $0.columns.map { Array($0.utf8) } }
@@ -169,31 +164,41 @@ struct TrailLineReader {
             payload.withUnsafeBytes { RowChanges.decode($0, compact: compact, texts: parts, keptTags: keptTags, into: &changes) }
         }
         if let problem { throw LedgerError.badData("seq \(seq) (\(place)) does not replay: \(problem)", hint: Self.hint) }
-        // The entry as `audit_trail` stores it: format 2 with its payload and hash as blobs and
-        // no prev_hash, format 1 with all three as text.
+        expectedSeq = seq + 1
+        previousRaw = rawHash
+        previousStored = compact ? rawHash : hash
+        var entry = ReadEntry(seq: seq, compact: compact, texts: texts, textEnds: textEnds, payload: payload, hash: hash, rawHash: rawHash,
+                              prevHash: compact ? [] : prevHash, place: place, file: file, changes: changes)
+        addStoredRows(to: &entry)
+        return entry
+    }
+
+    /// Gives the entry its row of `audit_trail` as stored (format 2: its payload and hash as
+    /// blobs, no prev_hash; format 1: all three as text) and the nodes of `trail_tree` it completes.
+    private mutating func addStoredRows(to entry: inout ReadEntry) {
         var trailRow: [UInt8] = []
-        CompactTrail.appendPlain(.integer(seq), to: &trailRow)
-        ReadEntry.withTexts(texts, ends: textEnds) { parts in
-            for text in parts { CompactTrail.appendPlainBytes(.text, text, to: &trailRow) }
+        CompactTrail.appendPlain(.integer(entry.seq), to: &trailRow)
+        entry.withTexts { texts in
+            for text in texts { CompactTrail.appendPlainBytes(.text, text, to: &trailRow) }
         }
-        let tag: CompactTrail.Tag = compact ? .blob : .text
-        payload.withUnsafeBytes { CompactTrail.appendPlainBytes(tag, $0, to: &trailRow) }
-        if compact { CompactTrail.appendPlain(.null, to: &trailRow) } else { prevHash.withUnsafeBytes { CompactTrail.appendPlainBytes(.text, $0, to: &trailRow) } }
-        hash.withUnsafeBytes { CompactTrail.appendPlainBytes(tag, $0, to: &trailRow) }
+        let tag: CompactTrail.Tag = entry.compact ? .blob : .text
+        entry.payload.withUnsafeBytes { CompactTrail.appendPlainBytes(tag, $0, to: &trailRow) }
+        if entry.compact {
+            CompactTrail.appendPlain(.null, to: &trailRow)
+        } else {
+            entry.prevHash.withUnsafeBytes { CompactTrail.appendPlainBytes(.text, $0, to: &trailRow) }
+        }
+        entry.hash.withUnsafeBytes { CompactTrail.appendPlainBytes(tag, $0, to: &trailRow) }
         var nodeRows: [UInt8] = []
-        rawHash.withUnsafeBytes { hash in
-            tree.add(seq: seq, hash: hash) { level, node in
-                CompactTrail.appendPlain(.integer(seq), to: &nodeRows)
+        entry.rawHash.withUnsafeBytes { hash in
+            tree.add(seq: entry.seq, hash: hash) { level, node in
+                CompactTrail.appendPlain(.integer(entry.seq), to: &nodeRows)
                 CompactTrail.appendPlain(.integer(Int64(level)), to: &nodeRows)
                 node.withUnsafeBytes { CompactTrail.appendPlainBytes(.blob, $0, to: &nodeRows) }
             }
         }
-        expectedSeq = seq + 1
-        previousRaw = rawHash
-        previousStored = compact ? rawHash : hash
-        return ReadEntry(seq: seq, compact: compact, texts: texts, textEnds: textEnds, payload: payload, hash: hash, rawHash: rawHash,
-                         prevHash: compact ? [] : prevHash, place: place, file: file, changes: changes,
-                         trailRow: trailRow, nodeRows: nodeRows)
+        entry.trailRow = trailRow
+        entry.nodeRows = nodeRows
     }
 
     static let hint = "Nothing was written; rebuild from the trail as maintledger exported it."
