@@ -39,7 +39,7 @@ import Testing
 
     /// The files of a folder that name a rebuild under way: none may be left behind.
     static func leftovers(_ folder: String) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix(".maintledger-rebuild-") }
+        try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix(".maintledger-rebuild-tmp-") }
     }
 
     static func exportTrail(_ sandbox: LedgerSandbox, to folder: String) throws {
@@ -355,27 +355,35 @@ import Testing
             """, exitCode: 1)
     }
 
+    /// As `backup` (they share `NewFile`): an existing FILE only with --force, never a WAL left
+    /// beside it (SQLite would apply it to the new file), a file a killed rebuild left removed.
     @Test func anExistingFileIsRefusedUnlessForced() throws {
         let (sandbox, folder, trail) = try Self.seedWithExports()
-        // Another ledger, with a WAL of its own beside it.
         let file = sandbox.folder.appendingPathComponent("rebuilt.sqlite").path
-        try Data("not this ledger".utf8).write(to: URL(fileURLWithPath: file))
+        try Data("another ledger".utf8).write(to: URL(fileURLWithPath: file))
+        try Self.expectRefusal(sandbox, from: trail, to: file, stderr: """
+            Error: \(file) exists; rebuild replaces a file only with --force
+            Choose a new file, or pass --force to replace it.
+
+            """, exitCode: 1)
         try Data("its WAL".utf8).write(to: URL(fileURLWithPath: file + "-wal"))
-        let before = try sandbox.run(["rebuild", "--from", trail, "--to", file], useDB: false)
-        #expect(before == RunResult(stdout: "", stderr: """
-            Error: \(file) already exists; rebuild writes a new ledger
-            Choose another path, or add --force to replace the file.
+        let refused = try sandbox.run(["rebuild", "--from", trail, "--to", file, "--force"], useDB: false)
+        #expect(refused == RunResult(stdout: "", stderr: """
+            Error: \(file)-wal exists, and SQLite would apply it to a ledger rebuilt at \(file)
+            If no program has \(file) open, remove \(file)-wal; or choose another file.
 
             """, exitCode: 1))
-        #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == Data("not this ledger".utf8))
+        try FileManager.default.removeItem(atPath: file + "-wal")
+        let abandoned = sandbox.folder.appendingPathComponent(".maintledger-rebuild-tmp-Ab12Cd").path
+        try Data("a rebuild killed midway".utf8).write(to: URL(fileURLWithPath: abandoned))
         let forced = try sandbox.run(["rebuild", "--from", trail, "--to", file, "--force"], useDB: false)
         #expect(forced.exitCode == 0 && forced.stdout.hasPrefix("rebuilt \(file): 9 entries from 1 file, head "), "\(forced)")
-        #expect(!FileManager.default.fileExists(atPath: file + "-wal"))
+        #expect(forced.stderr == "Warning: removed \(abandoned), which an interrupted rebuild left\n")
         #expect(try sandbox.run(["audit:verify", "--db", file], useDB: false).stdout == sandbox.ok(["audit:verify"]).stdout)
         // Not a folder, and not inside what it reads.
         try Self.expectRefusal(sandbox, from: trail, to: folder, stderr: """
             Error: \(folder) is a folder
-            Point --to at the path of the ledger file to write.
+            Point --to at a file, such as \(folder)/ledger.sqlite.
 
             """, exitCode: 1)
         try Self.expectRefusal(sandbox, from: folder, to: folder + "/ledger.sqlite", stderr: """
@@ -397,8 +405,8 @@ import Testing
         try disk.fill()
         let file = mount + "/ledger.sqlite"
         try Self.expectRefusal(sandbox, from: folder, to: file, stderr: """
-            Error: the disk holding \(mount) is full
-            Free some space and run rebuild again; nothing was written.
+            Error: the disk holding \(file) is full; nothing was written
+            Free some space and rebuild again, or rebuild onto another disk.
 
             """, exitCode: 74)
         #expect(try FileManager.default.contentsOfDirectory(atPath: mount) == [SmallDisk.fillerName])

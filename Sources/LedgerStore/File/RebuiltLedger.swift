@@ -10,16 +10,16 @@ package struct ReplayRefused: Error {
     package init(reason: String) { self.reason = reason }
 }
 
-/// A ledger rebuilt from its trail (`rebuild`): a new file under a temporary name beside where it
-/// goes, with every migration applied, its rows and entries written in one transaction, then
-/// synced and renamed into place. Until then nothing is at its destination, and a rebuild that
-/// fails removes the temporary file.
+/// A ledger rebuilt from its trail (`rebuild`), in a new file its caller made (under a
+/// temporary name beside where it goes, see `NewFile`): every migration applied, its rows and
+/// entries written in one transaction, then made a WAL ledger as every other and closed, for
+/// the caller to sync and name.
 ///
-/// Nothing of the file counts before it is renamed, so it is written without a journal and
+/// Nothing of the file counts before it has its name, so it is written without a journal and
 /// without syncs (one, at the end, makes it durable before it takes the name): a crash leaves
 /// a temporary file to remove, never a ledger.
 package final class RebuiltLedger {
-    package let temporaryPath: String
+    package let path: String
     private let queue: DatabaseQueue
     private var open = true
     /// Per table, per column: the plain encoding's tags of the values its column keeps as
@@ -27,139 +27,69 @@ package final class RebuiltLedger {
     /// by SQLite, and the row stored would not be the one the trail records.
     package private(set) var keptTags: [[UInt8]] = []
 
-    private init(temporaryPath: String, queue: DatabaseQueue) {
-        self.temporaryPath = temporaryPath
+    private init(path: String, queue: DatabaseQueue) {
+        self.path = path
         self.queue = queue
     }
 
-    /// The prefix of the temporary file's name; a rebuild killed midway leaves one behind.
-    package static let temporaryPrefix = ".maintledger-rebuild-"
-
-    /// Creates the temporary file (readable by its owner only, as a ledger is) in `folder` and
-    /// applies every migration to it.
-    package static func create(in folder: String) throws -> RebuiltLedger {
-        var template = Array(((folder.hasSuffix("/") ? folder : folder + "/") + temporaryPrefix + "XXXXXX").utf8CString)
-        let descriptor = mkstemp(&template)
-        guard descriptor >= 0 else {
-            throw LedgerError.refused("cannot create a file in \(folder): \(String(cString: strerror(errno)))",
-                                      hint: "Point --to at a folder you can write to.")
+    /// Opens the empty file at `path` and applies every migration to it.
+    package static func create(at path: String) throws -> RebuiltLedger {
+        var configuration = Configuration()
+        // Migrations rebuild tables, which foreign keys forbid (see `LedgerDatabase.prepareSchema`);
+        // they are turned on once the schema is in place, and hold every replayed row.
+        configuration.foreignKeysEnabled = false
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = OFF")
+            try db.execute(sql: "PRAGMA synchronous = OFF")
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // The page cache a batch of commands gets (see `LedgerDatabase.batchCommands`).
+            try db.execute(sql: "PRAGMA cache_size = -262144")
         }
-        fchmod(descriptor, 0o600) // whatever the umask
-        close(descriptor)
-        let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let rebuilt = RebuiltLedger(path: path, queue: try DatabaseQueue(path: path, configuration: configuration))
         do {
-            var configuration = Configuration()
-            // Migrations rebuild tables, which foreign keys forbid (see `LedgerDatabase.prepareSchema`);
-            // they are turned on once the schema is in place, and hold every replayed row.
-            configuration.foreignKeysEnabled = false
-            configuration.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA journal_mode = OFF")
-                try db.execute(sql: "PRAGMA synchronous = OFF")
-                try db.execute(sql: "PRAGMA temp_store = MEMORY")
-                // The page cache a batch of commands gets (see `LedgerDatabase.batchCommands`).
-                try db.execute(sql: "PRAGMA cache_size = -262144")
-            }
-            let queue = try DatabaseQueue(path: path, configuration: configuration)
-            let rebuilt = RebuiltLedger(temporaryPath: path, queue: queue)
-            try rebuilt.writing {
-                try queue.writeWithoutTransaction { db in
-                    try db.inTransaction {
-                        _ = try LedgerDatabase.migrate(db)
-                        return .commit
-                    }
-                    try db.execute(sql: "PRAGMA foreign_keys = ON")
-                    rebuilt.keptTags = try LedgerTable.allCases.map { table in
-                        let columns = try db.columns(in: table.rawValue)
-                        precondition(columns.map(\.name) == table.columns, "the migrations' \(table.rawValue) is not LedgerTable's")
-                        return columns.map { ColumnAffinity(declaredType: $0.type).keptPlainTags }
-                    }
+            try rebuilt.queue.writeWithoutTransaction { db in
+                try db.inTransaction {
+                    _ = try LedgerDatabase.migrate(db)
+                    return .commit
+                }
+                try db.execute(sql: "PRAGMA foreign_keys = ON")
+                rebuilt.keptTags = try LedgerTable.allCases.map { table in
+                    let columns = try db.columns(in: table.rawValue)
+                    precondition(columns.map(\.name) == table.columns, "the migrations' \(table.rawValue) is not LedgerTable's")
+                    return columns.map { ColumnAffinity(declaredType: $0.type).keptPlainTags }
                 }
             }
             return rebuilt
         } catch {
-            removeFiles(path)
+            rebuilt.close()
             throw error
         }
     }
 
     /// Runs `body` in one transaction on the file: it writes through the `RebuildWriter` it is given.
     package func write(_ body: (RebuildWriter) throws -> Void) throws {
-        try writing {
-            try queue.writeWithoutTransaction { db in
-                try db.inTransaction {
-                    try body(RebuildWriter(db))
-                    return .commit
-                }
+        try queue.writeWithoutTransaction { db in
+            try db.inTransaction {
+                try body(RebuildWriter(db))
+                return .commit
             }
         }
     }
 
-    /// Makes the file a WAL ledger as every other, syncs it and gives it `destination`'s name;
-    /// `replacing` a file there (with the WAL files beside it, which belong to that one), else
-    /// refusing if one appeared meanwhile. The folder is synced after.
-    package func install(at destination: String, replacing: Bool) throws {
-        try writing {
-            try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
-            try queue.close()
-        }
+    /// Makes the file a WAL ledger as every other, and closes it (SQLite then removes the WAL
+    /// files it made for the switch): the file is whole, for its caller to sync and name.
+    package func finish() throws {
+        try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+        try queue.close()
         open = false
-        let file = Foundation.open(temporaryPath, O_RDONLY | O_CLOEXEC)
-        guard file >= 0, fsync(file) == 0 else {
-            if file >= 0 { close(file) }
-            throw cannotWrite(destination)
-        }
-        close(file)
-        if replacing {
-            // A WAL left beside the file replaced would be read into the new one.
-            for suffix in ["-wal", "-shm"] { unlink(destination + suffix) }
-            guard rename(temporaryPath, destination) == 0 else { throw cannotWrite(destination) }
-        } else {
-            // link() refuses a name that exists: the check made at the start still holds.
-            guard link(temporaryPath, destination) == 0 else {
-                if errno == EEXIST { throw Self.exists(destination) }
-                throw cannotWrite(destination)
-            }
-            unlink(temporaryPath)
-        }
-        let folder = Foundation.open((destination as NSString).deletingLastPathComponent.isEmpty ? "." : (destination as NSString).deletingLastPathComponent,
-                                     O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if folder >= 0 {
-            fsync(folder)
-            close(folder)
-        }
     }
 
-    /// Removes the temporary file: the rebuild failed or was refused.
-    package func discard() {
+    /// Closes the file after a failure, and removes what SQLite may have left beside it (the
+    /// caller removes the file).
+    package func close() {
         if open { try? queue.close() }
         open = false
-        Self.removeFiles(temporaryPath)
-    }
-
-    package static func exists(_ destination: String) -> LedgerError {
-        .refused("\(destination) already exists; rebuild writes a new ledger",
-                 hint: "Choose another path, or add --force to replace the file.")
-    }
-
-    private static func removeFiles(_ path: String) {
-        for suffix in ["", "-journal", "-wal", "-shm"] { unlink(path + suffix) }
-    }
-
-    private func cannotWrite(_ destination: String) -> LedgerError {
-        .writeFailed("cannot write \(destination): \(String(cString: strerror(errno)))", hint: "Nothing was written to \(destination).")
-    }
-
-    /// SQLite's refusals of the disk, as what they mean to the rebuild.
-    private func writing(_ body: () throws -> Void) throws {
-        do {
-            try body()
-        } catch let error as DatabaseError where [.SQLITE_FULL, .SQLITE_IOERR].contains(error.resultCode) {
-            var disk = statvfs()
-            let folder = (temporaryPath as NSString).deletingLastPathComponent
-            let full = error.resultCode == .SQLITE_FULL || (statvfs(folder, &disk) == 0 && disk.f_bavail == 0)
-            throw LedgerError.writeFailed(full ? "the disk holding \(folder) is full" : "cannot write \(temporaryPath): \(LedgerDatabase.describe(error))",
-                                          hint: "Free some space and run rebuild again; nothing was written.")
-        }
+        for suffix in ["-journal", "-wal", "-shm"] { unlink(path + suffix) }
     }
 }
 

@@ -12,10 +12,10 @@ public struct BackupResult: Sendable, Equatable {
 
 extension LedgerQuerying {
     /// `backup --to FILE`: a copy of the ledger as one commit left it, verified, at FILE; or, if
-    /// anything fails or the run is killed, nothing at FILE (see `BackupFile`). The ledger is
+    /// anything fails or the run is killed, nothing at FILE (see `NewFile`). The ledger is
     /// only read. `replacing`: whether an existing FILE may be replaced (`--force`).
     public func backup(to file: String, replacing: Bool) throws -> BackupResult {
-        let target = try BackupFile(file, ledger: reader.path, replacing: replacing)
+        let target = try NewFile(file, ledger: reader.path, replacing: replacing, wording: .backup)
         defer { target.discard() }
         let removed = target.removeAbandonedCopies()
         let copy = try target.create()
@@ -36,32 +36,57 @@ extension LedgerQuerying {
     }
 }
 
-/// The file `backup` writes, and how nothing but a whole, verified copy is ever at its path,
-/// wherever the run stops:
+/// The file `backup` (or `rebuild`) writes, and how nothing but a whole, verified copy (or
+/// ledger) is ever at its path, wherever the run stops:
 /// 1. The copy is made in the target's folder under a temporary name, `.maintledger-backup-tmp-`
-///    and six random characters: hidden, and saying what it is, so that no one takes it for a
-///    backup. `mkstemp` creates it readable by its owner only, as the ledger, and the run holds
-///    an `flock` on it for as long as it lives.
+///    (`.maintledger-rebuild-tmp-`) and six random characters: hidden, and saying what it is, so
+///    that no one takes it for a backup. `mkstemp` creates it readable by its owner only, as the
+///    ledger, and the run holds an `flock` on it for as long as it lives.
 /// 2. Once verified, the copy is fsynced and given the target's name: by `link`, which fails if
 ///    a file has appeared there meanwhile, or, replacing one (`--force`), by `rename`, which
 ///    swaps it in one step. Then the folder is fsynced.
-/// 3. A run killed before step 2 leaves its temporary file behind; the next backup into the
-///    folder removes every one that no live run holds the lock of.
-final class BackupFile {
-    static let temporaryPrefix = ".maintledger-backup-tmp-"
+/// 3. A run killed before step 2 leaves its temporary file behind; the next run of the same
+///    command into the folder removes every one that no live run holds the lock of.
+final class NewFile {
+    /// What the messages call the command and its file.
+    struct Wording {
+        let command: String
+        let temporaryPrefix: String
+        /// "a backup": what SQLite would apply a `-wal` to.
+        let aFile: String
+        /// What a folder given as the file could hold instead.
+        let exampleName: String
+        /// "an earlier backup": what `--force` is for.
+        let replaceable: String
+        let nothingWritten: String
+        let fullHint: String
+        let failedHint: String
+
+        static let backup = Wording(command: "backup", temporaryPrefix: ".maintledger-backup-tmp-", aFile: "a backup",
+                                    exampleName: "ledger-backup.sqlite", replaceable: "an earlier backup", nothingWritten: "no backup was written",
+                                    fullHint: "Free some space, or back up to another disk; the ledger is as it was.",
+                                    failedHint: "Fix the disk, or back up to another one; the ledger is as it was.")
+        static let rebuild = Wording(command: "rebuild", temporaryPrefix: ".maintledger-rebuild-tmp-", aFile: "a ledger rebuilt",
+                                     exampleName: "ledger.sqlite", replaceable: "an earlier ledger", nothingWritten: "nothing was written",
+                                     fullHint: "Free some space and rebuild again, or rebuild onto another disk.",
+                                     failedHint: "Fix the disk, or rebuild onto another one.")
+    }
 
     let file: String
+    let wording: Wording
     private let folder: String
-    private let ledger: String
+    /// The ledger being copied, which the file may not stand for; nil for a new one.
+    private let ledger: String?
     private let replacing: Bool
     /// The copy while it is being made: its path, and its descriptor, which holds the lock.
     private var temporary: (path: String, descriptor: Int32)?
 
     /// Checks the target before anything is written (and again before the copy takes its name).
-    init(_ file: String, ledger: String, replacing: Bool) throws {
+    init(_ file: String, ledger: String?, replacing: Bool, wording: Wording) throws {
         self.file = file
         self.ledger = ledger
         self.replacing = replacing
+        self.wording = wording
         folder = Self.folder(of: file)
         try checkTarget()
     }
@@ -76,36 +101,36 @@ final class BackupFile {
             throw LedgerError.refused("\(folder) is not a folder", hint: "Point --to at a file in a folder.")
         }
         if file.hasSuffix("/") || (stat(file, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR) {
-            throw LedgerError.refused("\(file) is a folder", hint: "Point --to at a file, such as \(file.hasSuffix("/") ? file : file + "/")ledger-backup.sqlite.")
+            throw LedgerError.refused("\(file) is a folder", hint: "Point --to at a file, such as \(file.hasSuffix("/") ? file : file + "/")\(wording.exampleName).")
         }
         // Put there, the copy would take the place of the file the ledger's writers write.
-        if Self.identity(folder) == Self.identity(Self.folder(of: ledger)),
+        if let ledger, Self.identity(folder) == Self.identity(Self.folder(of: ledger)),
            ["", "-wal", "-shm", "-journal"].map({ Self.name(of: ledger) + $0 }).contains(Self.name(of: file)) {
             throw LedgerError.refused("\(file) is the ledger, or a file SQLite keeps beside it", hint: "Point --to at another file.")
         }
         if lstat(file, &status) == 0 {
             guard status.st_mode & S_IFMT == S_IFREG else {
-                throw LedgerError.refused("\(file) is not a regular file", hint: "Point --to at a new file, or at an earlier backup to replace with --force.")
+                throw LedgerError.refused("\(file) is not a regular file", hint: "Point --to at a new file, or at \(wording.replaceable) to replace with --force.")
             }
             guard replacing else { throw exists }
         }
         // SQLite would apply a `-wal` or a hot `-journal` left beside the name to the copy put
         // there, as if it were the same database, and damage it.
         for suffix in ["-wal", "-journal"] where lstat(file + suffix, &status) == 0 {
-            throw LedgerError.refused("\(file)\(suffix) exists, and SQLite would apply it to a backup at \(file)",
+            throw LedgerError.refused("\(file)\(suffix) exists, and SQLite would apply it to \(wording.aFile) at \(file)",
                                       hint: "If no program has \(file) open, remove \(file)\(suffix); or choose another file.")
         }
     }
 
     private var exists: LedgerError {
-        .refused("\(file) exists; backup replaces a file only with --force", hint: "Choose a new file, or pass --force to replace it.")
+        .refused("\(file) exists; \(wording.command) replaces a file only with --force", hint: "Choose a new file, or pass --force to replace it.")
     }
 
     /// Step 3: removes the temporary files of runs that died, each one whose lock is free (a
     /// live run holds its own). Returns their paths.
     func removeAbandonedCopies() -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        return names.filter { $0.hasPrefix(Self.temporaryPrefix) }.map { Self.path(folder, $0) }.filter { path in
+        return names.filter { $0.hasPrefix(wording.temporaryPrefix) }.map { Self.path(folder, $0) }.filter { path in
             let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
             guard descriptor >= 0 else { return false }
             defer { close(descriptor) }
@@ -119,7 +144,7 @@ final class BackupFile {
         // between its creation and its lock, and remove it: it is then made again under a new
         // name, which that run did not list. So this ends.
         while true {
-            var template = Array(Self.path(folder, Self.temporaryPrefix + "XXXXXX").utf8CString)
+            var template = Array(Self.path(folder, wording.temporaryPrefix + "XXXXXX").utf8CString)
             let descriptor = mkstemp(&template)
             guard descriptor >= 0 else { throw errno == ENOSPC || errno == EDQUOT ? diskFull : cannotWrite(errno) }
             let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
@@ -164,19 +189,16 @@ final class BackupFile {
     func writeFailure(_ error: any Error) -> any Error {
         if SQLiteFailure.isDiskFull(error) { return diskFull }
         guard let reason = SQLiteFailure.reason(error) else { return error }
-        return LedgerError.writeFailed("cannot write \(file): \(reason); no backup was written",
-                                       hint: "Fix the disk, or back up to another one; the ledger is as it was.")
+        return LedgerError.writeFailed("cannot write \(file): \(reason); \(wording.nothingWritten)", hint: wording.failedHint)
     }
 
     private func writeFailure(_ code: Int32) -> LedgerError {
         guard code != ENOSPC, code != EDQUOT else { return diskFull }
-        return .writeFailed("cannot write \(file): \(String(cString: strerror(code))); no backup was written",
-                            hint: "Fix the disk, or back up to another one; the ledger is as it was.")
+        return .writeFailed("cannot write \(file): \(String(cString: strerror(code))); \(wording.nothingWritten)", hint: wording.failedHint)
     }
 
     private var diskFull: LedgerError {
-        .writeFailed("the disk holding \(file) is full; no backup was written",
-                     hint: "Free some space, or back up to another disk; the ledger is as it was.")
+        .writeFailed("the disk holding \(file) is full; \(wording.nothingWritten)", hint: wording.fullHint)
     }
 
     private func cannotWrite(_ code: Int32) -> LedgerError {

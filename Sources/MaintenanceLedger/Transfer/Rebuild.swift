@@ -27,21 +27,30 @@ public enum LedgerRebuild {
     /// `batchRows` and `cacheRows`: see `TrailReplay.init`.
     static func rebuild(from source: String, to destination: String, replacing: Bool, batchRows: Int, cacheRows: Int,
                         warn: (String) -> Void = { _ in }) throws -> RebuildReport {
-        let folder = try checkDestination(destination, replacing: replacing, source: source)
+        // FILE appears whole or not at all, as a backup does (`NewFile`); and outside the source.
+        let target = try NewFile(destination, ledger: nil, replacing: replacing, wording: .rebuild)
+        defer { target.discard() }
+        try refuseInside(source, destination)
         let trail = try TrailSource.open(source)
+        for removed in target.removeAbandonedCopies() { warn("removed \(removed), which an interrupted rebuild left") }
         trail.warnings.forEach(warn)
         do {
             // Standard input cannot be read twice: it is replayed an entry at a time from the start.
-            return try rebuild(trail, in: folder, to: destination, replacing: replacing, exact: source == "-", batchRows: batchRows, cacheRows: cacheRows)
+            return try rebuild(trail, into: target, exact: source == "-", batchRows: batchRows, cacheRows: cacheRows)
         } catch is BatchRefused {
             // SQLite refused a batch of entries: again, an entry at a time, to name the one.
-            return try rebuild(trail, in: folder, to: destination, replacing: replacing, exact: true, batchRows: batchRows, cacheRows: cacheRows)
+            target.discard()
+            return try rebuild(trail, into: target, exact: true, batchRows: batchRows, cacheRows: cacheRows)
         }
     }
 
-    private static func rebuild(_ trail: TrailSource, in folder: String, to destination: String, replacing: Bool,
-                                exact: Bool, batchRows: Int, cacheRows: Int) throws -> RebuildReport {
-        let rebuilt = try RebuiltLedger.create(in: folder)
+    private static func rebuild(_ trail: TrailSource, into target: NewFile, exact: Bool, batchRows: Int, cacheRows: Int) throws -> RebuildReport {
+        let rebuilt: RebuiltLedger
+        do {
+            rebuilt = try RebuiltLedger.create(at: try target.create())
+        } catch {
+            throw target.writeFailure(error)
+        }
         do {
             var replayed: (count: Int64, head: String) = (0, "")
             // The files are read, parsed and their hashes checked on a second thread, a batch or
@@ -78,12 +87,13 @@ public enum LedgerRebuild {
                 }
                 replayed = (replay.count, replay.headHash)
             }
-            try rebuilt.install(at: destination, replacing: replacing)
+            try rebuilt.finish()
+            try target.putInPlace()
             return RebuildReport(entryCount: replayed.count, headHash: replayed.head, files: trail.files.count)
         } catch {
-            rebuilt.discard()
+            rebuilt.close()
             if error is LedgerError || error is BatchRefused { throw error }
-            throw LedgerError.unusableDatabase("cannot write the rebuilt ledger beside \(destination): \(LedgerDatabase.describe(error))", hint: nil)
+            throw target.writeFailure(error)
         }
     }
 
@@ -111,27 +121,15 @@ public enum LedgerRebuild {
         }
     }
 
-    /// Refuses a destination that cannot take the rebuilt ledger; returns its folder.
-    private static func checkDestination(_ destination: String, replacing: Bool, source: String) throws -> String {
+    /// The source is only read: the rebuilt ledger (and its temporary file) goes elsewhere.
+    private static func refuseInside(_ source: String, _ destination: String) throws {
+        guard source != "-" else { return }
         let folder = (destination as NSString).deletingLastPathComponent.isEmpty ? "." : (destination as NSString).deletingLastPathComponent
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: destination, isDirectory: &isFolder) {
-            if isFolder.boolValue {
-                throw LedgerError.refused("\(destination) is a folder", hint: "Point --to at the path of the ledger file to write.")
-            }
-            if !replacing { throw RebuiltLedger.exists(destination) }
-        }
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw LedgerError.notFound("no folder \(folder) to write \(destination) in", hint: "Create it first, or point --to elsewhere.")
-        }
-        // The source is only read: the rebuilt ledger (and its temporary file) goes elsewhere.
-        let resolvedSource = URL(fileURLWithPath: source).resolvingSymlinksInPath().path
-        let resolvedFolder = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path
-        let resolvedDestination = URL(fileURLWithPath: destination).resolvingSymlinksInPath().path
-        if source != "-", resolvedDestination == resolvedSource || resolvedFolder == resolvedSource || resolvedFolder.hasPrefix(resolvedSource + "/") {
+        let (resolvedSource, resolvedFolder) = (URL(fileURLWithPath: source).resolvingSymlinksInPath().path, URL(fileURLWithPath: folder).resolvingSymlinksInPath().path)
+        if URL(fileURLWithPath: destination).resolvingSymlinksInPath().path == resolvedSource || resolvedFolder == resolvedSource
+            || resolvedFolder.hasPrefix(resolvedSource + "/") {
             throw LedgerError.refused("\(destination) is in the source \(source), which rebuild only reads",
                                       hint: "Point --to outside what --from names.")
         }
-        return folder
     }
 }
