@@ -137,8 +137,11 @@ package struct NewMaintenance: Equatable, Sendable {
 }
 
 extension NewMaintenance {
+    /// The position of `addon_id` in `row`.
+    package static let addonColumn = MaintenanceRecord.columns.dropFirst().firstIndex(of: "addon_id")! - 1
+
     /// Its row's columns after id, named: the one place they are named for writing.
-    var row: KeyValuePairs<String, RowValue> {
+    package var row: KeyValuePairs<String, RowValue> {
         let m = self
         return [
             "uuid": RowValue(m.uuid), "addon_id": RowValue(m.addonID), "status": RowValue(m.status.rawValue),

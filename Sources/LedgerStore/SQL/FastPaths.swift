@@ -270,6 +270,41 @@ extension Statement {
     /// The most bytes a time's storage text takes: 24 within the years 0000 to 9999, and no
     /// more than 32 for any instant `Timestamp` holds.
     private static let longestTime = 32
+
+    /// Runs an INSERT of a prepared row (`PreparedRows`), its open column bound to `id`: its
+    /// texts are read by SQLite in place, where they were laid out when it was prepared (with
+    /// their length: a NUL inside is kept). Returns the rowid of the row inserted (asked of
+    /// SQLite directly: GRDB checks the queue it is called on first).
+    func execute(binding row: PreparedRows.Row, of rows: PreparedRows, filling id: Int64) throws -> Int64 {
+        let sqlite = sqliteStatement
+        return try rows.bytes.withUnsafeBufferPointer { bytes in
+            defer {
+                sqlite3_reset(sqlite)
+                sqlite3_clear_bindings(sqlite)
+            }
+            for (position, columnIndex) in row.columns.enumerated() {
+                let column = rows.columns[columnIndex]
+                let index = Int32(position + 1)
+                let code: Int32
+                if position == row.open {
+                    code = sqlite3_bind_int64(sqlite, index, id)
+                } else {
+                    switch column.kind {
+                    case .null: code = sqlite3_bind_null(sqlite, index)
+                    case .integer: code = sqlite3_bind_int64(sqlite, index, column.number)
+                    case .text where column.count == 0: code = sqlite3_bind_text(sqlite, index, "", 0, transient)
+                    case .text:
+                        let start = UnsafeRawPointer(bytes.baseAddress! + Int(column.number)).assumingMemoryBound(to: CChar.self)
+                        code = sqlite3_bind_text(sqlite, index, start, column.count, staticText)
+                    }
+                }
+                guard code == SQLITE_OK else { throw DatabaseError.last(code, of: self) }
+            }
+            let code = sqlite3_step(sqlite)
+            guard code == SQLITE_DONE else { throw DatabaseError.last(code, of: self) }
+            return sqlite3_last_insert_rowid(sqlite3_db_handle(sqlite))
+        }
+    }
 }
 
 extension SQLValue {

@@ -151,7 +151,7 @@ package struct ByteBuffer {
 
 /// Builds a format 2 payload from the rows a command wrote, read back from SQLite, through
 /// `CompactPayloadEncoder`, which gives each value its form; an update's digest is made here.
-package struct CompactPayloadWriter {
+package struct CompactPayloadWriter: Sendable {
     private var encoder: CompactPayloadEncoder
     /// An updated row's plain encoding, which its digest covers: kept to spare an allocation per update.
     private var plain: [UInt8] = []
@@ -191,9 +191,25 @@ package struct CompactPayloadWriter {
         encoder.digest(plain.withUnsafeBytes { CompactTrail.digest(ofPlain: $0) })
     }
 
+    /// A row prepared off the recording thread (`PreparedRows`), inserted whole with `id` and
+    /// its open column filled with `value`: the encodings prepared, copied as they are.
+    package mutating func insert(_ row: PreparedRows.Row, of rows: PreparedRows, id: Int64, filling value: Int64) {
+        encoder.begin(.insert, row.table, id: id, count: row.columns.count)
+        // The open column's encoding is empty: the columns before it, it, and those after.
+        let open = row.open == 0 ? row.encodedStart : rows.columns[row.columns.lowerBound + row.open - 1].encodedEnd
+        encoder.encoded(rows.bytes[row.encodedStart..<open])
+        append(.integer(value))
+        encoder.encoded(rows.bytes[open..<rows.columns[row.columns.upperBound - 1].encodedEnd])
+    }
+
+    /// Forgets the changes written so far (`PreparedRows` encodes one row at a time).
+    package mutating func removeAll() {
+        encoder.removeAll()
+    }
+
     /// A value bound to a row, in the form its stored value takes (as `append(_: RawValue)`
     /// gives it when read back).
-    private mutating func append(_ value: RowValue) {
+    package mutating func append(_ value: RowValue) {
         switch value {
         case .null: encoder.null()
         case .integer(let number): encoder.integer(number)

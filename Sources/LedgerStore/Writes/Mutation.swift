@@ -75,6 +75,33 @@ public final class Mutation {
         return id
     }
 
+    /// Inserts a row prepared off the recording thread (`PreparedRows`), its open column filled
+    /// with `id`, and records it in the trail from the encodings prepared, as `insert(_:row:)`
+    /// records the values it binds. Returns the new row's id.
+    @discardableResult
+    package func insert(_ row: PreparedRows.Row, of rows: PreparedRows, filling id: Int64) throws -> Int64 {
+        let insert = try preparedInsert(row.table)
+        precondition(rows.encodedFor == PreparedRows.Entry(recordedAt: context.now, actor: context.actor) && rows.fits(row, insert.affinities),
+                     "a row of \(row.table.rawValue) prepared for another entry, or with a value its column would convert")
+        let newID = try insert.statement.execute(binding: row, of: rows, filling: id)
+        payload.insert(row, of: rows, id: newID, filling: id)
+        return newID
+    }
+
+    /// The whole-row INSERT of each table the command has inserted prepared rows into, by table
+    /// code: found without hashing its SQL (GRDB's statement cache) for every row.
+    private var preparedInserts: [(statement: Statement, affinities: [ColumnAffinity])?] = []
+
+    private func preparedInsert(_ table: LedgerTable) throws -> (statement: Statement, affinities: [ColumnAffinity]) {
+        let code = Int(table.code)
+        if code < preparedInserts.count, let insert = preparedInserts[code] { return insert }
+        let shape = try shared.wholeRowInsert(table, db)
+        let insert = (statement: try db.cachedStatement(sql: shape.sql), affinities: shape.affinities)
+        if code >= preparedInserts.count { preparedInserts += repeatElement(nil, count: code + 1 - preparedInserts.count) }
+        preparedInserts[code] = insert
+        return insert
+    }
+
     private func execute(insert table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>) throws {
         try run(shared.insertSQL(table, values), binding: values.lazy.map { $0.value })
     }

@@ -115,7 +115,7 @@ extension Ledger {
     /// order (so the first bad line is the one reported), as one entry, each row bound straight
     /// to SQLite and recorded in the trail from the values bound.
     public func importMaintenances(from reader: LineReader, source: String) throws -> ImportSummary {
-        let lines = ImportLines(reader: reader, now: context.now)
+        let lines = ImportLines(reader: reader, source: source, context: context)
         let batches = ReadAhead(depth: 2) { try lines.next(upTo: Self.importLinesPerEntry) }
         defer { batches.stop() }
         var importer = MaintenanceImporter(actor: context.actor, now: context.now)
@@ -123,9 +123,10 @@ extension Ledger {
             while let batch = try batches.next() {
                 try database.record(context) { mutation in
                     mutation.describe(action: "import", subject: "file:\(source)")
-                    try importer.record(batch, mutation, source: source)
+                    try importer.record(batch, mutation)
                 }
                 importer.summary.lines = batch.lastLine
+                batches.recycle(batch)
             }
         }
         return importer.summary
@@ -150,8 +151,15 @@ extension LedgerError {
 
 /// Lines of an import read and checked on their own, without the ledger.
 struct LineBatch: Sendable {
+    /// The file, as errors name it.
+    let source: String
     /// The maintenances, by line number (blank lines hold none).
     var maintenances: [(line: Int, maintenance: ImportedMaintenance)] = []
+    /// The apps and add-ons the maintenances name, each once, for the recording thread to look up.
+    var apps: [ImportKey] = []
+    var addons: [ImportKey] = []
+    /// The maintenances' rows, prepared for the batch's entry.
+    var rows: PreparedRows
     /// The line that could not be read or is not a maintenance: it ends the batch and the
     /// import, once the lines before it are recorded.
     var failure: (line: Int, error: LedgerError)?
@@ -163,20 +171,24 @@ struct LineBatch: Sendable {
 final class ImportLines: @unchecked Sendable {
     // Unchecked: used by one thread at a time, the one reading ahead (`ReadAhead`).
     private let reader: LineReader
-    private let now: Timestamp
+    private let source: String
+    private let context: LedgerContext
     /// The lines read so far.
     private var count = 0
     private var ended = false
 
-    init(reader: LineReader, now: Timestamp) {
+    init(reader: LineReader, source: String, context: LedgerContext) {
         self.reader = reader
-        self.now = now
+        self.source = source
+        self.context = context
     }
 
     /// The next `limit` lines, fewer at the end or up to a failure; nil once all are read.
     func next(upTo limit: Int) throws -> LineBatch? {
         guard !ended else { return nil }
-        var batch = LineBatch()
+        var batch = LineBatch(source: source, rows: PreparedRows(for: context))
+        var apps: Set<ImportKey> = []
+        var addons: Set<ImportKey> = []
         for _ in 0..<limit {
             let line: [UInt8]
             do {
@@ -192,7 +204,10 @@ final class ImportLines: @unchecked Sendable {
             count += 1
             guard line.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { continue }
             do {
-                batch.maintenances.append((count, try ImportedMaintenance(line: line, now: now)))
+                let maintenance = try ImportedMaintenance(line: line, now: context.now, rows: &batch.rows)
+                batch.maintenances.append((count, maintenance))
+                if apps.insert(maintenance.app).inserted { batch.apps.append(maintenance.app) }
+                if addons.insert(maintenance.addon).inserted { batch.addons.append(maintenance.addon) }
             } catch let error as LedgerError {
                 batch.failure = (count, error)
                 break

@@ -2,22 +2,33 @@ import LedgerCore
 import LedgerStore
 
 /// One imported maintenance: the object its line holds, its row, and the lifecycle its times
-/// imply. Read without the ledger, on the thread reading ahead; a class, so that the recording
-/// thread passes it on without copying its many strings.
+/// imply. Read without the ledger, on the thread reading ahead, with as much of its recording
+/// made ready there as the ledger does not decide: its rows prepared (`PreparedRows`), its names
+/// hashed and its attachment names checked. A class, so that the recording thread passes it on
+/// without copying its many strings.
 final class ImportedMaintenance: Sendable {
     let object: HerokuMaintenance
     /// Its row, but for the add-on, which is resolved when it is recorded.
     private let row: NewMaintenance
-    private let lifecycle: [(from: MaintenanceStatus?, to: MaintenanceStatus, at: Timestamp)]
+    /// The same row prepared, its add-on left open, among its batch's rows.
+    let prepared: PreparedRows.Row
+    /// The status changes of the lifecycle its times imply, prepared, the maintenance left open.
+    let statusChanges: [PreparedRows.Row]
+    /// Its uuid, app and add-on, as the recording thread looks them up.
+    let uuid: ImportKey
+    let app: ImportKey
+    let addon: ImportKey
+    /// The add-on's attachment names, distinct and in the order they are attached, each with
+    /// the name it is stored as (nil when it is no name: `AttachmentName.validate` says why).
+    let attachments: [(text: String, name: ImportKey?)]
 
-    var uuid: String { row.uuid }
     var serverCreatedAt: Timestamp { row.serverCreatedAt }
     /// Not in the Heroku shape: the earliest time the object names.
     var createdAt: Timestamp { row.createdAt }
 
     /// Reads a line: a JSON object in the Heroku shape (`HerokuMaintenance(json:)` checks that
     /// it has a maintenance's own fields), whose times are not after `now`.
-    init(line: [UInt8], now: Timestamp) throws {
+    init(line: [UInt8], now: Timestamp, rows: inout PreparedRows) throws {
         var duplicateKey: String?
         guard let json = JSONValue.parse(line, duplicateKey: &duplicateKey), case .object = json else {
             if let duplicateKey { throw LedgerError.invalidInput("the key '\(duplicateKey)' appears twice", hint: nil) }
@@ -31,14 +42,24 @@ final class ImportedMaintenance: Sendable {
             }
         }
         self.object = object
-        row = NewMaintenance(
+        let row = NewMaintenance(
             uuid: object.uuid!, addonID: 0, status: object.status!, reason: object.reason!, method: object.method!,
             requiredBy: object.requiredBy!, scheduledFor: object.scheduledFor, previouslyScheduledFor: object.previouslyScheduledFor,
             window: object.window, outsideWindow: object.outsideWindow, startedAt: object.startedAt, completedAt: object.completedAt,
             durationSeconds: object.durationSeconds, serverCreatedAt: object.serverCreatedAt, customerRequested: object.customerRequested,
             emergency: object.emergency,
             createdAt: [object.scheduledFor, object.startedAt, object.completedAt, object.requiredBy].compactMap { $0 }.min()!)
-        lifecycle = Self.lifecycle(row)
+        self.row = row
+        prepared = rows.prepare(.maintenances, row.row.map(\.value), open: NewMaintenance.addonColumn)
+        let actor = rows.actor
+        statusChanges = Self.lifecycle(row).map { step in
+            rows.prepare(.maintenanceStatusChanges, [.integer(0), RowValue(step.from?.rawValue), .text(step.to.rawValue), .time(step.at), .text(actor)],
+                         open: 0)
+        }
+        uuid = ImportKey(row.uuid)
+        app = ImportKey(object.app.name)
+        addon = ImportKey(object.addon.name)
+        attachments = Set(object.addon.attachments).sorted().map { ($0, (try? AttachmentName.validate($0)).map(ImportKey.init)) }
     }
 
     /// The statuses it went through: created pending (or running, when run by the customer
@@ -59,18 +80,12 @@ final class ImportedMaintenance: Sendable {
         return steps.filter { $0.0 != $0.1 }
     }
 
-    /// Records it on the add-on, with its lifecycle; returns the values recorded.
-    func insert(addonID: Int64, actor: String, _ mutation: Mutation) throws -> NewMaintenance {
-        var row = self.row
-        row.addonID = addonID
-        let id = try mutation.insert(row).id
-        for step in lifecycle {
-            try mutation.insert(.maintenanceStatusChanges, row: [
-                "maintenance_id": .integer(id), "from_status": RowValue(step.from?.rawValue), "to_status": .text(step.to.rawValue),
-                "changed_at": .time(step.at), "actor": .text(actor),
-            ])
+    /// Records it on the add-on, with its lifecycle, from its batch's prepared `rows`.
+    func insert(addonID: Int64, rows: PreparedRows, _ mutation: Mutation) throws {
+        let id = try mutation.insert(prepared, of: rows, filling: addonID)
+        for change in statusChanges {
+            try mutation.insert(change, of: rows, filling: id)
         }
-        return row
     }
 
     /// Whether a recorded maintenance holds the values this object gives (its creation time is
@@ -81,4 +96,28 @@ final class ImportedMaintenance: Sendable {
         given.createdAt = recorded.createdAt
         return given == recorded
     }
+
+    /// Whether it holds the values of another line of the same import, recorded on `addonID`.
+    func matches(_ other: ImportedMaintenance, recordedOn addonID: Int64) -> Bool {
+        var recorded = other.row
+        recorded.addonID = addonID
+        return matches(recorded)
+    }
+}
+
+/// A name or uuid an import looks up on the recording thread, hashed on the thread reading
+/// ahead: hashing each line's names as it was recorded was a tenth of the recording thread's
+/// own (Swift) time. (A `String`'s hash is the same on every thread of a process.)
+struct ImportKey: Hashable, Sendable {
+    let text: String
+    private let hash: Int
+
+    init(_ text: String) {
+        self.text = text
+        hash = text.hashValue
+    }
+
+    static func == (left: ImportKey, right: ImportKey) -> Bool { left.hash == right.hash && left.text == right.text }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
 }

@@ -4,7 +4,7 @@ import LedgerCore
 /// it. `CompactPayloadWriter` feeds it the rows a command wrote, read back from SQLite; the
 /// fuzz target (fuzz/trail) feeds it what `CompactPayloadParser` accepted, which must give back
 /// the very bytes read.
-package struct CompactPayloadEncoder {
+package struct CompactPayloadEncoder: Sendable {
     private let recordedAt: [UInt8]
     private let actor: [UInt8]
     /// The instants `recordedAt` and `actor` are the stored form of, if they are.
@@ -26,6 +26,16 @@ package struct CompactPayloadEncoder {
         bytes.append(operation.rawValue << 4 | table.code)
         CompactTrail.appendVarint(UInt64(id), to: &bytes)
         CompactTrail.appendVarint(UInt64(count), to: &bytes)
+    }
+
+    /// Values already in this encoding, made by another encoder of the same entry (`PreparedRows`).
+    package mutating func encoded(_ values: some Collection<UInt8>) {
+        bytes.append(contentsOf: values)
+    }
+
+    /// Forgets what was written so far.
+    package mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
     }
 
     /// The position of a column an update set, before its value.
