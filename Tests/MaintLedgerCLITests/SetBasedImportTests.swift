@@ -138,4 +138,46 @@ import Testing
         #expect(try target.ok(["import", file]).stderr.contains("2 maintenances recorded, 0 already recorded; 1 apps, 1 add-ons and 1 attachments created"))
         _ = try target.expectVerifies()
     }
+
+    /// Most lines are recorded by an insert that is itself the check that their uuid is new
+    /// (`ON CONFLICT (uuid) DO NOTHING`): a recorded uuid still creates nothing (an attachment
+    /// name its line adds is not attached) and is still refused for its values first, even when
+    /// the schema would also refuse them.
+    @Test func aRecordedUUIDCreatesNothingAndIsRefusedForItsValuesFirst() throws {
+        let target = try Self.sandbox()
+        let lines = try Self.lines(3)
+        try target.ok(["import", try ImportCommandTests.file(lines.joined(separator: "\n") + "\n", in: target)])
+        let before = try target.snapshot()
+
+        // A recorded uuid on the recorded add-on, with one more attachment name: skipped whole.
+        var renamed = try #require(try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
+        var addon = try #require(renamed["addon"] as? [String: Any])
+        addon["attachments"] = (addon["attachments"] as? [String] ?? []) + ["EXTRA_URL"]
+        renamed["addon"] = addon
+        let again = try ImportCommandTests.file(lines[0] + "\n" + Self.line(renamed) + "\n", in: target)
+        #expect(try target.ok(["import", again]).stderr.contains("0 maintenances recorded, 2 already recorded; 0 apps, 0 add-ons and 0 attachments"))
+        #expect(try target.snapshot() == before)
+
+        // A recorded uuid whose values the schema refuses too (outside a window it has none of):
+        // refused as recorded with other values, as a look-up before the insert found it.
+        var broken = try #require(try JSONSerialization.jsonObject(with: Data(lines[2].utf8)) as? [String: Any])
+        broken["window"] = NSNull()
+        broken["outside_window"] = true
+        let uuid = try #require(broken["uuid"] as? String)
+        let refused = try ImportCommandTests.file(lines[0] + "\n" + Self.line(broken) + "\n", in: target)
+        try target.expectRefusal(["import", refused], stderr: """
+            Error: line 2 of \(refused): maintenance \(uuid) is already recorded with other values
+            Nothing from \(refused) was imported; fix that line and import the file again.
+
+            """)
+
+        // The same line with a new uuid is the schema's to refuse.
+        broken["uuid"] = "00000000-0000-4000-8000-999999999999"
+        let schema = try ImportCommandTests.file(Self.line(broken) + "\n", in: target)
+        try target.expectRefusal(["import", schema], stderr: """
+            Error: line 1 of \(schema): CHECK constraint failed: outside_window IN (0, 1) AND (window IS NOT NULL OR outside_window = 0)
+            Nothing from \(schema) was imported; fix that line and import the file again.
+
+            """, exitCode: 65)
+    }
 }

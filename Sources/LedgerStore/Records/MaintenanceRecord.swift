@@ -47,9 +47,9 @@ public struct MaintenanceRecord: PositionalRecord, Sendable {
         createdAt = row[17]
     }
 
-    /// The maintenances of those uuids that are recorded.
-    package static func find(uuids: [String], _ sql: LedgerSQL) throws -> [MaintenanceRecord] {
-        try sql.all(MaintenanceRecord.self, from: .maintenances, where: "uuid", in: uuids)
+    /// The maintenance of that uuid, if it is recorded.
+    package static func find(uuid: String, _ sql: LedgerSQL) throws -> MaintenanceRecord? {
+        try sql.one(MaintenanceRecord.self, "SELECT * FROM maintenances WHERE uuid = ?", [uuid])
     }
 
     /// The row `maintenance` was recorded as, under `id`.

@@ -274,8 +274,9 @@ extension Statement {
     /// Runs an INSERT of a prepared row (`PreparedRows`), its open column bound to `id`: its
     /// texts are read by SQLite in place, where they were laid out when it was prepared (with
     /// their length: a NUL inside is kept). Returns the rowid of the row inserted (asked of
-    /// SQLite directly: GRDB checks the queue it is called on first).
-    func execute(binding row: PreparedRows.Row, of rows: PreparedRows, filling id: Int64) throws -> Int64 {
+    /// SQLite directly: GRDB checks the queue it is called on first), or nil when it inserted
+    /// none (`ON CONFLICT … DO NOTHING`).
+    func execute(binding row: PreparedRows.Row, of rows: PreparedRows, filling id: Int64) throws -> Int64? {
         let sqlite = sqliteStatement
         return try rows.bytes.withUnsafeBufferPointer { bytes in
             defer {
@@ -302,7 +303,8 @@ extension Statement {
             }
             let code = sqlite3_step(sqlite)
             guard code == SQLITE_DONE else { throw DatabaseError.last(code, of: self) }
-            return sqlite3_last_insert_rowid(sqlite3_db_handle(sqlite))
+            let db = sqlite3_db_handle(sqlite)
+            return sqlite3_changes(db) == 0 ? nil : sqlite3_last_insert_rowid(db)
         }
     }
 }

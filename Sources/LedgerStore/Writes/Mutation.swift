@@ -80,26 +80,38 @@ public final class Mutation {
     /// records the values it binds. Returns the new row's id.
     @discardableResult
     package func insert(_ row: PreparedRows.Row, of rows: PreparedRows, filling id: Int64) throws -> Int64 {
-        let insert = try preparedInsert(row.table)
+        try insert(row, of: rows, filling: id, unlessRecorded: nil)!
+    }
+
+    /// As `insert(_:of:filling:)`, but a row whose value in the UNIQUE column `key` the table
+    /// holds already is not inserted (`ON CONFLICT (key) DO NOTHING`): nil then, and the trail
+    /// records nothing. The insert tells what a look-up before it would, searching the index once.
+    package func insert(_ row: PreparedRows.Row, of rows: PreparedRows, filling id: Int64, unlessRecorded key: String?) throws -> Int64? {
+        let insert = try preparedInsert(row.table, unlessRecorded: key)
         precondition(rows.encodedFor == PreparedRows.Entry(recordedAt: context.now, actor: context.actor) && rows.fits(row, insert.affinities),
                      "a row of \(row.table.rawValue) prepared for another entry, or with a value its column would convert")
-        let newID = try insert.statement.execute(binding: row, of: rows, filling: id)
+        guard let newID = try insert.statement.execute(binding: row, of: rows, filling: id) else { return nil }
         payload.insert(row, of: rows, id: newID, filling: id)
         return newID
     }
 
-    /// The whole-row INSERT of each table the command has inserted prepared rows into, by table
-    /// code: found without hashing its SQL (GRDB's statement cache) for every row.
-    private var preparedInserts: [(statement: Statement, affinities: [ColumnAffinity])?] = []
+    /// The whole-row INSERTs of the tables the command has inserted prepared rows into, by
+    /// table code (and whether `ON CONFLICT`): found without hashing their SQL (GRDB's
+    /// statement cache) for every row.
+    private var preparedInserts: [(statement: Statement, affinities: [ColumnAffinity], key: String?)?] = []
 
-    private func preparedInsert(_ table: LedgerTable) throws -> (statement: Statement, affinities: [ColumnAffinity]) {
-        let code = Int(table.code)
-        if code < preparedInserts.count, let insert = preparedInserts[code] { return insert }
+    private func preparedInsert(_ table: LedgerTable, unlessRecorded key: String?) throws -> (statement: Statement, affinities: [ColumnAffinity]) {
+        let slot = 2 * Int(table.code) + (key == nil ? 0 : 1)
+        if slot < preparedInserts.count, let insert = preparedInserts[slot] {
+            precondition(insert.key == key, "\(table.rawValue) rows are inserted unless recorded by one key only")
+            return (insert.statement, insert.affinities)
+        }
         let shape = try shared.wholeRowInsert(table, db)
-        let insert = (statement: try db.cachedStatement(sql: shape.sql), affinities: shape.affinities)
-        if code >= preparedInserts.count { preparedInserts += repeatElement(nil, count: code + 1 - preparedInserts.count) }
-        preparedInserts[code] = insert
-        return insert
+        let sql = key.map { shape.sql + " ON CONFLICT (\($0)) DO NOTHING" } ?? shape.sql
+        let insert = (statement: try db.cachedStatement(sql: sql), affinities: shape.affinities, key: key)
+        if slot >= preparedInserts.count { preparedInserts += repeatElement(nil, count: slot + 1 - preparedInserts.count) }
+        preparedInserts[slot] = insert
+        return (insert.statement, insert.affinities)
     }
 
     private func execute(insert table: LedgerTable, _ values: KeyValuePairs<String, (any SQLBindable)?>) throws {

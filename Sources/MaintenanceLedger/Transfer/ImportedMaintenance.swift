@@ -80,9 +80,9 @@ final class ImportedMaintenance: Sendable {
         return steps.filter { $0.0 != $0.1 }
     }
 
-    /// Records it on the add-on, with its lifecycle, from its batch's prepared `rows`.
-    func insert(addonID: Int64, rows: PreparedRows, _ mutation: Mutation) throws {
-        let id = try mutation.insert(prepared, of: rows, filling: addonID)
+    /// Records the status changes of its lifecycle, once it is recorded as `id`, from its
+    /// batch's prepared `rows`.
+    func insertStatusChanges(of id: Int64, rows: PreparedRows, _ mutation: Mutation) throws {
         for change in statusChanges {
             try mutation.insert(change, of: rows, filling: id)
         }
@@ -95,13 +95,6 @@ final class ImportedMaintenance: Sendable {
         given.addonID = recorded.addonID
         given.createdAt = recorded.createdAt
         return given == recorded
-    }
-
-    /// Whether it holds the values of another line of the same import, recorded on `addonID`.
-    func matches(_ other: ImportedMaintenance, recordedOn addonID: Int64) -> Bool {
-        var recorded = other.row
-        recorded.addonID = addonID
-        return matches(recorded)
     }
 }
 

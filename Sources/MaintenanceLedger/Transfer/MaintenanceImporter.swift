@@ -9,10 +9,6 @@ struct MaintenanceImporter {
     /// Apps and add-ons by name: those the ledger held that a batch named, and those created.
     private var appIDs: [ImportKey: Int64] = [:]
     private var addons: [ImportKey: (id: Int64, service: Service)] = [:]
-    /// The batch's uuids the ledger held before the batch, with the values recorded.
-    private var recorded: [ImportKey: NewMaintenance] = [:]
-    /// The batch's uuids it has recorded itself, by the line and add-on recorded (a uuid may come twice).
-    private var recordedByBatch: [ImportKey: (maintenance: ImportedMaintenance, addonID: Int64)] = [:]
     /// The live attachments of the apps and add-ons resolved.
     private var attachments = LiveAttachments()
 
@@ -24,9 +20,6 @@ struct MaintenanceImporter {
     /// Records the batch's maintenances in line order, then fails on its failure, if any.
     mutating func record(_ batch: LineBatch, _ mutation: Mutation) throws {
         try lookUp(batch, mutation.sql)
-        // The batch goes back to the thread reading ahead to be freed there (`ReadAhead.recycle`):
-        // none of its lines may stay behind.
-        defer { recordedByBatch = [:] }
         for (line, maintenance) in batch.maintenances {
             do {
                 try record(maintenance, rows: batch.rows, mutation)
@@ -41,13 +34,9 @@ struct MaintenanceImporter {
         if let failure = batch.failure { throw failure.error.onLine(failure.line, of: batch.source) }
     }
 
-    /// What the ledger holds of the batch, in a few queries: its uuids, and the apps and
-    /// add-ons it names that are not resolved yet (any still unresolved after this is new).
+    /// What the ledger holds of the apps and add-ons the batch names that are not resolved yet,
+    /// in a few queries (any still unresolved after this is new).
     private mutating func lookUp(_ batch: LineBatch, _ sql: LedgerSQL) throws {
-        recorded = [:]
-        for maintenance in try MaintenanceRecord.find(uuids: batch.maintenances.map { $0.maintenance.uuid.text }, sql) {
-            recorded[ImportKey(maintenance.uuid)] = NewMaintenance(maintenance)
-        }
         let apps = try AppRecord.find(named: batch.apps.filter { appIDs[$0] == nil }.map(\.text), sql)
         for app in apps {
             appIDs[ImportKey(app.name)] = app.id
@@ -59,23 +48,60 @@ struct MaintenanceImporter {
         try attachments.read(apps: apps.map { $0.id }, addons: found.map { $0.id }, sql)
     }
 
+    /// Records a maintenance unless its uuid is recorded already (with the same values: a
+    /// uuid recorded with others is refused).
+    ///
+    /// Most lines name an app and an add-on resolved before, whose attachments they leave as
+    /// they are: recording them changes nothing but their own rows, so the insert itself tells
+    /// whether the uuid is recorded (`ON CONFLICT (uuid) DO NOTHING`), and the uuid index is
+    /// searched once per line instead of twice (a look-up of the batch's uuids before it was a
+    /// sixteenth of the recording thread's time). A line that creates an app, an add-on or an
+    /// attachment, or that its add-on refuses, is first looked up by its uuid, as every line
+    /// was: a recorded maintenance creates nothing and is refused for nothing but its values.
     private mutating func record(_ maintenance: ImportedMaintenance, rows: PreparedRows, _ mutation: Mutation) throws {
-        if let existing = recorded[maintenance.uuid] {
-            guard maintenance.matches(existing) else { throw Self.recordedWithOtherValues(maintenance) }
-            summary.maintenancesAlreadyRecorded += 1
+        guard let resolved = resolvedAsTheyAre(maintenance) else {
+            if let recorded = try MaintenanceRecord.find(uuid: maintenance.uuid.text, mutation.sql) {
+                return try alreadyRecorded(maintenance, recorded)
+            }
+            let appID = try resolveApp(maintenance.app, uuid: maintenance.object.app.uuid, mutation)
+            let addonID = try resolveAddon(maintenance.object.addon, description: maintenance.object.addonDescription, appID: appID,
+                                           maintenance: maintenance, mutation)
+            let id = try mutation.insert(maintenance.prepared, of: rows, filling: addonID)
+            try maintenance.insertStatusChanges(of: id, rows: rows, mutation)
+            summary.maintenancesRecorded += 1
             return
         }
-        if let earlier = recordedByBatch[maintenance.uuid] {
-            guard maintenance.matches(earlier.maintenance, recordedOn: earlier.addonID) else { throw Self.recordedWithOtherValues(maintenance) }
-            summary.maintenancesAlreadyRecorded += 1
-            return
+        let inserted: Int64?
+        do {
+            inserted = try mutation.insert(maintenance.prepared, of: rows, filling: resolved.addonID, unlessRecorded: "uuid")
+        } catch {
+            // Refused by the schema: unless its uuid is recorded, which is what a look-up before
+            // the insert reported (SQLite checks a row's CHECKs before its uniqueness).
+            if let recorded = try MaintenanceRecord.find(uuid: maintenance.uuid.text, mutation.sql) {
+                return try alreadyRecorded(maintenance, recorded)
+            }
+            throw error
         }
-        let object = maintenance.object
-        let appID = try resolveApp(maintenance.app, uuid: object.app.uuid, mutation)
-        let addonID = try resolveAddon(object.addon, description: object.addonDescription, appID: appID, maintenance: maintenance, mutation)
-        try maintenance.insert(addonID: addonID, rows: rows, mutation)
-        recordedByBatch[maintenance.uuid] = (maintenance, addonID)
+        guard let id = inserted else {
+            return try alreadyRecorded(maintenance, try MaintenanceRecord.find(uuid: maintenance.uuid.text, mutation.sql)!)
+        }
+        try maintenance.insertStatusChanges(of: id, rows: rows, mutation)
+        summary.attachmentsLeftOut += resolved.leftOut
         summary.maintenancesRecorded += 1
+    }
+
+    /// The add-on of a line whose app and add-on are resolved, when recording it changes
+    /// neither (it attaches no name) and they refuse nothing; with the attachment names it
+    /// leaves out. Nil otherwise.
+    private func resolvedAsTheyAre(_ maintenance: ImportedMaintenance) -> (addonID: Int64, leftOut: Int)? {
+        guard let appID = appIDs[maintenance.app], let addon = addons[maintenance.addon], addon.service == maintenance.object.addon.kind,
+              let plan = try? attachmentPlan(maintenance.attachments, addonID: addon.id, appID: appID), plan.attach.isEmpty else { return nil }
+        return (addon.id, plan.leftOut)
+    }
+
+    private mutating func alreadyRecorded(_ maintenance: ImportedMaintenance, _ recorded: MaintenanceRecord) throws {
+        guard maintenance.matches(NewMaintenance(recorded)) else { throw Self.recordedWithOtherValues(maintenance) }
+        summary.maintenancesAlreadyRecorded += 1
     }
 
     private static func recordedWithOtherValues(_ maintenance: ImportedMaintenance) -> LedgerError {
@@ -136,19 +162,32 @@ struct MaintenanceImporter {
     /// gives another add-on belongs to some other app the shape does not name, and is left out.
     private mutating func ensureAttachments(_ names: [(text: String, name: ImportKey?)], addonID: Int64, appID: Int64,
                                             _ mutation: Mutation) throws {
-        for (text, checked) in names {
-            let name = try checked ?? ImportKey(AttachmentName.validate(text))
-            guard !attachments.has(name, addon: addonID) else { continue }
-            guard !attachments.has(name, app: appID) else {
-                summary.attachmentsLeftOut += 1
-                continue
-            }
+        let plan = try attachmentPlan(names, addonID: addonID, appID: appID)
+        summary.attachmentsLeftOut += plan.leftOut
+        for name in plan.attach {
             try mutation.insert(.attachments, row: [
                 "app_id": .integer(appID), "addon_id": .integer(addonID), "name": .text(name.text), "attached_at": .time(now), "detached_at": .null,
             ])
             attachments.attach(name, app: appID, addon: addonID)
             summary.attachmentsCreated += 1
         }
+    }
+
+    /// The names `ensureAttachments` attaches, and how many it leaves out (the names are
+    /// distinct, so attaching one does not change what the others find).
+    private func attachmentPlan(_ names: [(text: String, name: ImportKey?)], addonID: Int64, appID: Int64) throws
+        -> (attach: [ImportKey], leftOut: Int) {
+        var plan: (attach: [ImportKey], leftOut: Int) = ([], 0)
+        for (text, checked) in names {
+            let name = try checked ?? ImportKey(AttachmentName.validate(text))
+            guard !attachments.has(name, addon: addonID) else { continue }
+            if attachments.has(name, app: appID) {
+                plan.leftOut += 1
+            } else {
+                plan.attach.append(name)
+            }
+        }
+        return plan
     }
 }
 
