@@ -44,4 +44,16 @@ import Testing
         #expect(duplicate == "c")
         #expect(parse(#"[{"a":1},{"a":2}]"#) != nil)
     }
+
+    /// Strings are decoded in one go when they hold only ASCII, and validated otherwise: bytes
+    /// that are not UTF-8 (a lone continuation byte, an overlong form, a surrogate) are refused,
+    /// in a key as in a value.
+    @Test func aStringThatIsNotUTF8IsRefused() {
+        #expect(JSONValue.parse(Array(#"{"key":"plain text"}"#.utf8)) == .object([("key", .string("plain text"))]))
+        #expect(JSONValue.parse([0x22, 0x63, 0x61, 0x66, 0xC3, 0xA9, 0x22]) == .string("café"))
+        for bad: [UInt8] in [[0x80], [0xC3, 0x28], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF5, 0x80, 0x80, 0x80]] {
+            #expect(JSONValue.parse([0x22] + bad + [0x22]) == nil, "\(bad)")
+            #expect(JSONValue.parse([0x7B, 0x22] + bad + [0x22, 0x3A, 0x31, 0x7D]) == nil, "\(bad) in a key")
+        }
+    }
 }

@@ -254,13 +254,18 @@ private struct JSONParser {
         position += 1
         let start = position
         // Most strings have no escapes: decode them in one go.
+        var highBits: UInt8 = 0
         while position < bytes.count, bytes[position] != UInt8(ascii: "\""), bytes[position] != UInt8(ascii: "\\"), bytes[position] >= 0x20 {
+            highBits |= bytes[position]
             position += 1
         }
         guard position < bytes.count else { return nil }
         if bytes[position] == UInt8(ascii: "\"") {
             position += 1
-            return String(validating: UnsafeBufferPointer(rebasing: bytes[start..<(position - 1)]), as: UTF8.self)
+            let text = UnsafeBufferPointer(rebasing: bytes[start..<(position - 1)])
+            // ASCII is valid UTF-8 as it is: `String(validating:)`, generic over the encoding,
+            // looked up its type's metadata for every string, a fifth of an import's parsing.
+            return highBits < 0x80 ? String(decoding: text, as: UTF8.self) : String(validating: text, as: UTF8.self)
         }
         var text = Array(bytes[start..<position])
         while position < bytes.count {

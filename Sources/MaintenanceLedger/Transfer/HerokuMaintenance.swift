@@ -107,7 +107,9 @@ public struct HerokuMaintenance: Equatable, Sendable {
     init(json object: JSONValue) throws {
         let fields = JSONFields(object)
         let uuid = try fields.string("uuid").lowercased()
-        guard uuid.count == 36, UUID(uuidString: uuid) != nil else {
+        // The canonical form is checked in place; Foundation's parser (sscanf, a twentieth of
+        // an import's parsing) decides the rest, which it also accepts in other forms.
+        guard UUIDText.isCanonical(uuid) || (uuid.count == 36 && UUID(uuidString: uuid) != nil) else {
             throw LedgerError.invalidInput("uuid '\(uuid)' is not a UUID", hint: nil)
         }
         self.uuid = uuid

@@ -118,6 +118,12 @@ package enum UUIDText {
         return bytes
     }
 
+    /// Whether `text` is a uuid in this form.
+    package static func isCanonical(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes(UnsafeRawBufferPointer($0)) } != nil
+    }
+
     package static func text(_ bytes: some Collection<UInt8>) -> [UInt8] {
         var text = Hex.bytes(bytes)
         for dash in dashes.sorted() { text.insert(UInt8(ascii: "-"), at: dash) }
