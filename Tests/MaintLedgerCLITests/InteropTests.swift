@@ -67,12 +67,17 @@ enum GoChecker {
     static let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Interop/tlogcheck/main.go")
 
+    nonisolated(unsafe) private static var builtFolder: String?
+
     static let binary: URL? = {
         let gopath = "/usr/share/gocode"
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/go"),
               FileManager.default.fileExists(atPath: gopath + "/src/golang.org/x/mod/sumdb/tlog/tlog.go") else { return nil }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("maintledger-go-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        // The folder holds Go's build cache (about 5 MB): removed when the test process exits.
+        builtFolder = folder.path
+        atexit { if let folder = GoChecker.builtFolder { try? FileManager.default.removeItem(atPath: folder) } }
         let output = folder.appendingPathComponent("tlogcheck")
         let built = try? RunningBinary(executable: URL(fileURLWithPath: "/usr/bin/go"), arguments: ["build", "-o", output.path, source.path],
                                        environment: ["GO111MODULE": "off", "GOPATH": gopath, "GOCACHE": folder.appendingPathComponent("cache").path,
