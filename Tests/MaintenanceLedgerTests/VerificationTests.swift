@@ -91,7 +91,7 @@ import Testing
         #expect(verdicts() == Array(repeating: "ok \(entries) \(head)", count: Self.batchSizes.count))
     }
 
-    /// The tables are read by turns with the trail and their rows hashed by blocks
+    /// The tables are read beside the trail, on a second connection, and their rows hashed by blocks
     /// (`TableFingerprints`): when every row is as recorded, that settles it, and they are not
     /// read again row by row; when one is not, the row by row comparison names it.
     @Test func theTablesAreReadOnceWhenTheyAgreeWithTheTrail() throws {
@@ -242,5 +242,127 @@ import Testing
         }
         let first = apps <= windows ? "apps row 7" : "windows row 2"
         #expect(verdicts() == failure("verification failed at seq \(min(apps, windows)): \(first) differs from what the trail recorded"))
+    }
+}
+
+/// The tables are read on a second connection, on a thread of its own, while the trail is read
+/// on the first (`SecondReader`): without SQLite's snapshot API, the second proves it sees the
+/// state the first does, or the tables are read on the first connection after all.
+@Suite struct SecondConnectionTests {
+    let fixture: LedgerFixture
+
+    init() throws {
+        fixture = try LedgerFixture(now: "2022-12-31T00:00:00Z")
+        let settings = FleetSimulator.Settings(apps: 5, days: 60, start: Timestamp(iso: "2022-01-01T00:00:00Z")!, engine: EngineSettings(seed: 3))
+        _ = try FleetSimulator(database: fixture.database, settings: settings, now: fixture.now).run()
+    }
+
+    /// Commits on a connection of its own, as another process would (sqlite3, or maintledger).
+    func commit(_ sql: String) throws {
+        try DatabaseQueue(path: fixture.path).write { db in try db.execute(sql: sql) }
+    }
+
+    /// What each connection sees: the trail's length and head, a maintenance's method.
+    static let state = "SELECT (SELECT max(seq) FROM audit_trail) || ' ' || (SELECT lower(hex(hash)) FROM audit_trail ORDER BY seq DESC LIMIT 1) || ' ' || (SELECT method FROM maintenances WHERE id = 1)"
+
+    @Test func withNoCommitBetweenBothConnectionsReadTheSameState() throws {
+        let (first, second) = try fixture.database.readWithSecondConnection { db, second in
+            (try db.value(String.self, Self.state), try #require(second).read { try $0.value(String.self, Self.state) })
+        }
+        #expect(first != nil)
+        #expect(second == first)
+    }
+
+    /// A command's commit (a trail entry more), and a tamperer's (a row edited, no entry: the
+    /// trail's length and head stay as they were): either way the second connection reads nothing.
+    @Test(arguments: ["INSERT INTO audit_trail SELECT seq + 1, recorded_at, actor, action, subject, payload, prev_hash, hash FROM audit_trail ORDER BY seq DESC LIMIT 1",
+                      "UPDATE maintenances SET method = 'rolling_restart' WHERE id = 1"])
+    func aCommitBetweenTheTwoTransactionsLeavesTheSecondUnread(sql: String) throws {
+        let (before, second) = try fixture.database.readWithSecondConnection { db, second in
+            try commit(sql)
+            return (try db.value(String.self, Self.state), try #require(second).read { try $0.value(String.self, Self.state) })
+        }
+        #expect(second == nil)
+        let after = try fixture.database.read { db in try db.value(String.self, Self.state) }
+        #expect(after != before, "the commit was made")
+    }
+
+    /// The case a check of the trail's length and head would miss: the first connection sees
+    /// an edited row; a tamperer then puts the row back and alters an entry (the head as it was).
+    /// Read on two connections regardless, neither state would be checked whole and the row
+    /// would pass; verification must name it, from the first connection's state alone.
+    @Test func verificationChecksOneCommittedStateWhateverIsCommittedMeanwhile() throws {
+        let method = try #require(try fixture.database.read { db in try db.value(String.self, "SELECT method FROM maintenances WHERE id = 1") })
+        try commit("UPDATE maintenances SET method = '\(method == "failover" ? "changeover" : "failover")' WHERE id = 1")
+        let edited = verdict { try fixture.ledger().verify() }
+        #expect(edited.contains("maintenances row 1 differs from what the trail recorded"), "\(edited)")
+        var rowByRow = false
+        let raced = verdict {
+            try fixture.ledger().verify(sqliteChecks: false, batchBytes: 1 << 20, comparedRowByRow: &rowByRow) {
+                try commit("""
+                    UPDATE maintenances SET method = '\(method)' WHERE id = 1;
+                    DROP TRIGGER audit_trail_append_only_update;
+                    UPDATE audit_trail SET actor = 'mallory' WHERE seq = 2;
+                    """)
+            }
+        }
+        #expect(raced == edited)
+        #expect(rowByRow, "the tables were read again on the first connection")
+    }
+
+    /// A writer commits command after command while verification runs again and again: each
+    /// verdict is ok, for one of the states committed (its head is that entry's hash).
+    @Test func verifyingBesideAWriterSaysOkForACommittedState() async throws {
+        let (path, context) = (fixture.path, LedgerContext(now: fixture.now, actor: "alice"))
+        let before = try fixture.ledger().verify().entryCount
+        let verifying = Verifying()
+        let reports = try await withThrowingTaskGroup(of: [VerificationReport].self) { group in
+            group.addTask {
+                let ledger = Ledger(database: try LedgerDatabase.open(at: path, mode: .mustExist), context: context)
+                var index = 0
+                while verifying.running || index < 5 {
+                    try ledger.createApp(named: "racing-app-\(index)")
+                    index += 1
+                }
+                return []
+            }
+            group.addTask {
+                defer { verifying.running = false }
+                let ledger = Ledger(database: try LedgerDatabase.open(at: path, mode: .mustExist), context: context)
+                return try (0..<20).map { _ in try ledger.verify(sqliteChecks: false, batchBytes: 3_000) }
+            }
+            return try await group.reduce([], +)
+        }
+        let after = try fixture.ledger().verify().entryCount
+        let heads = try fixture.database.read { db in
+            Dictionary(uniqueKeysWithValues: try db.values(String.self, "SELECT seq || ' ' || lower(hex(hash)) FROM audit_trail").map { line in
+                (Int64(line.split(separator: " ")[0])!, String(line.split(separator: " ")[1]))
+            })
+        }
+        #expect(reports.count == 20)
+        #expect(Set(reports.map(\.entryCount)).count > 1, "the writer committed while verification ran")
+        for report in reports {
+            #expect(report.entryCount >= before && report.entryCount <= after)
+            #expect(heads[report.entryCount] == report.headHash)
+        }
+    }
+
+    /// Whether the verifications still run, for the writer beside them.
+    final class Verifying: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = true
+        var running: Bool {
+            get { lock.withLock { value } }
+            set { lock.withLock { value = newValue } }
+        }
+    }
+
+    func verdict(_ verify: () throws -> VerificationReport) -> String {
+        do {
+            let report = try verify()
+            return "ok \(report.entryCount) \(report.headHash)"
+        } catch {
+            return "\(error)"
+        }
     }
 }

@@ -61,6 +61,19 @@ public class LedgerReader {
         return result!
     }
 
+    /// `read`, with a second connection to the file for `body` to hand to another thread:
+    /// `SecondReader.read` reads there in the same committed state as `body` here, or not at
+    /// all (nil: the file could not be opened again).
+    package final func readWithSecondConnection<T>(_ body: (LedgerSQL, SecondReader?) throws -> T) throws -> T {
+        // Asks for the state's version before this connection's snapshot begins.
+        let second = SecondReader(path: path)
+        return try read { db in
+            // This connection's snapshot begins here, at its first read, before the second's.
+            _ = try db.value(Int64.self, "SELECT count(*) FROM sqlite_master")
+            return try body(db, second)
+        }
+    }
+
     func readSnapshot(_ body: (LedgerSQL) throws -> Void) throws {
         try queue.read { db in try body(LedgerSQL(db)) }
     }

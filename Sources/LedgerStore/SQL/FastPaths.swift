@@ -183,8 +183,8 @@ extension Statement {
     }
 }
 
-/// A query's rows read a few at a time (`LedgerSQL.stream`): `audit:verify` reads the trail
-/// and the tables by turns on its one connection, whose snapshot both must come from.
+/// A query's rows read a few at a time (`LedgerSQL.stream`): `audit:verify` reads the trail a
+/// batch at a time between checking batches, and the tables a block of ids at a time.
 package final class RowStream {
     private let statement: Statement
     /// Whether the statement is on a row the last `next` left for the next one.

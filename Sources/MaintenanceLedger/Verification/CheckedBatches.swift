@@ -19,7 +19,7 @@ struct RowPlace: Comparable {
 /// Trail entries copied out of SQLite; `check()` checks each entry's hash and payload and
 /// digests the rows it recorded (format 1: their images; format 2: an inserted row's plain
 /// encoding, an updated row's digest as recorded).
-struct TrailBatch {
+struct TrailBatch: CheckedBatch {
     /// The columns recorded_at … hash of each entry, back to back, the previous entry's hash
     /// (32 bytes) standing for a format 2 entry's prev_hash.
     private(set) var bytes: [UInt8] = []
@@ -109,22 +109,6 @@ struct TrailBatch {
     }
 }
 
-/// What `audit:verify` checks on either core: trail entries and table rows, read by turns.
-struct VerifyBatch: CheckedBatch {
-    var entries = TrailBatch()
-    var rows = HashedRows()
-
-    mutating func check() {
-        entries.check()
-        rows.check()
-    }
-
-    mutating func reset() {
-        entries.reset()
-        rows.reset()
-    }
-}
-
 /// A block of ids of one table (its ids `block << 12` to `(block << 12) + 4095`): the unit of
 /// `TableFingerprints`. The tables are read in blocks so that each block's rows come in one
 /// batch and the trail's side can fold the same rows without knowing how batches fell.
@@ -197,6 +181,55 @@ struct HashedRows {
         bytes.removeAll()
         rows.removeAll(keepingCapacity: true)
         fingerprints.removeAll(keepingCapacity: true)
+    }
+}
+
+/// The tables' fingerprints, computed on a thread of its own from the second connection while
+/// verification reads the trail on the first: each batch of rows (`TableReader`) hashed where
+/// it was read, as reading and hashing the tables is about as much work as reading the trail.
+final class TableFingerprinting: @unchecked Sendable {
+    // Unchecked: `result` is written by the reading thread before it signals `done`, and read
+    // only after a wait on `done` has succeeded; `stopped` is behind its lock.
+    private var result: TableFingerprints?
+    private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var stopped = false
+
+    init(reading second: SecondReader, batchBytes: Int) {
+        DispatchQueue(label: "maintledger.verify.tables").async {
+            // A read that fails is told again, in its place, by the row by row comparison.
+            self.result = (try? second.read { db in try self.fingerprints(db, batchBytes: batchBytes) }) ?? nil
+            self.done.signal()
+        }
+    }
+
+    /// Waits for the thread; nil when the second connection may not read the state the first
+    /// one does, or a read failed. May be called again (the signal is put back for the next).
+    func fingerprints() -> TableFingerprints? {
+        done.wait()
+        done.signal()
+        return result
+    }
+
+    /// Has the thread stop at its next batch (the trail failed: the tables are not needed) and
+    /// waits for it.
+    func stop() {
+        lock.withLock { stopped = true }
+        _ = fingerprints()
+    }
+
+    private func fingerprints(_ db: LedgerSQL, batchBytes: Int) throws -> TableFingerprints? {
+        var tables = TableReader(db)
+        var rows = HashedRows()
+        var fingerprints = TableFingerprints()
+        while !tables.ended {
+            if lock.withLock({ stopped }) { return nil }
+            try tables.read(into: &rows, bytes: batchBytes)
+            rows.check()
+            rows.record(into: &fingerprints)
+            rows.reset()
+        }
+        return fingerprints
     }
 }
 

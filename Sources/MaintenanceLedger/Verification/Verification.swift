@@ -37,14 +37,18 @@ extension LedgerQuerying {
     }
 
     /// `comparedRowByRow`: set when the tables' fingerprints did not settle the comparison
-    /// (tests hold an untouched format 2 ledger to settling it).
-    func verify(sqliteChecks: Bool, batchBytes: Int, comparedRowByRow: inout Bool) throws -> VerificationReport {
+    /// (tests hold an untouched format 2 ledger to settling it). `afterSnapshot` runs once this
+    /// connection's snapshot has begun and before the second connection's does (tests commit
+    /// there, as a writer might at that moment).
+    func verify(sqliteChecks: Bool, batchBytes: Int, comparedRowByRow: inout Bool,
+                afterSnapshot: () throws -> Void = {}) throws -> VerificationReport {
         do {
-            return try reader.read { db in
+            return try reader.readWithSecondConnection { db, second in
+                try afterSnapshot()
                 if sqliteChecks { try Self.checkSQLiteIntegrity(db) }
                 var images = try RecordedImages(db)
                 var tree = TreeCheck()
-                let (head, firstCompact, tables) = try Self.checkChain(db, collecting: &images, tree: &tree, batchBytes: batchBytes)
+                let (head, firstCompact, tables) = try Self.checkChain(db, tablesOn: second, collecting: &images, tree: &tree, batchBytes: batchBytes)
                 if tables == nil || tables != images.fingerprints() {
                     comparedRowByRow = true
                     try Self.checkTablesAgreeWithTrail(db, &images, head: head, firstCompact: firstCompact, batchBytes: batchBytes)
@@ -85,25 +89,23 @@ extension LedgerQuerying {
     /// checks on both cores. A problem is reported at the first seq that has one, whichever
     /// thread found it. Also returns the first format 2 entry's seq (past the end if none).
     ///
-    /// When the first entry is format 2 (then every entry is, or the chain fails), this thread
-    /// also reads the tables, by turns with the trail, into the same batches, which hash each
-    /// row's plain encoding into `TableFingerprints`: reading is this thread's alone, and the
-    /// trail's entries take more checking than reading while the tables' rows take less, so
-    /// that by turns both cores stay busy. The fingerprints come back with the report, nil when
-    /// the tables were not read or a read of them failed (the row by row comparison then reads
-    /// them again, and says what is wrong, in the order it always has).
-    private static func checkChain(_ db: LedgerSQL, collecting images: inout RecordedImages, tree: inout TreeCheck,
+    /// When the first entry is format 2 (then every entry is, or the chain fails), a third
+    /// thread meanwhile reads the tables on the second connection (`TableFingerprinting`), which
+    /// sees the same committed state: SQLite's reading is then done on two cores, not one. The
+    /// fingerprints come back with the report, nil when the tables were not read (a format 1
+    /// trail, no second connection, a commit between the two transactions' beginnings) or a
+    /// read of them failed: the row by row comparison then reads them on this connection, and
+    /// says what is wrong, in the order it always has.
+    private static func checkChain(_ db: LedgerSQL, tablesOn second: SecondReader?, collecting images: inout RecordedImages, tree: inout TreeCheck,
                                    batchBytes: Int) throws -> (VerificationReport, firstCompact: Int64, tables: TableFingerprints?) {
-        let checking = SharedChecking<VerifyBatch>()
+        let checking = SharedChecking<TrailBatch>()
         defer { checking.waitForSecondThread() }
         var firstProblem = FirstProblem<Int64>()
-        var fingerprints = TableFingerprints()
         func note(_ seq: Int64, _ problem: String) {
             firstProblem.note(seq, "verification failed at seq \(seq): \(problem)")
         }
-        func absorb(_ checked: inout VerifyBatch) {
-            if let (seq, problem) = checked.entries.firstProblem { note(seq, problem) } else { checked.entries.record(into: &images) }
-            checked.rows.record(into: &fingerprints)
+        func absorb(_ checked: inout TrailBatch) {
+            if let (seq, problem) = checked.firstProblem { note(seq, problem) } else { checked.record(into: &images) }
         }
 
         var expectedSeq: Int64 = 1
@@ -130,7 +132,7 @@ extension LedgerQuerying {
                 // The stored hash stands for the computed one: the check of its batch compares them.
                 let payloadBytes = payload.bytes
                 previousRaw.withUnsafeBytes { previous in
-                    checking.filling.entries.append(seq: seq, compact: true, columns: 1...7) { column in
+                    checking.filling.append(seq: seq, compact: true, columns: 1...7) { column in
                         switch column {
                         case 5: payloadBytes
                         case 6: previous
@@ -150,7 +152,7 @@ extension LedgerQuerying {
                     note(seq, "prev_hash does not match the hash of seq \(seq - 1)")
                     return false
                 }
-                checking.filling.entries.append(seq: seq, compact: false, columns: 1...7) { entry.column(Int32($0)).bytes }
+                checking.filling.append(seq: seq, compact: false, columns: 1...7) { entry.column(Int32($0)).bytes }
                 previousHex.removeAll(keepingCapacity: true)
                 previousHex.append(contentsOf: entry.text(7))
                 previousRaw = Hex.decode(String(decoding: previousHex, as: UTF8.self)) ?? []
@@ -161,29 +163,23 @@ extension LedgerQuerying {
         }
 
         let trail = try db.stream("SELECT \(TrailEntry.columns.joined(separator: ", ")) FROM audit_trail ORDER BY seq")
-        var tables: TableReader?
+        var compact = true // no entry: then no row may be in a table
         try trail.next { first in
-            if first.kind(7) == .blob { tables = TableReader(db) }
+            compact = first.kind(7) == .blob
             return false
         }
-        if trail.ended { tables = TableReader(db) } // no entry: then no row may be in a table
-        var tablesRead = tables != nil
-        while firstProblem.place == nil, !trail.ended || !(tables?.ended ?? true) {
-            try trail.next { entry in checking.filling.entries.bytes.count < batchBytes && read(entry) }
-            do {
-                try tables?.read(into: &checking.filling.rows, bytes: batchBytes)
-            } catch {
-                // Reported, if it is what verification finds first, by the row by row comparison.
-                tables = nil
-                tablesRead = false
-            }
+        let tables = compact ? second.map { TableFingerprinting(reading: $0, batchBytes: batchBytes) } : nil
+        // A verification that throws leaves no thread reading behind.
+        defer { tables?.stop() }
+        while firstProblem.place == nil, !trail.ended {
+            try trail.next { entry in checking.filling.bytes.count < batchBytes && read(entry) }
             checking.submit(absorb)
         }
         // The entries before a problem found here still count: one of them may be the first.
         checking.finish(absorb)
         if firstProblem.place != nil { throw LedgerError.verificationFailed(firstProblem.message) }
         let head = firstCompact == nil ? String(decoding: previousHex, as: UTF8.self) : Hex.string(previousRaw)
-        return (VerificationReport(entryCount: expectedSeq - 1, headHash: head), firstCompact ?? expectedSeq, tablesRead ? fingerprints : nil)
+        return (VerificationReport(entryCount: expectedSeq - 1, headHash: head), firstCompact ?? expectedSeq, tables?.fingerprints())
     }
 
     /// Streams every table in id order, renders each row as the entry that last recorded it did
