@@ -130,7 +130,8 @@ final class NewFile {
     /// live run holds its own). Returns their paths.
     func removeAbandonedCopies() -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        return names.filter { $0.hasPrefix(wording.temporaryPrefix) }.map { Self.path(folder, $0) }.filter { path in
+        // In name order: the removals are reported in an order that does not depend on the folder's.
+        return names.filter { $0.hasPrefix(wording.temporaryPrefix) }.sorted().map { Self.path(folder, $0) }.filter { path in
             let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
             guard descriptor >= 0 else { return false }
             defer { close(descriptor) }
