@@ -45,6 +45,9 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Storage form: `2023-04-28T18:04:21.141Z`.
     public var storageText: String { format(dateTimeSeparator: "T", milliseconds: true, zone: "Z") }
 
+    /// How many bytes the storage form of an instant in `storedRange` takes.
+    package static let storageTextCount = 24
+
     /// The storage form's 24 bytes, appended: the compact trail writes times as numbers, and
     /// verification renders every one back (digit by digit: through a String it was a sixth of
     /// `audit:verify`).

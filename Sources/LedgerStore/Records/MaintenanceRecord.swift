@@ -166,6 +166,6 @@ extension Mutation {
     /// refused if it no longer is); returns it as changed.
     package func update(_ maintenance: MaintenanceRecord, set: KeyValuePairs<String, RowValue>) throws -> MaintenanceRecord {
         let after = try update(.maintenances, id: maintenance.id, from: NewMaintenance(maintenance).row.map(\.value), set: set)
-        return MaintenanceRecord(columns: RecordColumns(values: [.integer(maintenance.id)] + after))
+        return MaintenanceRecord(columns: RecordColumns(id: maintenance.id, values: after))
     }
 }

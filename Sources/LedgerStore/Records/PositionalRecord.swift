@@ -17,14 +17,15 @@ package struct RecordColumns {
     private enum Source {
         case row(Row)
         case statement(RawColumns)
-        case values([RowValue])
+        /// The id, then the columns after it.
+        case idAndValues(Int64, [RowValue])
     }
     private let source: Source
 
     init(row: Row) { source = .row(row) }
     init(statement: RawColumns) { source = .statement(statement) }
-    /// Every column, id first.
-    init(values: [RowValue]) { source = .values(values) }
+    /// `id` and every column after it.
+    init(id: Int64, values: [RowValue]) { source = .idAndValues(id, values) }
 
     subscript<Value: ColumnValue>(_ index: Int) -> Value {
         switch source {
@@ -36,8 +37,10 @@ package struct RecordColumns {
                 preconditionFailure("column \(index) does not hold a \(Value.self)")
             }
             return value
-        case .values(let values):
-            guard let value = Value.decode(values[index]) else { preconditionFailure("column \(index) does not hold a \(Value.self)") }
+        case .idAndValues(let id, let values):
+            guard let value = Value.decode(index == 0 ? .integer(id) : values[index - 1]) else {
+                preconditionFailure("column \(index) does not hold a \(Value.self)")
+            }
             return value
         }
     }

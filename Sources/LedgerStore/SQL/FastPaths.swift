@@ -226,7 +226,8 @@ extension Statement {
     /// bytes (a NUL inside is kept, not taken for their end), times as their storage text. The
     /// texts are copied once, into one buffer that SQLite reads in place until the statement is
     /// reset (SQLITE_STATIC): copied by SQLite instead, each took an allocation of its own.
-    func execute(binding row: [RowValue], scratch: inout [UInt8]) throws {
+    /// A time is rendered straight into that buffer.
+    func execute(bindingRow row: [RowValue]) throws {
         let sqlite = sqliteStatement
         let byteCount = row.reduce(0) { bytes, value in
             switch value {
@@ -243,10 +244,14 @@ extension Statement {
             var end = 0
             func bind(_ bytes: UnsafeRawBufferPointer, at index: Int32) -> Int32 {
                 guard let source = bytes.baseAddress, !bytes.isEmpty else { return sqlite3_bind_text(sqlite, index, "", 0, transient) }
+                texts.baseAddress!.advanced(by: end).copyMemory(from: source, byteCount: bytes.count)
+                return bindText(count: bytes.count, at: index)
+            }
+            /// Binds the `count` bytes written at `end`.
+            func bindText(count: Int, at index: Int32) -> Int32 {
                 let start = texts.baseAddress! + end
-                start.copyMemory(from: source, byteCount: bytes.count)
-                end += bytes.count
-                return sqlite3_bind_text(sqlite, index, start.assumingMemoryBound(to: CChar.self), Int32(bytes.count), staticText)
+                end += count
+                return sqlite3_bind_text(sqlite, index, start.assumingMemoryBound(to: CChar.self), Int32(count), staticText)
             }
             for (index, value) in zip(Int32(1)..., row) {
                 let code: Int32
@@ -254,11 +259,13 @@ extension Statement {
                 case .null: code = sqlite3_bind_null(sqlite, index)
                 case .integer(let number): code = sqlite3_bind_int64(sqlite, index, number)
                 case .text(var text): code = text.withUTF8 { bind(UnsafeRawBufferPointer($0), at: index) }
+                case .time(let time) where time.isStorable:
+                    time.writeStorageText(to: texts.baseAddress! + end)
+                    code = bindText(count: Timestamp.storageTextCount, at: index)
                 case .time(let time):
-                    scratch.removeAll(keepingCapacity: true)
-                    time.appendStorageText(to: &scratch)
-                    precondition(scratch.count <= Self.longestTime)
-                    code = scratch.withUnsafeBytes { bind($0, at: index) }
+                    let text = Array(time.storageText.utf8)
+                    precondition(text.count <= Self.longestTime)
+                    code = text.withUnsafeBytes { bind($0, at: index) }
                 }
                 guard code == SQLITE_OK else { throw DatabaseError.last(code, of: self) }
             }

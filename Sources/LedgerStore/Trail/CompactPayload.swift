@@ -1,12 +1,12 @@
-import Crypto
 import LedgerCore
 
 // What of format 2 needs SQLite or SHA-256: a row's plain encoding read from a statement, and
 // its digest. The bytes themselves are Trail/Codec's.
 extension CompactTrail {
-    /// The first 16 bytes of SHA-256 of a row's plain encoding (every column, id first).
-    package static func digest(ofPlain bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        Array(SHA256.hash(data: bytes).prefix(digestCount))
+    /// The first 16 bytes of SHA-256 of a row's plain encoding (every column, id first),
+    /// appended: hashed on the stack (`SHA256Hasher`), with no array made on the way.
+    package static func appendDigest(ofPlain bytes: UnsafeRawBufferPointer, to encoder: inout CompactPayloadEncoder) {
+        SHA256Hasher.hash(bytes).withUnsafeBytes { encoder.digest($0.prefix(digestCount)) }
     }
 
     /// A row's plain encoding, from the statement positioned on it.
@@ -66,6 +66,11 @@ extension CompactTrail {
         case .null: appendPlain(.null, to: &out)
         case .integer(let number): appendPlain(.integer(number), to: &out)
         case .text(var text): text.withUTF8 { appendPlainBytes(.text, UnsafeRawBufferPointer($0), to: &out) }
+        case .time(let time) where time.isStorable:
+            // Its storage text rendered in place: a text made first was an allocation per time.
+            out.append(Tag.text.rawValue)
+            appendVarint(UInt64(Timestamp.storageTextCount), to: &out)
+            time.appendStorageText(to: &out)
         case .time(let time):
             var text: [UInt8] = []
             time.appendStorageText(to: &text)
@@ -179,7 +184,7 @@ package struct CompactPayloadWriter: Sendable {
     /// An update of a row held whole (`Mutation.update(_:id:from:set:)`): the columns set, as
     /// (index in the row, id being 0) ascending, and the digest of `row`, the whole row after it
     /// but its id.
-    package mutating func update(_ table: LedgerTable, id: Int64, changed: [(index: Int, value: RowValue)], row: [RowValue]) {
+    package mutating func update(_ table: LedgerTable, id: Int64, changed: some Collection<(index: Int, value: RowValue)>, row: [RowValue]) {
         encoder.begin(.update, table, id: id, count: changed.count)
         for column in changed {
             encoder.column(column.index)
@@ -188,7 +193,7 @@ package struct CompactPayloadWriter: Sendable {
         plain.removeAll(keepingCapacity: true)
         CompactTrail.appendPlain(bound: .integer(id), to: &plain)
         for value in row { CompactTrail.appendPlain(bound: value, to: &plain) }
-        encoder.digest(plain.withUnsafeBytes { CompactTrail.digest(ofPlain: $0) })
+        appendDigestOfPlain()
     }
 
     /// A row prepared off the recording thread (`PreparedRows`), inserted whole with `id` and
@@ -227,7 +232,11 @@ package struct CompactPayloadWriter: Sendable {
         }
         plain.removeAll(keepingCapacity: true)
         CompactTrail.appendPlain(row, columns: columns, to: &plain)
-        encoder.digest(plain.withUnsafeBytes { CompactTrail.digest(ofPlain: $0) })
+        appendDigestOfPlain()
+    }
+
+    private mutating func appendDigestOfPlain() {
+        plain.withUnsafeBytes { CompactTrail.appendDigest(ofPlain: $0, to: &encoder) }
     }
 
     private mutating func append(_ value: RawValue) {

@@ -19,10 +19,15 @@ final class CommandStatements {
 
     /// The UPDATE of a row held whole (`Mutation.update(_:id:from:set:)`).
     struct HeldRowUpdate {
+        let table: LedgerTable
+        /// The columns set, in the order they are set.
+        let columns: [String]
         /// `UPDATE table SET a = ?, b = ? WHERE id = ? AND (every column after id) IS (?, …)`
         let sql: String
         /// Where each column set is in the row after id, in the order they are set.
         let positions: [Int]
+        /// The order of the columns set in the row: indexes into `columns`, by ascending position.
+        let rowOrder: [Int]
         /// The affinities of the columns after id.
         let affinities: [ColumnAffinity]
     }
@@ -65,9 +70,11 @@ final class CommandStatements {
             return position
         }
         let update = HeldRowUpdate(
+            table: table, columns: columns,
             sql: "UPDATE \(table.rawValue) SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) "
                 + "WHERE id = ? AND (\(row.joined(separator: ", "))) IS (\(row.map { _ in "?" }.joined(separator: ", ")))",
-            positions: positions, affinities: try wholeRowInsert(table, db).affinities)
+            positions: positions, rowOrder: positions.indices.sorted { positions[$0] < positions[$1] },
+            affinities: try wholeRowInsert(table, db).affinities)
         heldRowUpdates[shape] = update
         return update
     }

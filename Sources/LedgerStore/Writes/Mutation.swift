@@ -27,8 +27,6 @@ public final class Mutation {
     /// back, or from the values a row given whole was bound with.
     private var payload: CompactPayloadWriter
     private let shared: CommandStatements
-    /// Where a time is rendered to be bound.
-    private var scratch: [UInt8] = []
 
     init(db: Database, context: LedgerContext, shared: CommandStatements) {
         self.db = db
@@ -66,10 +64,10 @@ public final class Mutation {
     package func insert(_ table: LedgerTable, row: KeyValuePairs<String, RowValue>) throws -> Int64 {
         assert(row.map(\.key).elementsEqual(table.columns.dropFirst()), "\(row.map(\.key)) are not the columns of \(table.rawValue) after id")
         let values = row.map { $0.value }
-        let insert = try shared.wholeRowInsert(table, db)
+        let insert = try preparedInsert(table, unlessRecorded: nil)
         precondition(values.count == insert.affinities.count && zip(insert.affinities, values).allSatisfy { $0.keeps($1) },
                      "a row of \(table.rawValue) given whole needs every column after id, each of a type the column stores as it is")
-        try db.cachedStatement(sql: insert.sql).execute(binding: values, scratch: &scratch)
+        try insert.statement.execute(bindingRow: values)
         let id = db.lastInsertedRowID
         payload.insert(table, id: id, values: values)
         return id
@@ -95,9 +93,10 @@ public final class Mutation {
         return newID
     }
 
-    /// The whole-row INSERTs of the tables the command has inserted prepared rows into, by
-    /// table code (and whether `ON CONFLICT`): found without hashing their SQL (GRDB's
-    /// statement cache) for every row.
+    /// The whole-row INSERTs of the tables the command has inserted rows given whole or
+    /// prepared into, by table code (and whether `ON CONFLICT`): found without hashing their
+    /// SQL (GRDB's statement cache) for every row (a tick's steps share one mutation, so the
+    /// engine looks each up once a tick).
     private var preparedInserts: [(statement: Statement, affinities: [ColumnAffinity], key: String?)?] = []
 
     private func preparedInsert(_ table: LedgerTable, unlessRecorded key: String?) throws -> (statement: Statement, affinities: [ColumnAffinity]) {
@@ -131,20 +130,40 @@ public final class Mutation {
     /// refuses the command: another command changed it since it was read. Returns the row
     /// after, every column after id.
     package func update(_ table: LedgerTable, id: Int64, from before: [RowValue], set: KeyValuePairs<String, RowValue>) throws -> [RowValue] {
-        let update = try shared.heldRowUpdate(table, setting: set.map(\.key), db)
+        let (update, statement) = try heldRowUpdate(table, setting: set)
         precondition(before.count == update.affinities.count && zip(update.affinities, before).allSatisfy { $0.keeps($1) }
                         && zip(update.positions, set).allSatisfy { update.affinities[$0].keeps($1.value) },
                      "a row of \(table.rawValue) held whole needs every column after id, each of a type the column stores as it is")
         var after = before
         for (position, column) in zip(update.positions, set) { after[position] = column.value }
-        try db.cachedStatement(sql: update.sql).execute(binding: set.map(\.value) + [.integer(id)] + before, scratch: &scratch)
+        var arguments: [RowValue] = []
+        arguments.reserveCapacity(set.count + 1 + before.count)
+        arguments.append(contentsOf: set.lazy.map(\.value))
+        arguments.append(.integer(id))
+        arguments.append(contentsOf: before)
+        try statement.execute(bindingRow: arguments)
         guard db.changesCount == 1 else {
             throw LedgerError.refused("\(table.rawValue) row \(id) changed while this command was recorded",
                                       hint: "Another command changed it since it was read; run this one again.")
         }
-        let changed = zip(update.positions, set).map { (index: $0 + 1, value: $1.value) }.sorted { $0.index < $1.index }
+        let changed = update.rowOrder.lazy.map { (index: update.positions[$0] + 1, value: set[set.startIndex + $0].value) }
         payload.update(table, id: id, changed: changed, row: after)
         return after
+    }
+
+    /// The UPDATEs of rows held whole the command has run, with their statements: found
+    /// without hashing their columns and SQL for every row, as `preparedInserts` are.
+    private var heldRowUpdates: [(update: CommandStatements.HeldRowUpdate, statement: Statement)] = []
+
+    private func heldRowUpdate(_ table: LedgerTable, setting set: KeyValuePairs<String, RowValue>) throws
+        -> (update: CommandStatements.HeldRowUpdate, statement: Statement) {
+        if let held = heldRowUpdates.first(where: { $0.update.table == table && $0.update.columns.elementsEqual(set.lazy.map(\.key)) }) {
+            return held
+        }
+        let update = try shared.heldRowUpdate(table, setting: set.map(\.key), db)
+        let held = (update: update, statement: try db.cachedStatement(sql: update.sql))
+        heldRowUpdates.append(held)
+        return held
     }
 
     private func execute(update table: LedgerTable, id: Int64, _ values: KeyValuePairs<String, (any SQLBindable)?>) throws {
