@@ -79,9 +79,11 @@ public final class MaintenanceEngine {
         let context = LedgerContext(now: until, actor: Self.actor, seed: settings.seed)
         try database.recordAsOneEntry(context, action: "platform:tick", subject: "engine") {
             while let step = agenda.popFirst(notAfter: until) {
-                guard var state = states[step.addonID] else { preconditionFailure("a step for an add-on the engine does not know") }
-                try take(step, &state, &summary)
-                plan(state)
+                guard let held = states.index(forKey: step.addonID) else { preconditionFailure("a step for an add-on the engine does not know") }
+                // Taken on the state where it is held: a copy out and back in was a retain and
+                // a release of each of its texts at every step.
+                try take(step, &states.values[held], &summary)
+                agenda.set(Self.nextStep(states.values[held], settings: settings), for: step.addonID)
             }
             if recordingTick {
                 try Ledger(database: database, context: context).recordTick(seed: settings.seed, failureRate: settings.failureRate)
@@ -131,7 +133,8 @@ public final class MaintenanceEngine {
     static func nextStep(_ state: MaintenanceState, settings: EngineSettings) -> Step? {
         let addon = state.addon
         if let (open, last) = state.open {
-            let dice = Dice(settings.seed, Self.diceSubject(addon, open))
+            // Made only where it is drawn from: a pending maintenance's next step draws nothing.
+            var dice: Dice { Self.dice(addon, open, settings: settings) }
             switch open.status {
             case .pending:
                 guard let scheduledFor = open.scheduledFor else { return Step(time: last, addonID: addon.id, action: .assignTime) }
@@ -162,14 +165,14 @@ public final class MaintenanceEngine {
 
     /// What a maintenance's durations and outcome are drawn from: its add-on and the time it was
     /// required, both fixed by the history itself (not by how ticks were cut, as uuids are).
-    static func diceSubject(_ addon: AddonRecord, _ maintenance: MaintenanceRecord) -> String {
-        "\(addon.uuid)@\(maintenance.createdAt.storageText)"
+    static func dice(_ addon: AddonRecord, _ maintenance: MaintenanceRecord, settings: EngineSettings) -> Dice {
+        Dice(settings.seed, addon.uuid, at: maintenance.createdAt)
     }
 
     /// The hour the platform picks for an add-on without a window, as milliseconds into the day:
     /// drawn from the add-on and the time it is scheduled at.
     static func platformHour(_ addon: AddonRecord, at time: Timestamp, settings: EngineSettings) -> Int64 {
-        Dice(settings.seed, "\(addon.uuid)@\(time.storageText)").milliseconds("hour", 0...(Timestamp.millisecondsPerDay - 1))
+        Dice(settings.seed, addon.uuid, at: time).milliseconds("hour", 0...(Timestamp.millisecondsPerDay - 1))
     }
 
     /// A failover mostly takes 2–10 minutes (log-normal around its median) with a long tail.
@@ -205,7 +208,7 @@ public final class MaintenanceEngine {
             state.record(try changeStatus(state, change, ledger), changedAt: step.time)
             if change == .start { summary.started += 1 } else { summary.otherSteps += 1 }
         case .finish:
-            let fails = Dice(settings.seed, Self.diceSubject(state.addon, state.open!.maintenance)).unit("outcome") < settings.failureRate
+            let fails = Self.dice(state.addon, state.open!.maintenance, settings: settings).unit("outcome") < settings.failureRate
             state.record(try changeStatus(state, fails ? .fail : .complete, ledger), changedAt: step.time)
             if fails { summary.failed += 1 } else { summary.completed += 1 }
         }
@@ -232,17 +235,28 @@ extension MaintenanceEngine {
 struct Dice {
     private let base: UInt64
 
-    init(_ seed: UInt64, _ subject: String) {
-        base = seed ^ Self.fnv1a(subject)
+    /// Drawn from `"\(subject)@\(time.storageText)"`, hashed without making that text (the
+    /// engine draws at almost every step).
+    init(_ seed: UInt64, _ subject: String, at time: Timestamp) {
+        let prefix = Self.fnv1a(CollectionOfOne(UInt8(ascii: "@")), from: Self.fnv1a(subject.utf8))
+        guard time.isStorable else {
+            base = seed ^ Self.fnv1a(time.storageText.utf8, from: prefix)
+            return
+        }
+        base = withUnsafeTemporaryAllocation(byteCount: Timestamp.storageTextCount, alignment: 1) { text in
+            time.writeStorageText(to: text.baseAddress!)
+            return seed ^ Self.fnv1a(UnsafeRawBufferPointer(text), from: prefix)
+        }
     }
 
-    private static func fnv1a(_ text: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    /// FNV-1a of `bytes`, continuing from `hash` (the offset basis to start).
+    private static func fnv1a(_ bytes: some Sequence<UInt8>, from hash: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+        var hash = hash
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return hash
     }
 
-    private func generator(_ purpose: String) -> SplitMix64 { SplitMix64(seed: base ^ Self.fnv1a(purpose)) }
+    private func generator(_ purpose: String) -> SplitMix64 { SplitMix64(seed: base ^ Self.fnv1a(purpose.utf8)) }
 
     /// Uniform in [0, 1).
     func unit(_ purpose: String) -> Double {
