@@ -59,6 +59,22 @@ import Testing
         #expect(try sandbox.run(["audit:verify"]) == Self.verificationFailure(difference))
     }
 
+    /// An auditor's view (0008) answers for the ledger: one redefined to hide the failures, or
+    /// dropped, is named by verification and refused by writers, like a trigger.
+    @Test(arguments: [
+        ("""
+         DROP VIEW maintenance_audit;
+         CREATE VIEW maintenance_audit AS SELECT id AS maintenance_id, uuid, status FROM maintenances WHERE status <> 'failed';
+         """, "view maintenance_audit differs from its migration's"),
+        ("DROP VIEW current_windows", "view current_windows is missing"),
+    ])
+    func aRedefinedOrDroppedAuditorViewIsNamed(sql: String, difference: String) throws {
+        let sandbox = try Fixture.seedExample()
+        try sandbox.tamper(sql)
+        #expect(try sandbox.run(["audit:verify"]) == Self.verificationFailure(difference))
+        try sandbox.expectRefusal(["apps:create", "other-app"], stderr: Self.writeRefusal(difference), exitCode: 3)
+    }
+
     /// The query planner's statistics change no answer, and any SQLite tool may write them.
     @Test func plannerStatisticsAreNoAlteration() throws {
         let sandbox = try Fixture.seedExample()

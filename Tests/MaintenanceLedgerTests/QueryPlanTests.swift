@@ -185,6 +185,25 @@ private final class PlanFleet {
         #expect(problems.allSatisfy { $0.contains(index) }, "\(problems.joined(separator: "\n"))")
     }
 
+    /// The auditors' views (0008) read their driving table once and everything else by key: the
+    /// rows a maintenance or window joins (its add-on, app, last status change, previous window)
+    /// are searched, never scanned per row, so a view reads a 1M ledger in one pass. A condition
+    /// on the view reaches the table's index (an auditor's `WHERE uuid = …`).
+    @Test(arguments: [
+        ("SELECT * FROM maintenance_audit", "SCAN m", ["SEARCH a ", "SEARCH apps ", "SEARCH s ",
+                                                       "SEARCH c USING COVERING INDEX maintenance_status_changes_by_maintenance (maintenance_id=?)"]),
+        ("SELECT * FROM maintenance_audit WHERE uuid = ?", "SEARCH m USING INDEX sqlite_autoindex_maintenances_1 (uuid=?)", []),
+        ("SELECT * FROM window_changes", "SCAN w", ["SEARCH q USING COVERING INDEX windows_by_addon (addon_id=? AND id<?)"]),
+        ("SELECT * FROM current_windows", "SCAN a", ["SEARCH q USING COVERING INDEX windows_by_addon (addon_id=?)"]),
+    ])
+    func theAuditorViewsReadByKey(sql: String, driver: String, searches: [String]) throws {
+        let fleet = try PlanFleet()
+        let plan = try fleet.fixture.database.inspect { db in try PlanFleet.plan(sql, db) }
+        #expect(plan.contains(driver) && plan.filter { $0.hasPrefix("SCAN") }.allSatisfy { $0 == driver }, "\(plan)")
+        for search in searches { #expect(plan.contains { $0.hasPrefix(search) }, "\(search): \(plan)") }
+        #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
+    }
+
     /// Whatever else it reads, the engine finds each add-on's maintenances through an index:
     /// no statement of a simulated fleet's run scans them, or sorts them.
     @Test func theEngineNeverScansMaintenances() throws {
