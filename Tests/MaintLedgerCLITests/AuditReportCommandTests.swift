@@ -165,7 +165,7 @@ enum ReportFormats {
         #expect(try ndjson(try sandbox.ok(arguments + ["--ndjson"], sourceLocation: sourceLocation).stdout)
                     .map { object in keys.map { text(object[$0]) } } == json, sourceLocation: sourceLocation)
         let csv = Self.csv(try sandbox.ok(arguments + ["--csv"], sourceLocation: sourceLocation).stdout)
-        #expect(csv.header.count == keys.count, sourceLocation: sourceLocation)
+        #expect(csv.header == keys, sourceLocation: sourceLocation)
         #expect(csv.rows.map { $0.map(text) } == json, sourceLocation: sourceLocation)
         return json
     }
@@ -195,7 +195,7 @@ enum ReportFormats {
             "required_by":"2023-05-25T00:00:00.000+00:00","gap_from":null,"gap_to":null,"gap_days":null}
             """)
         #expect(try sandbox.run(["audit:overdue", "--csv"]).stdout.components(separatedBy: "\r\n").prefix(2) == [
-            "Kind,App,Add-on,Maintenance,Status,Required by,Gap from,Gap to,Gap (days)",
+            "kind,app,addon,maintenance,status,required_by,gap_from,gap_to,gap_days",
             "overdue,other-app,redis-gamma-33333,\(c2),pending,2023-05-25T00:00:00.000+00:00,,,",
         ])
         #expect(try ReportFormats.rows(sandbox, ["audit:overdue"], keys: ReportFormats.overdueKeys).map { $0[8] }
@@ -259,12 +259,39 @@ enum ReportFormats {
                 == ["heroku-kafka:basic-0", "heroku-postgresql:standard-0", "heroku-redis:mini", "heroku-redis:premium-0"])
         // April: A2 failed on the 7th, A3 completed (late) on the 21st.
         #expect(try sandbox.run(["audit:compliance", "--since", "2023-04-01", "--until", "2023-05-01", "--csv"]).stdout == """
-            Completed,Failed,Cancelled,Emergency,In window,Deadline met,p50 (s),p95 (s),Max (s),Longest gap (days)\r
+            completed,failed,cancelled,emergency,in_window_share,deadline_met_share,duration_p50_seconds,duration_p95_seconds,duration_max_seconds,longest_gap_days\r
             1,1,0,0,0.5000,0.0000,1200,1200,1200,98.03\r
 
             """)
         #expect(try sandbox.run(["audit:compliance", "--since", "2023-05-15", "--by", "kind"])
                 == RunResult(stdout: "", stderr: "No maintenance ended in that period\n", exitCode: 0))
+    }
+
+    /// By the month or quarter (UTC) in which each maintenance ended: its completion, or when it
+    /// failed or was cancelled. The groups add up to the overall row.
+    @Test func complianceGroupsByTheMonthOrQuarterMaintenancesEndedIn() throws {
+        let sandbox = try AuditFleet.sandbox()
+        #expect(try sandbox.run(["audit:compliance", "--by", "month", "--csv"]).stdout == """
+            month,completed,failed,cancelled,emergency,in_window_share,deadline_met_share,duration_p50_seconds,duration_p95_seconds,duration_max_seconds,longest_gap_days\r
+            2023-01,2,0,0,1,1.0000,1.0000,120,300,300,96.00\r
+            2023-02,0,0,1,0,,0.0000,,,,\r
+            2023-03,1,0,0,0,1.0000,1.0000,360,360,360,63.63\r
+            2023-04,1,1,0,0,0.5000,0.0000,1200,1200,1200,98.03\r
+            2023-05,2,0,0,0,0.5000,0.0000,240,300,300,70.00\r
+
+            """)
+        #expect(try sandbox.run(["audit:compliance", "--by", "quarter"]).stdout == """
+             Quarter Completed Failed Cancelled Emergency In window Deadline met p50 (s) p95 (s) Max (s) Longest gap (days)
+             ─────── ───────── ────── ───────── ───────── ───────── ──────────── ─────── ─────── ─────── ──────────────────
+             2023-Q1 3         0      1         1         1.0000    0.7500       300     360     360     96.00
+             2023-Q2 3         1      0         0         0.5000    0.0000       300     1200    1200    98.03
+
+            """)
+        let months = try ReportFormats.rows(sandbox, ["audit:compliance", "--by", "month"], keys: ["month"] + ReportFormats.complianceKeys)
+        let overall = try ReportFormats.rows(sandbox, ["audit:compliance"], keys: ReportFormats.complianceKeys)[0]
+        for column in 1...4 {
+            #expect(months.map { Double($0[column])! }.reduce(0, +) == Double(overall[column - 1]))
+        }
     }
 
     @Test func windowsListsEveryWindowSetWithWhatItReplacedOldestFirst() throws {
@@ -279,7 +306,7 @@ enum ReportFormats {
 
             """, stderr: "", exitCode: 0))
         #expect(try sandbox.run(["audit:windows", "--since", "2023-03-01", "--csv"]).stdout == """
-            App,Add-on,Previous window,Window,Set by,Set at,Source\r
+            app,addon,previous_window,window,set_by,set_at,source\r
             audit-app,postgresql-beta-22222,Fridays 21:00 to Saturdays 01:00 UTC,Sundays 14:30 to 18:30 UTC,bob,2023-03-01T12:00:00.000+00:00,customer\r
 
             """)
@@ -323,12 +350,12 @@ enum ReportFormats {
 
             """)
         #expect(try sandbox.run(["audit:compliance", "--as-of", "2023-03-01T00:00:00Z", "--csv"]).stdout == """
-            Completed,Failed,Cancelled,Emergency,In window,Deadline met,p50 (s),p95 (s),Max (s),Longest gap (days)\r
+            completed,failed,cancelled,emergency,in_window_share,deadline_met_share,duration_p50_seconds,duration_p95_seconds,duration_max_seconds,longest_gap_days\r
             2,0,1,1,1.0000,0.6667,120,300,300,96.00\r
 
             """)
         #expect(try sandbox.run(["audit:windows", "--as-of", "2023-03-01T00:00:00Z", "--addon", "postgresql-beta-22222", "--csv"]).stdout == """
-            App,Add-on,Previous window,Window,Set by,Set at,Source\r
+            app,addon,previous_window,window,set_by,set_at,source\r
             audit-app,postgresql-beta-22222,,Fridays 21:00 to Saturdays 01:00 UTC,alice,2023-01-01T00:00:00.000+00:00,default\r
 
             """)
@@ -348,7 +375,7 @@ enum ReportFormats {
         let sandbox = try AuditFleet.sandbox()
         try sandbox.expectUsageError(["audit:compliance", "--by", "plans"])
         #expect(try sandbox.run(["audit:compliance", "--by", "plans"]).stderr.hasPrefix("""
-            Error: The value 'plans' is invalid for '--by <by>'. Please provide one of 'plan', 'kind' or 'app'.
+            Error: The value 'plans' is invalid for '--by <by>'. Please provide one of 'plan', 'kind', 'app', 'month' or 'quarter'.
 
             """))
         try sandbox.expectUsageError(["audit:compliance", "--since", "last tuesday"])

@@ -43,7 +43,7 @@ struct AuditOverdue: ParsableCommand {
 struct AuditCompliance: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit:compliance",
-        abstract: "Show how maintenance kept its windows and deadlines, overall or per plan, kind or app.",
+        abstract: "Show how maintenance kept its windows and deadlines, overall or per plan, kind, app, month or quarter.",
         discussion: """
             Counts the maintenances that ended (completed, failed or cancelled) in [--since, --until). In window: of \
             those that started and were scheduled with a window, the share that started inside it (plans without \
@@ -55,7 +55,7 @@ struct AuditCompliance: ParsableCommand {
 
     @Option(help: ArgumentHelp("Maintenances that ended at or after this time.", valueName: "time")) var since: Timestamp?
     @Option(help: ArgumentHelp("Maintenances that ended before this time.", valueName: "time")) var until: Timestamp?
-    @Option(help: "One row per plan, kind or app.") var by: ComplianceGrouping?
+    @Option(help: "One row per plan, kind, app, or month or quarter (UTC) in which they ended.") var by: ComplianceGrouping?
     @OptionGroup var report: ReportOptions
 
     func run() throws {

@@ -2,7 +2,8 @@ import LedgerCore
 import Foundation
 import MaintenanceLedger
 
-// How the audit reports look as tables and CSV (their JSON is the library's).
+// How the audit reports look as tables and CSV. Their JSON is the library's, and so are the CSV's
+// column names: the JSON's keys (snake_case, stable for programs); only tables have labels.
 
 private func fixed(_ value: Double, digits: Int) -> String { String(format: "%.\(digits)f", value) }
 
@@ -16,7 +17,7 @@ extension OverdueRow {
         RecordLayout(json: \.json,
                      headers: ["Kind", "App", "Add-on", "Maintenance", "Status", "Required by", "Gap from", "Gap to", "Gap (days)"],
                      cells: { $0.cells(missing: "-", time: \.listText) },
-                     csvCells: { $0.cells(missing: "", time: \.isoText) })
+                     csvHeaders: keys, csvCells: { $0.cells(missing: "", time: \.isoText) })
     }
 }
 
@@ -37,7 +38,7 @@ extension ComplianceRow {
                                 "Max (s)", "Longest gap (days)",
                             ],
                             cells: { group($0, missing: "-") + $0.cells(missing: "-") },
-                            csvCells: { group($0, missing: "") + $0.cells(missing: "") })
+                            csvHeaders: keys(by: by), csvCells: { group($0, missing: "") + $0.cells(missing: "") })
     }
 }
 
@@ -49,6 +50,6 @@ extension WindowChange {
     static var layout: RecordLayout<WindowChange> {
         RecordLayout(json: \.json, headers: ["App", "Add-on", "Previous window", "Window", "Set by", "Set at", "Source"],
                      cells: { $0.cells(missing: "-", time: \.listText) },
-                     csvCells: { $0.cells(missing: "", time: \.isoText) })
+                     csvHeaders: keys, csvCells: { $0.cells(missing: "", time: \.isoText) })
     }
 }

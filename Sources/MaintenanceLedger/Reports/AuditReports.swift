@@ -67,13 +67,15 @@ public struct OverdueRow: Sendable, Equatable {
         return days(gapFrom.milliseconds(until: gapTo))
     }
 
+    /// The keys of its JSON object, in order: the columns of its CSV too.
+    public static let keys = ["kind", "app", "addon", "maintenance", "status", "required_by", "gap_from", "gap_to", "gap_days"]
+
     public var json: JSONValue {
-        .object([
-            ("kind", .string(kind.rawValue)), ("app", .string(app)), ("addon", .string(addon)),
-            ("maintenance", .optional(maintenance)), ("status", .optional(status?.rawValue)),
-            ("required_by", .optional(requiredBy?.isoText)), ("gap_from", .optional(gapFrom?.isoText)),
-            ("gap_to", .optional(gapTo?.isoText)), ("gap_days", gapDays.map(JSONValue.double) ?? .null),
-        ])
+        .object(Array(zip(Self.keys, [
+            .string(kind.rawValue), .string(app), .string(addon), .optional(maintenance), .optional(status?.rawValue),
+            .optional(requiredBy?.isoText), .optional(gapFrom?.isoText), .optional(gapTo?.isoText),
+            gapDays.map(JSONValue.double) ?? .null,
+        ])))
     }
 
 }
@@ -139,15 +141,19 @@ extension LedgerQuerying {
 // MARK: - audit:compliance
 
 /// What `audit:compliance --by` groups maintenances by: the add-on's plan (`heroku-redis:premium-0`),
-/// kind (`heroku-redis`), or owning app.
+/// kind (`heroku-redis`) or owning app, or the month (`2023-04`) or quarter (`2023-Q2`, UTC) in
+/// which they ended.
 public enum ComplianceGrouping: String, CaseIterable, Sendable {
-    case plan, kind, app
+    case plan, kind, app, month, quarter
 
-    fileprivate var column: String {
+    /// The group's value for a row; `ended` is the SQL of the maintenance's end.
+    fileprivate func column(ended: String) -> String {
         switch self {
         case .plan: "a.service || ':' || a.plan"
         case .kind: "a.service"
         case .app: "apps.name"
+        case .month: "substr(\(ended), 1, 7)"
+        case .quarter: "substr(\(ended), 1, 4) || '-Q' || ((CAST(substr(\(ended), 6, 2) AS INTEGER) + 2) / 3)"
         }
     }
 }
@@ -192,21 +198,26 @@ public struct ComplianceRow: Sendable, Equatable {
 
     public var longestGapDays: Double? { longestGapMilliseconds.map(days) }
 
-    /// The figures as JSON, led by the group's (named after `by`) when there is one.
-    public func json(by: ComplianceGrouping?) -> JSONValue {
-        .object((by.map { [($0.rawValue, .optional(group))] } ?? []) + figures)
+    /// The keys of its JSON object, in order, led by the group's (named after `by`) when there
+    /// is one: the columns of its CSV too.
+    public static func keys(by: ComplianceGrouping?) -> [String] {
+        (by.map { [$0.rawValue] } ?? []) + [
+            "completed", "failed", "cancelled", "emergency", "in_window_share", "deadline_met_share",
+            "duration_p50_seconds", "duration_p95_seconds", "duration_max_seconds", "longest_gap_days",
+        ]
     }
 
-    private var figures: [(String, JSONValue)] {
+    /// The figures as JSON, led by the group's when there is one.
+    public func json(by: ComplianceGrouping?) -> JSONValue {
+        .object(Array(zip(Self.keys(by: by), (by == nil ? [] : [.optional(group)]) + figures)))
+    }
+
+    private var figures: [JSONValue] {
         [
-            ("completed", .int(Int64(completed))), ("failed", .int(Int64(failed))), ("cancelled", .int(Int64(cancelled))),
-            ("emergency", .int(Int64(emergency))),
-            ("in_window_share", inWindowShare.map(JSONValue.double) ?? .null),
-            ("deadline_met_share", deadlineMetShare.map(JSONValue.double) ?? .null),
-            ("duration_p50_seconds", durationP50.map(JSONValue.int) ?? .null),
-            ("duration_p95_seconds", durationP95.map(JSONValue.int) ?? .null),
-            ("duration_max_seconds", durationMax.map(JSONValue.int) ?? .null),
-            ("longest_gap_days", longestGapDays.map(JSONValue.double) ?? .null),
+            .int(Int64(completed)), .int(Int64(failed)), .int(Int64(cancelled)), .int(Int64(emergency)),
+            inWindowShare.map(JSONValue.double) ?? .null, deadlineMetShare.map(JSONValue.double) ?? .null,
+            durationP50.map(JSONValue.int) ?? .null, durationP95.map(JSONValue.int) ?? .null, durationMax.map(JSONValue.int) ?? .null,
+            longestGapDays.map(JSONValue.double) ?? .null,
         ]
     }
 
@@ -281,7 +292,7 @@ extension LedgerQuerying {
         var conditions = ["m.status IN \(MaintenanceStatus.sql([.completed, .failed, .cancelled]))"]
         if filter.since != nil { conditions.append("\(ended) >= :since") }
         if filter.until != nil { conditions.append("\(ended) < :until") }
-        let groupColumn = filter.by?.column ?? "NULL"
+        let groupColumn = filter.by?.column(ended: "(\(ended))") ?? "NULL"
         return try reader.read { db in
             var rows: [ComplianceRow] = []
             var group: String?
@@ -330,12 +341,14 @@ public struct WindowChange: Sendable, Equatable {
     /// `default` (given at provisioning) or `customer`.
     public let source: String
 
+    /// The keys of its JSON object, in order: the columns of its CSV too.
+    public static let keys = ["app", "addon", "previous_window", "window", "set_by", "set_at", "source"]
+
     public var json: JSONValue {
-        .object([
-            ("app", .string(app)), ("addon", .string(addon)), ("previous_window", .optional(previousWindow?.text)),
-            ("window", .string(window.text)), ("set_by", .string(setBy)), ("set_at", .string(setAt.isoText)),
-            ("source", .string(source)),
-        ])
+        .object(Array(zip(Self.keys, [
+            .string(app), .string(addon), .optional(previousWindow?.text), .string(window.text), .string(setBy),
+            .string(setAt.isoText), .string(source),
+        ])))
     }
 
 }
