@@ -1035,9 +1035,8 @@ def check_export_lane(index, folder, entity, fmt, checked_files, problems):
             if key not in checked_files:
                 check_trail_rows(index, name, header, rows, fmt, problems)
         else:
-            ids = [int(r["id"]) for r in rows]
             for r in rows:
-                k = (int(r["id"]), int(r["seq"]))
+                k = (int(r[ID_COLUMN[entity]]), int(r["seq"]))
                 seen[k] = seen.get(k, 0) + 1
             if key not in checked_files:
                 check_table_rows(index, name, entity, first, last, header, rows, fmt, problems)
@@ -1090,9 +1089,34 @@ def check_trail_rows(index, name, header, rows, fmt, problems):
         problems.append(f"{name}: {bad} trail rows differ from the ledger's entries")
 
 
+# Export format 2: the columns of the views maintenance_audit and window_changes (migration 0008),
+# then seq. Those that copy a table column, by the table's name; the rest are derived, and checked
+# by Tests/Auditors/auditor_tools.py and the Swift tests instead.
+EXPORT_COLUMNS = {
+    "maintenances": ["maintenance_id", "uuid", "app", "addon", "kind", "plan", "status", "reason", "method", "emergency",
+                     "customer_requested", "created_at", "required_by", "has_deadline", "scheduled_for",
+                     "previously_scheduled_for", "scheduled_window", "outside_window", "started_at", "started_in_window",
+                     "completed_at", "duration_seconds", "ended_at", "ended_by", "deadline_met", "server_created_at", "seq"],
+    "windows": ["window_id", "app", "addon", "kind", "plan", "set_at", "set_by", "source", "previous_window_text",
+                "previous_day_of_week", "previous_day_name", "previous_start_minute", "previous_start_time", "window_text",
+                "day_of_week", "day_name", "start_minute", "start_time", "end_time", "seq"],
+}
+ID_COLUMN = {"maintenances": "maintenance_id", "windows": "window_id"}
+COPIED = {
+    "maintenances": {"maintenance_id": "id", "uuid": "uuid", "status": "status", "reason": "reason", "method": "method",
+                     "emergency": "emergency", "customer_requested": "customer_requested", "created_at": "created_at",
+                     "required_by": "required_by", "scheduled_for": "scheduled_for",
+                     "previously_scheduled_for": "previously_scheduled_for", "scheduled_window": "window",
+                     "outside_window": "outside_window", "started_at": "started_at", "completed_at": "completed_at",
+                     "duration_seconds": "duration_seconds", "server_created_at": "server_created_at"},
+    "windows": {"window_id": "id", "set_at": "set_at", "set_by": "set_by", "source": "source",
+                "day_of_week": "day_of_week", "start_minute": "start_minute"},
+}
+
+
 def check_table_rows(index, name, entity, first, last, header, rows, fmt, problems):
-    extra = ["addon", "app", "seq"] if entity == "maintenances" else ["addon", "seq"]
-    columns = index.columns[entity] + extra
+    columns = EXPORT_COLUMNS[entity]
+    extra = ["addon", "app", "seq"]
     if header is not None and header != columns:
         problems.append(f"{name}: columns {header}, expected {columns}")
         return
@@ -1105,7 +1129,7 @@ def check_table_rows(index, name, entity, first, last, header, rows, fmt, proble
         hi = bisect.bisect_right(seqs, last)
         if hi > lo:
             expected[i] = (last if first == 1 else seqs[hi - 1], changes[hi - 1][1])
-    ids = [int(r["id"]) for r in rows]
+    ids = [int(r[ID_COLUMN[entity]]) for r in rows]
     if ids != sorted(set(ids)):
         problems.append(f"{name}: ids not in order or repeated")
     missing = set(expected) - set(ids)
@@ -1116,18 +1140,18 @@ def check_table_rows(index, name, entity, first, last, header, rows, fmt, proble
         problems.append(f"{name}: {len(surplus)} rows not changed in seq {first}–{last}, e.g. {sorted(surplus)[:3]}")
     bad = []
     for r in rows:
-        i = int(r["id"])
+        i = int(r[ID_COLUMN[entity]])
         if i not in expected:
             continue
         seq, image = expected[i]
         names = {"addon": index.addon_names.get(image["addon_id"]), "app": index.addon_apps.get(image["addon_id"]), "seq": seq}
+        copied = [(c, bool(image[t]) if c in FLAGS else image[t]) for c, t in COPIED[entity].items()] + [(c, names[c]) for c in extra]
         if fmt == "csv":
-            ok = r["__fields"] == len(columns) and all(r[c] == as_csv(image[c]) for c in index.columns[entity]) \
-                and all(r[c] == as_csv(names[c]) for c in extra)
+            # Booleans are true/false in CSV too (format 2).
+            ok = r["__fields"] == len(columns) and all(r[c] == ("true" if v else "false") if isinstance(v, bool) else r[c] == as_csv(v)
+                                                       for c, v in copied)
         else:
-            ok = list(r.keys()) == columns \
-                and all(same(r[c], bool(image[c]) if c in FLAGS else image[c]) for c in index.columns[entity]) \
-                and all(same(r[c], names[c]) for c in extra)
+            ok = list(r.keys()) == columns and all(same(r[c], v) for c, v in copied)
         if not ok:
             bad.append(i)
     if bad:

@@ -35,16 +35,13 @@ import Testing
         try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? NSDictionary)
     }
 
-    /// Every maintenance as `SELECT` gives it with its add-on's and app's names, by id; cells as
-    /// text (NULL as nil), the way both formats are compared.
+    /// Every maintenance as `SELECT` gives it from the auditors' view, by id; cells as text (NULL
+    /// as nil), the way both formats are compared.
     private static func selectMaintenances(_ sandbox: LedgerSandbox) throws -> [Int64: [String: String?]] {
         try DatabaseQueue(path: sandbox.dbPath).read { db in
             var rows: [Int64: [String: String?]] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT m.*, addons.name AS addon, apps.name AS app FROM maintenances m
-                JOIN addons ON addons.id = m.addon_id JOIN apps ON apps.id = addons.app_id
-                """) {
-                rows[row["id"]] = Dictionary(uniqueKeysWithValues: row.columnNames.map { name -> (String, String?) in
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM maintenance_audit") {
+                rows[row["maintenance_id"]] = Dictionary(uniqueKeysWithValues: row.columnNames.map { name -> (String, String?) in
                     switch (row[name] as DatabaseValue).storage {
                     case .null: (name, nil)
                     case .int64(let number): (name, String(number))
@@ -116,9 +113,11 @@ import Testing
         let sha = try Self.sha256sum("\(folder)/\(name)")
         #expect(try Self.object("\(folder)/\(name).manifest.json") == [
             "file": name, "entity": "maintenances", "format": "ndjson", "rows": expected.count, "bytes": data.count,
-            "first_seq": 1, "last_seq": head.seq, "sha256": sha, "head_hash": head.hash,
+            "first_seq": 1, "last_seq": head.seq, "sha256": sha, "head_hash": head.hash, "format_version": 2,
         ] as NSDictionary)
-        #expect(try Self.object("\(folder)/.maintledger-cursor-maintenances-ndjson") == ["seq": head.seq, "head_hash": head.hash] as NSDictionary)
+        #expect(try Self.object("\(folder)/.maintledger-cursor-maintenances-ndjson") == [
+            "seq": head.seq, "head_hash": head.hash, "format_version": 2,
+        ] as NSDictionary)
 
         // Back to the rows SELECT gives, each with the head's seq (a first export reads no trail).
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
@@ -126,7 +125,7 @@ import Testing
         for line in lines {
             var row = try Self.cells(ndjson: line)
             #expect(row.removeValue(forKey: "seq") == .some(String(head.seq)))
-            exported[Int64(row["id"]!!)!] = row
+            exported[Int64(row["maintenance_id"]!!)!] = row
         }
         #expect(lines.count == expected.count && exported == expected)
     }
@@ -152,16 +151,23 @@ import Testing
         #expect(text.hasSuffix("\r\n") && !text.replacingOccurrences(of: "\r\n", with: "").contains("\n"))
         let rows = Self.parseCSV(text)
         let headers = try #require(rows.first)
-        #expect(headers.suffix(3) == ["addon", "app", "seq"])
+        #expect(headers.first == "maintenance_id" && headers.last == "seq")
+        let flags: Set = ["emergency", "customer_requested", "has_deadline", "outside_window", "started_in_window", "deadline_met"]
         var fromCSV: [Int64: [String: String?]] = [:]
         for row in rows.dropFirst() {
             #expect(row.count == headers.count)
-            fromCSV[Int64(row[0])!] = Dictionary(uniqueKeysWithValues: zip(headers, row.map { $0.isEmpty ? nil : $0 }))
+            // Booleans as NDJSON and `history --csv` spell them; compared below as 0/1.
+            let cells = zip(headers, row).map { header, cell -> (String, String?) in
+                guard flags.contains(header), !cell.isEmpty else { return (header, cell.isEmpty ? nil : cell) }
+                #expect(cell == "true" || cell == "false", "\(header): \(cell)")
+                return (header, cell == "true" ? "1" : "0")
+            }
+            fromCSV[Int64(row[0])!] = Dictionary(uniqueKeysWithValues: cells)
         }
         var fromNDJSON: [Int64: [String: String?]] = [:]
         for line in try String(contentsOfFile: "\(folder)/\(Self.name("maintenances", 1, head))", encoding: .utf8).split(separator: "\n") {
             let row = try Self.cells(ndjson: line)
-            fromNDJSON[Int64(row["id"]!!)!] = row
+            fromNDJSON[Int64(row["maintenance_id"]!!)!] = row
         }
         let selected = try Self.selectMaintenances(sandbox)
         #expect(fromCSV == fromNDJSON && fromCSV.count == selected.count)
@@ -222,7 +228,7 @@ import Testing
             var inFile: [Int64: Int64] = [:]
             for line in try String(contentsOfFile: "\(folder)/\(file)", encoding: .utf8).split(separator: "\n") {
                 var row = try Self.cells(ndjson: line)
-                let id = Int64(row["id"]!!)!
+                let id = Int64(row["maintenance_id"]!!)!
                 #expect(inFile[id] == nil, "\(file) holds maintenance \(id) twice", sourceLocation: sourceLocation)
                 inFile[id] = Int64(row.removeValue(forKey: "seq")!!)!
                 replayed[id] = row
@@ -327,6 +333,30 @@ import Testing
         #expect(try Self.files(folder).isEmpty)
     }
 
+    /// A folder a maintledger before format 2 exported to (its cursor has no version): the next
+    /// file would have other columns and booleans, so the run is refused and writes nothing.
+    /// Its trail files (format 1 then and now) go on, and rebuild still reads them.
+    @Test func aFolderOfFormat1FilesIsNotMixedWithFormat2() throws {
+        let (sandbox, folder) = try Self.fleet()
+        try sandbox.ok(["export", "--to", folder])
+        try sandbox.ok(["export", "--to", folder, "--entity", "trail"])
+        let cursor = "\(folder)/.maintledger-cursor-maintenances-ndjson"
+        let head = try Self.head(sandbox)
+        try Data(#"{"head_hash": "\#(head.hash)", "seq": \#(head.seq)}"#.utf8).write(to: URL(fileURLWithPath: cursor))
+        let trailCursor = "\(folder)/.maintledger-cursor-trail-ndjson"
+        try Data(#"{"head_hash": "\#(head.hash)", "seq": \#(head.seq)}"#.utf8).write(to: URL(fileURLWithPath: trailCursor))
+        try sandbox.ok(["platform:tick", "--until", "2022-05-10T00:00:00Z", "--seed", "7"])
+        let before = try Self.files(folder)
+        try sandbox.expectRefusal(["export", "--to", folder], stderr: """
+            Error: \(folder) holds maintenances ndjson files of export format 1; this maintledger writes format 2 (other columns, booleans true/false), which would mix in one folder
+            Export to a new folder (its first file holds every row); the files already here stay as they are.
+
+            """)
+        #expect(try Self.files(folder) == before)
+        try sandbox.ok(["export", "--to", folder, "--entity", "trail"])
+        try sandbox.ok(["rebuild", "--from", folder, "--to", folder + "-rebuilt.sqlite"], useDB: false)
+    }
+
     @Test func windowsAndTrailExportTheirOwnRows() throws {
         let (sandbox, folder) = try Self.fleet()
         let head = try Self.head(sandbox).seq
@@ -337,7 +367,9 @@ import Testing
             stdout: "\(folder)/\(Self.name("windows", 1, head, "csv"))\n",
             stderr: "Exported \(windows) windows rows covering seq 1 to \(head)\n", exitCode: 0))
         let csv = Self.parseCSV(try String(contentsOfFile: "\(folder)/\(Self.name("windows", 1, head, "csv"))", encoding: .utf8))
-        #expect(csv.first == ["id", "addon_id", "day_of_week", "start_minute", "duration_minutes", "source", "set_at", "set_by", "addon", "seq"])
+        #expect(csv.first == ["window_id", "app", "addon", "kind", "plan", "set_at", "set_by", "source", "previous_window_text",
+                              "previous_day_of_week", "previous_day_name", "previous_start_minute", "previous_start_time", "window_text",
+                              "day_of_week", "day_name", "start_minute", "start_time", "end_time", "seq"])
         #expect(csv.count == windows + 1)
         try sandbox.ok(["export", "--to", folder, "--entity", "trail", "--format", "csv"])
         let trail = Self.parseCSV(try String(contentsOfFile: "\(folder)/\(Self.name("trail", 1, head, "csv"))", encoding: .utf8))

@@ -102,13 +102,10 @@ private final class ExportFleet {
             case .trail:
                 rows = try Row.fetchAll(db, sql: "SELECT * FROM audit_trail WHERE seq BETWEEN ? AND ? ORDER BY seq", arguments: [first, last])
             case .maintenances, .windows:
-                let names = entity == .maintenances ? "addons.name AS addon, apps.name AS app" : "addons.name AS addon"
-                let all = try Row.fetchAll(db, sql: """
-                    SELECT t.*, \(names) FROM \(entity.rawValue) t JOIN addons ON addons.id = t.addon_id
-                    JOIN apps ON apps.id = addons.app_id ORDER BY t.id
-                    """)
+                let view = entity.view!
+                let all = try Row.fetchAll(db, sql: "SELECT * FROM \(view.name) ORDER BY \(view.id)")
                 if first == 1 {
-                    for row in all { seqs[row["id"]] = last }
+                    for row in all { seqs[row[view.id]] = last }
                 } else {
                     for entry in entries {
                         guard case .array(let changes)? = entry.parsedPayload?["changes"] else { preconditionFailure("seq \(entry.seq) does not decode") }
@@ -118,12 +115,12 @@ private final class ExportFleet {
                         }
                     }
                 }
-                rows = all.filter { seqs[$0["id"]] != nil }
+                rows = all.filter { seqs[$0[view.id]] != nil }
             }
             let lines = rows.map { row in
                 var cells: [(String, DatabaseValue)] = row.columnNames.map { ($0, row[$0] as DatabaseValue) }
-                if entity != .trail { cells.append(("seq", seqs[row["id"]]!.databaseValue)) }
-                return format == .ndjson ? Self.json(cells, entity).compactText : CSV.row(cells.map(Self.csvText))
+                if let view = entity.view { cells.append(("seq", seqs[row[view.id]]!.databaseValue)) }
+                return format == .ndjson ? Self.json(cells, entity).compactText : CSV.row(cells.map { Self.csvText($0, entity) })
             }
             guard format == .csv, let first = rows.first else { return lines }
             let headers = first.columnNames + (entity == .trail ? [] : ["seq"])
@@ -142,10 +139,10 @@ private final class ExportFleet {
         })
     }
 
-    private static func csvText(_ cell: (String, DatabaseValue)) -> String {
+    private static func csvText(_ cell: (String, DatabaseValue), _ entity: ExportEntity) -> String {
         switch cell.1.storage {
         case .null: ""
-        case .int64(let number): String(number)
+        case .int64(let number): entity.booleanColumns.contains(cell.0) ? String(number != 0) : String(number)
         case .string(let text): text
         case .double, .blob: preconditionFailure("no such column in the ledger")
         }
@@ -171,14 +168,16 @@ private final class ExportFleet {
         let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name))
         #expect(manifest == ExportManifest(file: name, entity: entity, format: format, rows: expected.count - (format == .csv ? 1 : 0),
                                            bytes: data.count, firstSeq: first, lastSeq: head.seq, sha256: try sha256sum(name),
-                                           headHash: head.hash), sourceLocation: sourceLocation)
+                                           formatVersion: entity.formatVersion, headHash: head.hash), sourceLocation: sourceLocation)
         let written = try JSONSerialization.jsonObject(with: Data(try contents(name + ".manifest.json").utf8)) as? NSDictionary
         #expect(written == [
             "file": name, "entity": entity.rawValue, "format": format.rawValue, "rows": manifest.rows, "bytes": data.count,
             "first_seq": first, "last_seq": head.seq, "sha256": manifest.sha256, "head_hash": head.hash,
+            "format_version": entity == .trail ? 1 : 2,
         ] as NSDictionary, sourceLocation: sourceLocation)
-        #expect(try cursor(entity, format) as NSDictionary == ["seq": head.seq, "head_hash": head.hash] as NSDictionary,
-                sourceLocation: sourceLocation)
+        #expect(try cursor(entity, format) as NSDictionary == [
+            "seq": head.seq, "head_hash": head.hash, "format_version": entity == .trail ? 1 : 2,
+        ] as NSDictionary, sourceLocation: sourceLocation)
         #expect(result.cursor == head.seq, sourceLocation: sourceLocation)
     }
 
@@ -207,7 +206,7 @@ private final class ExportFleet {
             next = (manifest["last_seq"] as! Int64) + 1
             for line in try lines(file, .ndjson) {
                 let object = NSMutableDictionary(dictionary: try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any])
-                let key = object[entity == .trail ? "seq" : "id"] as! Int64
+                let key = object[entity.view?.id ?? "seq"] as! Int64
                 if entity == .trail { #expect(replayed[key] == nil, "seq \(key) exported twice", sourceLocation: sourceLocation) }
                 if entity != .trail { object.removeObject(forKey: "seq") }
                 replayed[key] = object
@@ -242,15 +241,20 @@ private struct SimulatedCrash: Error {}
         let fleet = try ExportFleet()
         let ndjson = try fleet.lines(try #require(try fleet.export(.maintenances, .ndjson).manifest?.file), .ndjson)
         let first = try #require(try JSONSerialization.jsonObject(with: Data(ndjson[0].utf8)) as? [String: Any])
-        #expect(ndjson[0].hasPrefix(#"{"id":1,"uuid":""#))
-        #expect(ndjson[0].contains(#""outside_window":"#) && !ndjson[0].contains(#""outside_window":0"#))
+        #expect(ndjson[0].hasPrefix(#"{"maintenance_id":1,"uuid":""#))
+        for flag in ["emergency", "customer_requested", "has_deadline", "outside_window"] {
+            #expect(first[flag] as? Bool != nil && ndjson[0].contains(#""\#(flag)":\#(first[flag] as! Bool)"#), "\(flag)")
+        }
         #expect(first["previously_scheduled_for"] is NSNull)
         #expect(try /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/.wholeMatch(in: first["created_at"] as! String) != nil)
         let csv = try fleet.lines(try #require(try fleet.export(.maintenances, .csv).manifest?.file), .csv)
-        #expect(csv[0] == "id,uuid,addon_id,status,reason,method,required_by,scheduled_for,previously_scheduled_for,window,"
-            + "outside_window,started_at,completed_at,duration_seconds,server_created_at,customer_requested,emergency,created_at,"
-            + "addon,app,seq\r\n")
+        #expect(csv[0] == "maintenance_id,uuid,app,addon,kind,plan,status,reason,method,emergency,customer_requested,created_at,"
+            + "required_by,has_deadline,scheduled_for,previously_scheduled_for,scheduled_window,outside_window,started_at,"
+            + "started_in_window,completed_at,duration_seconds,ended_at,ended_by,deadline_met,server_created_at,seq\r\n")
         #expect(csv[1].contains(",,"), "NULL is an empty field")
+        // Booleans as `history --csv` and JSON spell them, never 0/1.
+        let fields = csv[1].dropLast(2).split(separator: ",", omittingEmptySubsequences: false)
+        #expect([9, 10, 13, 17].allSatisfy { ["true", "false"].contains(fields[$0]) }, "\(fields)")
         let trail = try fleet.lines(try #require(try fleet.export(.trail, .ndjson).manifest?.file), .ndjson)
         let entry = try #require(try JSONSerialization.jsonObject(with: Data(trail[0].utf8)) as? [String: Any])
         #expect(entry["payload"] is [String: Any], "the payload is an object in NDJSON")

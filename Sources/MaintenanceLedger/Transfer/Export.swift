@@ -3,10 +3,29 @@ import LedgerStore
 import Crypto
 import Foundation
 
-/// What `export` writes: maintenances and windows (rows as they stand, with names and the trail
-/// seq of their latest change) or the trail's entries themselves.
+/// What `export` writes: maintenances and windows (rows as they stand, in the columns of the
+/// auditors' views `maintenance_audit` and `window_changes`, with the trail seq of their latest
+/// change) or the trail's entries themselves.
 public enum ExportEntity: String, CaseIterable, Codable, Sendable {
     case maintenances, trail, windows
+
+    /// The version of the files' columns and value spellings, in every manifest and cursor: a
+    /// scheduled job's reader knows which it got, and a folder keeps one version (see
+    /// `ExportFolder.recover`). Maintenances and windows 2: the views' columns, booleans
+    /// true/false in CSV too (version 1, before migration 0008: the tables' columns, booleans
+    /// 0/1 in CSV). The trail's are unchanged: 1.
+    public var formatVersion: Int {
+        self == .trail ? 1 : 2
+    }
+
+    /// The view a table's rows are exported from, and the column naming the row.
+    var view: (name: String, id: String)? {
+        switch self {
+        case .maintenances: ("maintenance_audit", "maintenance_id")
+        case .windows: ("window_changes", "window_id")
+        case .trail: nil
+        }
+    }
 }
 
 public enum ExportFormat: String, CaseIterable, Codable, Sendable {
@@ -27,6 +46,9 @@ public struct ExportManifest: Codable, Sendable, Equatable {
     public let lastSeq: Int64
     /// SHA-256 of the data file, lowercase hex.
     public let sha256: String
+    /// `ExportEntity.formatVersion` of the file; absent (nil) in the manifests of version 1,
+    /// written before there was a version.
+    public var formatVersion: Int?
     /// The hash of trail entry `lastSeq`: the ledger head the rows were read at.
     public let headHash: String
     /// The latest signed checkpoint recorded in the ledger (`audit:checkpoint`) when the rows were
@@ -80,7 +102,7 @@ extension LedgerQuerying {
             let data = try folder.writeAtomically(name) { file in
                 var encoder: ExportRowEncoder?
                 try db.scan(query.sql, query.arguments, columns: { columns in
-                    encoder = try ExportRowEncoder(entity: entity, format: format, columns: columns, db)
+                    encoder = ExportRowEncoder(entity: entity, format: format, columns: columns)
                     try encoder!.writeHeader(to: file)
                 }) { row in
                     try encoder!.writeRow(row, to: file)
@@ -90,11 +112,12 @@ extension LedgerQuerying {
             }
             try step(.dataFileRenamed)
             let manifest = ExportManifest(file: name, entity: entity, format: format, rows: count, bytes: data.bytes,
-                                          firstSeq: cursor.seq + 1, lastSeq: head.seq, sha256: data.sha256, headHash: head.hash,
+                                          firstSeq: cursor.seq + 1, lastSeq: head.seq, sha256: data.sha256,
+                                          formatVersion: entity.formatVersion, headHash: head.hash,
                                           checkpoint: try Checkpoint.latestNote(db))
             try folder.writeAtomically(ExportFolder.manifestName(of: name)) { file in try file.append(ExportFolder.encode(manifest)) }
             try step(.manifestRenamed)
-            try folder.writeCursor(ExportCursor(seq: head.seq, headHash: head.hash), entity, format)
+            try folder.writeCursor(ExportCursor(seq: head.seq, headHash: head.hash, formatVersion: entity.formatVersion), entity, format)
             return ExportResult(path: folder.path(of: name), manifest: manifest, cursor: head.seq, recovered: recovered, removed: removed)
         }
     }
@@ -106,16 +129,12 @@ extension ExportEntity {
     /// Later ones take the rows that trail entries after the cursor inserted or updated, each with
     /// the seq of its latest change, in id order (CROSS JOIN keeps `touched` the outer loop).
     func changedRows(after cursor: Int64, head: Int64, _ db: LedgerSQL) throws -> (sql: String, arguments: SQLArguments) {
-        switch self {
-        case .trail:
-            return (TrailEntry.selectSQL("WHERE t.seq > ? ORDER BY t.seq"), [cursor])
-        case .maintenances, .windows:
-            guard cursor > 0 else { return ("SELECT *, ? AS seq FROM \(rawValue) ORDER BY id", [head]) }
-            return ("""
-                SELECT t.*, json_extract(touched.value, '$[1]') AS seq
-                FROM json_each(?) touched CROSS JOIN \(rawValue) t ON t.id = json_extract(touched.value, '$[0]')
-                """, [try touchedRows(after: cursor, db)])
-        }
+        guard let view else { return (TrailEntry.selectSQL("WHERE t.seq > ? ORDER BY t.seq"), [cursor]) }
+        guard cursor > 0 else { return ("SELECT *, ? AS seq FROM \(view.name) ORDER BY \(view.id)", [head]) }
+        return ("""
+            SELECT t.*, json_extract(touched.value, '$[1]') AS seq
+            FROM json_each(?) touched CROSS JOIN \(view.name) t ON t.\(view.id) = json_extract(touched.value, '$[0]')
+            """, [try touchedRows(after: cursor, db)])
     }
 
     /// `[[id, seq], …]` by id: the rows entries after `cursor` inserted or updated, each with the
@@ -137,8 +156,8 @@ extension ExportEntity {
         return "[" + latest.keys.sorted().map { "[\($0),\(latest[$0]!)]" }.joined(separator: ",") + "]"
     }
 
-    /// Integer columns written as true/false in NDJSON.
+    /// The view's 0/1 columns, written true/false (in CSV as in NDJSON, as `history --csv` does).
     var booleanColumns: Set<String> {
-        self == .maintenances ? ["outside_window", "customer_requested", "emergency"] : []
+        self == .maintenances ? ["emergency", "customer_requested", "has_deadline", "outside_window", "started_in_window", "deadline_met"] : []
     }
 }

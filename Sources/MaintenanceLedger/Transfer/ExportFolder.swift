@@ -3,11 +3,13 @@ import Foundation
 import LedgerCore
 import LedgerStore
 
-/// What a folder's cursor file holds: the last trail entry its files cover, and that entry's
-/// hash (so a folder fed by one ledger refuses another).
+/// What a folder's cursor file holds: the last trail entry its files cover, that entry's hash
+/// (so a folder fed by one ledger refuses another), and the format version of its files (nil
+/// in cursors written before there was one: version 1).
 struct ExportCursor: Codable, Equatable {
     var seq: Int64
     var headHash: String
+    var formatVersion: Int?
 
     static let start = ExportCursor(seq: 0, headHash: TrailEntry.genesisHash)
 }
@@ -120,6 +122,11 @@ final class ExportFolder {
             throw LedgerError.refused("\(folder) holds an export of another ledger: its \(entity.rawValue) \(format.rawValue) files end at seq \(cursor.seq), which this ledger does not have",
                                       hint: "Export each ledger to its own folder.")
         }
+        // Files of one version per folder: a reader globbing it gets one set of columns.
+        if cursor.seq > 0, (cursor.formatVersion ?? 1) != entity.formatVersion {
+            throw LedgerError.refused("\(folder) holds \(entity.rawValue) \(format.rawValue) files of export format \(cursor.formatVersion ?? 1); this maintledger writes format \(entity.formatVersion) (other columns, booleans true/false), which would mix in one folder",
+                                      hint: "Export to a new folder (its first file holds every row); the files already here stay as they are.")
+        }
         let prefix = entity.rawValue + "-", suffix = "." + format.rawValue
         let pending = try names().compactMap { name -> (name: String, first: Int64)? in
             guard name.hasPrefix(prefix), name.hasSuffix(suffix) else { return nil }
@@ -129,7 +136,7 @@ final class ExportFolder {
         }.sorted { $0.first < $1.first }
         for file in pending {
             if let manifest = try committedManifest(of: file.name, after: cursor, db) {
-                cursor = ExportCursor(seq: manifest.lastSeq, headHash: manifest.headHash)
+                cursor = ExportCursor(seq: manifest.lastSeq, headHash: manifest.headHash, formatVersion: manifest.formatVersion)
                 try writeCursor(cursor, entity, format)
                 recovered.append(file.name)
             } else {

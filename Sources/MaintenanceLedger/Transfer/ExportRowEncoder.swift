@@ -4,13 +4,12 @@ import LedgerCore
 import LedgerStore
 
 /// Writes result rows straight from the SQLite statement, by column index: no Row values, no
-/// Strings per cell. Columns are the query's, with the add-on's name (and for maintenances its
-/// owning app's) inserted before the trailing `seq`.
+/// Strings per cell. Columns are the query's (a view's, with names already joined in).
 struct ExportRowEncoder {
-    private enum Field {
-        case column(Int32, boolean: Bool, json: Bool)
-        case addonName(addonIDColumn: Int32)
-        case appName(addonIDColumn: Int32)
+    private struct Field {
+        let column: Int32
+        let boolean: Bool
+        let json: Bool
     }
 
     private let format: ExportFormat
@@ -18,38 +17,16 @@ struct ExportRowEncoder {
     private let headers: [String]
     /// NDJSON: what precedes each value, `{"id":` then `,"uuid":` and so on.
     private let keys: [[UInt8]]
-    /// Add-on id → (add-on name, owning app name), read once: a lookup per row instead of a join.
-    private let names: [Int64: (addon: [UInt8], app: [UInt8])]
 
-    init(entity: ExportEntity, format: ExportFormat, columns: [String], _ db: LedgerSQL) throws {
+    init(entity: ExportEntity, format: ExportFormat, columns: [String]) {
         self.format = format
-        var fields: [Field] = []
-        var headers: [String] = []
-        for (index, column) in columns.enumerated() {
-            let index = Int32(index)
-            if column == "seq", entity != .trail, let addonID = columns.firstIndex(of: "addon_id") {
-                fields.append(.addonName(addonIDColumn: Int32(addonID)))
-                headers.append("addon")
-                if entity == .maintenances {
-                    fields.append(.appName(addonIDColumn: Int32(addonID)))
-                    headers.append("app")
-                }
-            }
-            fields.append(.column(index, boolean: entity.booleanColumns.contains(column), json: entity == .trail && column == "payload"))
-            headers.append(column)
+        fields = columns.enumerated().map { index, column in
+            Field(column: Int32(index), boolean: entity.booleanColumns.contains(column), json: entity == .trail && column == "payload")
         }
-        self.fields = fields
-        self.headers = headers
-        keys = headers.enumerated().map { index, header in
+        headers = columns
+        keys = columns.enumerated().map { index, header in
             Array(((index == 0 ? "{" : ",") + JSONValue.string(header).compactText + ":").utf8)
         }
-        var names: [Int64: (addon: [UInt8], app: [UInt8])] = [:]
-        if entity != .trail {
-            try db.rows("SELECT addons.id, addons.name, apps.name FROM addons JOIN apps ON apps.id = addons.app_id") { row in
-                names[row[0]] = (Array((row[1] as String).utf8), Array((row[2] as String).utf8))
-            }
-        }
-        self.names = names
     }
 
     func writeHeader(to file: BufferedWriter) throws {
@@ -62,14 +39,7 @@ struct ExportRowEncoder {
             case .ndjson: try file.append(keys[index])
             case .csv: if index > 0 { try file.append(UInt8(ascii: ",")) }
             }
-            switch field {
-            case .column(let column, let boolean, let json):
-                try writeValue(row, column, boolean: boolean, json: json, to: file)
-            case .addonName(let column):
-                try writeText(name(row, column).addon, to: file)
-            case .appName(let column):
-                try writeText(name(row, column).app, to: file)
-            }
+            try writeValue(row, field.column, boolean: field.boolean, json: field.json, to: file)
         }
         switch format {
         case .ndjson: try file.append(Self.ndjsonEnd)
@@ -83,18 +53,13 @@ struct ExportRowEncoder {
     private static let `true` = Array("true".utf8)
     private static let `false` = Array("false".utf8)
 
-    private func name(_ row: RawColumns, _ addonIDColumn: Int32) -> (addon: [UInt8], app: [UInt8]) {
-        // Foreign keys hold every addon_id to an add-on of the snapshot the names were read in.
-        names[row.int64(addonIDColumn)]!
-    }
-
     private func writeValue(_ row: RawColumns, _ column: Int32, boolean: Bool, json: Bool, to file: BufferedWriter) throws {
         switch row.kind(column) {
         case .null:
             if format == .ndjson { try file.append(Self.null) }
         case .integer:
             let value = row.int64(column)
-            if boolean, format == .ndjson {
+            if boolean {
                 try file.append(value != 0 ? Self.true : Self.false)
             } else {
                 try file.appendDecimal(value)
