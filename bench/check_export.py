@@ -6,17 +6,20 @@ timings compare the same work.
     python3 bench/check_export.py ndjson OURS.ndjson SQLITE.json
 
 CSV: both files parsed as RFC 4180 (sqlite3 quotes more fields, e.g. any with a space, so the
-bytes differ); header and every row must be equal. NDJSON: each line of ours against each object
-of sqlite3's -json array (one object per line), with sqlite3's 0/1 for the flag columns read as
-false/true; keys, their order and values must be equal. Prints the row count; exits 1 on the
-first difference, naming it.
+bytes differ); header and every row must be equal, sqlite3's 0/1 in the flag columns read as
+false/true (export format 2). NDJSON: each line of ours against each object of sqlite3's -json
+array (one object per line), with sqlite3's 0/1 for the flag columns read as false/true; keys,
+their order and values must be equal. Prints the row count; exits 1 on the first difference,
+naming it.
 """
 
 import csv
 import json
 import sys
 
-FLAGS = ("outside_window", "customer_requested", "emergency")
+# maintenance_audit's 0/1 columns (migration 0008), which export writes true/false.
+FLAGS = ("emergency", "customer_requested", "has_deadline", "outside_window", "started_in_window", "deadline_met")
+SPELLED = {"0": "false", "1": "true", "": ""}
 
 
 def fail(message):
@@ -27,7 +30,12 @@ def fail(message):
 def check_csv(ours, theirs):
     with open(ours, newline="") as a, open(theirs, newline="") as b:
         count = -1
+        flags = []
         for count, (x, y) in enumerate(zip(csv.reader(a), csv.reader(b))):
+            if count == 0:
+                flags = [i for i, name in enumerate(y) if name in FLAGS]
+            else:
+                y = [SPELLED[v] if i in flags else v for i, v in enumerate(y)]
             if x != y:
                 fail(f"csv row {count} differs:\n  export:  {x}\n  sqlite3: {y}")
         if next(csv.reader(a), None) is not None or next(csv.reader(b), None) is not None:
@@ -48,7 +56,7 @@ def sqlite_json_objects(path):
             if line:
                 obj = json.loads(line)
                 for key in FLAGS:
-                    obj[key] = bool(obj[key])
+                    obj[key] = None if obj[key] is None else bool(obj[key])
                 yield obj
 
 

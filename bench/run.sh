@@ -125,10 +125,9 @@ measure --key verify_integrity --runs 1 --expect-stdout "^ok: $ENTRIES entries v
 measure --key verify_sqlite_integrity --runs 1 --expect-stdout '^ok\n\Z' -- sqlite3 "$L" "PRAGMA integrity_check"
 
 # --- export ----------------------------------------------------------------------------------
-# What export writes on a first run (cursor 0): every column of maintenances, then the add-on's
-# and its owning app's names, then the head seq, in id order.
-EXPORT_SQL="SELECT m.*, a.name AS addon, p.name AS app, (SELECT seq FROM audit_trail ORDER BY seq DESC LIMIT 1) AS seq
-    FROM maintenances m JOIN addons a ON a.id = m.addon_id JOIN apps p ON p.id = a.app_id ORDER BY m.id"
+# What export writes on a first run (cursor 0): every column of the auditors' view
+# maintenance_audit (export format 2), then the head seq, in id order.
+EXPORT_SQL="SELECT *, (SELECT seq FROM audit_trail ORDER BY seq DESC LIMIT 1) AS seq FROM maintenance_audit ORDER BY maintenance_id"
 EXPORTED="^$WORK/export-%s/maintenances-000000000001-0*$ENTRIES\\.%s\$"
 for format in csv ndjson; do
     log "export --format $format"

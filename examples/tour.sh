@@ -78,6 +78,9 @@ show 2023-08-01T00:00:00Z data:maintenances:info redis-lively-12345 --as-of 2023
 show 2023-08-01T00:00:00Z audit:windows --addon redis-lively-12345
 show 2023-08-01T00:00:00Z audit:overdue
 show 2023-08-01T00:00:00Z audit:compliance --by kind
+show 2023-08-01T00:00:00Z audit:compliance --by quarter --csv
+show 2023-08-01T00:00:00Z sql "SELECT addon, status, scheduled_window, started_in_window, ended_at, ended_by, deadline_met FROM maintenance_audit ORDER BY maintenance_id"
+show 2023-08-01T00:00:00Z sql "SELECT addon, previous_window_text, window_text, day_name, start_time, set_by FROM window_changes WHERE addon = 'redis-lively-12345'"
 show 2023-08-01T00:00:00Z sql "SELECT status, count(*) AS maintenances FROM maintenances GROUP BY status ORDER BY 2 DESC"
 show 2023-08-01T00:00:00Z sql "DELETE FROM maintenances"
 
@@ -89,9 +92,8 @@ show 2023-08-01T00:00:00Z export --to exports --format csv
 echo '$ ls -A exports'
 ls -A exports
 echo
-echo '$ head -c 300 exports/*.csv'
-head -c 300 exports/*.csv
-echo
+echo '$ head -n 2 exports/*.csv'
+head -n 2 exports/*.csv
 echo
 echo '$ cat exports/*.manifest.json'
 cat exports/*.manifest.json
