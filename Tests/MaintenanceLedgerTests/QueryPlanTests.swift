@@ -190,8 +190,8 @@ private final class PlanFleet {
     /// are searched, never scanned per row, so a view reads a 1M ledger in one pass. A condition
     /// on the view reaches the table's index (an auditor's `WHERE uuid = …`).
     @Test(arguments: [
-        ("SELECT * FROM maintenance_audit", "SCAN m", ["SEARCH a ", "SEARCH apps ", "SEARCH s ",
-                                                       "SEARCH c USING COVERING INDEX maintenance_status_changes_by_maintenance (maintenance_id=?)"]),
+        ("SELECT * FROM maintenance_audit", "SCAN m", ["SEARCH a ", "SEARCH apps ",
+                                                       "SEARCH s USING INDEX maintenance_status_changes_by_maintenance (maintenance_id=?)"]),
         ("SELECT * FROM maintenance_audit WHERE uuid = ?", "SEARCH m USING INDEX sqlite_autoindex_maintenances_1 (uuid=?)", []),
         ("SELECT * FROM window_changes", "SCAN w", ["SEARCH q USING COVERING INDEX windows_by_addon (addon_id=? AND id<?)"]),
         ("SELECT * FROM current_windows", "SCAN a", ["SEARCH q USING COVERING INDEX windows_by_addon (addon_id=?)"]),
