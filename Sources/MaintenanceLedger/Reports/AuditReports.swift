@@ -146,14 +146,14 @@ extension LedgerQuerying {
 public enum ComplianceGrouping: String, CaseIterable, Sendable {
     case plan, kind, app, month, quarter
 
-    /// The group's value for a row; `ended` is the SQL of the maintenance's end.
-    fileprivate func column(ended: String) -> String {
+    /// The group's value for a row, in SQL over `m` (with `m.ended_at` its end), `a` and `apps`.
+    var column: String {
         switch self {
         case .plan: "a.service || ':' || a.plan"
         case .kind: "a.service"
         case .app: "apps.name"
-        case .month: "substr(\(ended), 1, 7)"
-        case .quarter: "substr(\(ended), 1, 4) || '-Q' || ((CAST(substr(\(ended), 6, 2) AS INTEGER) + 2) / 3)"
+        case .month: "substr(m.ended_at, 1, 7)"
+        case .quarter: "substr(m.ended_at, 1, 4) || '-Q' || ((CAST(substr(m.ended_at, 6, 2) AS INTEGER) + 2) / 3)"
         }
     }
 }
@@ -224,32 +224,32 @@ public struct ComplianceRow: Sendable, Equatable {
 }
 
 /// One group's maintenances, added up as they stream by.
-private struct ComplianceTally {
-    var completed = 0, failed = 0, cancelled = 0, emergency = 0
-    var startedWithWindow = 0, startedInWindow = 0
-    var withDeadline = 0, deadlineMet = 0
-    var durations: [Int64] = []
-    var longestGap: Int64?
+struct ComplianceTally {
+    private(set) var completed = 0, failed = 0, cancelled = 0, emergency = 0
+    private(set) var startedWithWindow = 0, startedInWindow = 0
+    private(set) var withDeadline = 0, deadlineMet = 0
+    private(set) var durations: [Int64] = []
+    private(set) var longestGap: Int64?
 
-    mutating func add(_ row: SQLRow) {
-        let status = MaintenanceStatus(rawValue: row["status"])
-        switch status {
+    var ended: Int { completed + failed + cancelled }
+
+    mutating func add(_ maintenance: EndedMaintenance) {
+        switch maintenance.status {
         case .completed: completed += 1
         case .failed: failed += 1
         default: cancelled += 1
         }
-        if row["emergency"] { emergency += 1 }
-        if let startedAt: Timestamp = row["started_at"], let text: String = row["window"], let window = WeeklyWindow(text: text) {
+        if maintenance.emergency { emergency += 1 }
+        if let startedInsideWindow = maintenance.startedInsideWindow {
             startedWithWindow += 1
-            if window.contains(startedAt) { startedInWindow += 1 }
+            if startedInsideWindow { startedInWindow += 1 }
         }
-        if row["has_deadline"] {
+        if let metDeadline = maintenance.metDeadline {
             withDeadline += 1
-            if let completedAt: Timestamp = row["completed_at"], completedAt <= row["required_by"] { deadlineMet += 1 }
+            if metDeadline { deadlineMet += 1 }
         }
-        if status == .completed {
-            durations.append(row["duration_seconds"])
-            let gap = (row["gap_from"] as Timestamp).milliseconds(until: row["completed_at"])
+        if let duration = maintenance.durationSeconds, let gap = maintenance.gapMilliseconds {
+            durations.append(duration)
             longestGap = max(longestGap ?? gap, gap)
         }
     }
@@ -275,53 +275,96 @@ private struct ComplianceTally {
     }
 }
 
+/// What `audit:compliance` counts of one maintenance that ended, read once however many groups
+/// it is added to.
+struct EndedMaintenance {
+    let status: MaintenanceStatus?
+    let emergency: Bool
+    /// nil unless it started and was scheduled with a window.
+    let startedInsideWindow: Bool?
+    /// nil unless it had a deadline.
+    let metDeadline: Bool?
+    /// Completed ones only: how long it ran, and how long its add-on had gone without a
+    /// completion before it.
+    let durationSeconds: Int64?
+    let gapMilliseconds: Int64?
+
+    init(_ row: SQLRow) {
+        status = MaintenanceStatus(rawValue: row["status"])
+        emergency = row["emergency"]
+        if let startedAt: Timestamp = row["started_at"], let text: String = row["window"], let window = WeeklyWindow(text: text) {
+            startedInsideWindow = window.contains(startedAt)
+        } else {
+            startedInsideWindow = nil
+        }
+        let completedAt: Timestamp? = row["completed_at"]
+        metDeadline = row["has_deadline"] ? completedAt.map { $0 <= row["required_by"] } ?? false : nil
+        if status == .completed, let completedAt {
+            durationSeconds = row["duration_seconds"]
+            gapMilliseconds = (row["gap_from"] as Timestamp).milliseconds(until: completedAt)
+        } else {
+            (durationSeconds, gapMilliseconds) = (nil, nil)
+        }
+    }
+}
+
 extension LedgerQuerying {
     /// `audit:compliance`: figures for the maintenances that ended (completed, failed or
     /// cancelled) in `[since, until)` by the moment, one row per group in order, or one overall
     /// row (always, even with nothing to count). Open maintenances have not ended and are not
     /// counted. A maintenance's end is its completion, or the time it entered failed or cancelled.
     public func compliance(_ filter: ComplianceFilter, at moment: Moment) throws -> [ComplianceRow] {
-        if let since = filter.since, let until = filter.until, since >= until {
+        let tallies = try complianceTallies(since: filter.since, until: filter.until, at: moment,
+                                            groupedBy: [filter.by?.column ?? "NULL"])[0]
+        if tallies.isEmpty, filter.by == nil { return [ComplianceTally().row(group: nil)] }
+        return tallies.sortedByGroup.map { $0.tally.row(group: $0.group) }
+    }
+
+    /// The tallies of `audit:compliance` for several groupings at once, from one pass over the
+    /// maintenances that ended in `[since, until)`: for each SQL expression of `groupings` (over
+    /// `m`, with `m.ended_at` its end, `a` its add-on and `apps`), a tally per value it takes.
+    func complianceTallies(since: Timestamp?, until: Timestamp?, at moment: Moment,
+                           groupedBy groupings: [String]) throws -> [[String?: ComplianceTally]] {
+        if let since, let until, since >= until {
             throw LedgerError.invalidInput("--since \(since.isoText) is not before --until \(until.isoText)",
                                            hint: "Give a period that starts before it ends.")
         }
-        let ended = """
-            CASE WHEN m.status = \(MaintenanceStatus.completed.sql) THEN m.completed_at
-                 ELSE (SELECT max(s.changed_at) FROM maintenance_status_changes s WHERE s.maintenance_id = m.id) END
-            """
-        var conditions = ["m.status IN \(MaintenanceStatus.sql([.completed, .failed, .cancelled]))"]
-        if filter.since != nil { conditions.append("\(ended) >= :since") }
-        if filter.until != nil { conditions.append("\(ended) < :until") }
-        let groupColumn = filter.by?.column(ended: "(\(ended))") ?? "NULL"
+        var conditions = ["1"]
+        if since != nil { conditions.append("m.ended_at >= :since") }
+        if until != nil { conditions.append("m.ended_at < :until") }
+        let groups = groupings.enumerated().map { "\($0.element) AS g\($0.offset)" }.joined(separator: ", ")
         return try reader.read { db in
-            var rows: [ComplianceRow] = []
-            var group: String?
-            var tally: ComplianceTally?
+            var tallies = [[String?: ComplianceTally]](repeating: [:], count: groupings.count)
             try db.rows("""
-                WITH \(ReportSQL.maintenances(moment)), \(ReportSQL.completions)
-                SELECT \(groupColumn) AS grp, m.status, m.emergency, m.started_at, m.window, m.completed_at, m.required_by,
+                WITH \(ReportSQL.maintenances(moment)), \(ReportSQL.completions),
+                ended AS (
+                    SELECT m.*, CASE WHEN m.status = \(MaintenanceStatus.completed.sql) THEN m.completed_at
+                                     ELSE (SELECT max(s.changed_at) FROM maintenance_status_changes s WHERE s.maintenance_id = m.id) END AS ended_at
+                    FROM m WHERE m.status IN \(MaintenanceStatus.sql([.completed, .failed, .cancelled])))
+                SELECT \(groups), m.status, m.emergency, m.started_at, m.window, m.completed_at, m.required_by,
                        \(ReportSQL.hasDeadline) AS has_deadline, m.duration_seconds,
                        coalesce(c.previous_completion, \(ReportSQL.origin)) AS gap_from
-                FROM m JOIN addons a ON a.id = m.addon_id JOIN apps ON apps.id = a.app_id
+                FROM ended m JOIN addons a ON a.id = m.addon_id JOIN apps ON apps.id = a.app_id
                 LEFT JOIN completions c ON c.id = m.id
                 WHERE \(conditions.joined(separator: " AND "))
-                ORDER BY grp
-                """, ["since": filter.since, "until": filter.until]) { row in
-                let rowGroup: String? = row["grp"]
-                if tally != nil, rowGroup != group {
-                    rows.append(tally!.row(group: group))
-                    tally = nil
+                """, ["since": since, "until": until]) { row in
+                let maintenance = EndedMaintenance(row)
+                for index in tallies.indices {
+                    tallies[index][row[index] as String?, default: ComplianceTally()].add(maintenance) // in place
                 }
-                group = rowGroup
-                if tally == nil { tally = ComplianceTally() }
-                tally!.add(row) // in place: the durations are not copied row by row
             }
-            if let tally {
-                rows.append(tally.row(group: group))
-            } else if filter.by == nil {
-                rows.append(ComplianceTally().row(group: nil))
-            }
-            return rows
+            return tallies
+        }
+    }
+}
+
+extension Dictionary where Key == String?, Value == ComplianceTally {
+    /// The groups in SQLite's order (`ORDER BY`): none first, then by their UTF-8 bytes.
+    var sortedByGroup: [(group: String?, tally: ComplianceTally)] {
+        map { ($0.key, $0.value) }.sorted { left, right in
+            guard let rightGroup = right.group else { return false }
+            guard let leftGroup = left.group else { return true }
+            return leftGroup.utf8.lexicographicallyPrecedes(rightGroup.utf8)
         }
     }
 }
