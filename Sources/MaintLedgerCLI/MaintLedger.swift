@@ -27,7 +27,7 @@ public struct MaintLedger: ParsableCommand {
             PlatformFail.self, PlatformCancel.self,
             PlatformTick.self, NoticesList.self, Simulate.self, DemoCommand.self,
             HistoryCommand.self, ImportCommand.self, AuditTrailCommand.self, AuditVerify.self,
-            AuditOverdue.self, AuditCompliance.self, AuditWindows.self, SQLQuery.self,
+            AuditOverdue.self, AuditCompliance.self, AuditWindows.self, AuditReport.self, SQLQuery.self,
             ExportCommand.self, MigrateCommand.self,
             BackupCommand.self,
             RebuildCommand.self,

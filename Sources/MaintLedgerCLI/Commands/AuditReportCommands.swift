@@ -84,6 +84,40 @@ struct AuditWindows: ParsableCommand {
     }
 }
 
+struct AuditReport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit:report",
+        abstract: "Write the audit reports of a period as one self-contained HTML page, with charts.",
+        discussion: """
+            The page needs nothing else to open (no network, no external script or font): the verdict of audit:verify \
+            with the head hash and the latest checkpoint recorded; maintenances per week, started inside or outside \
+            their window, emergencies marked; completion within deadline by month and by plan, and every figure of \
+            audit:compliance for [--since, --until); durations; the add-ons overdue and the longest gaps \
+            (audit:overdue); the windows changed in the period, with who and when (audit:windows). Filters by app, kind \
+            and plan work in the page. Long lists keep their first 500 rows and say how many there are. \
+            Written as backup writes: to a hidden temporary file in FILE's folder, synced, then given FILE's name, so \
+            nothing is at FILE until the page is whole. An existing FILE is replaced only with --force. Refused when \
+            the ledger held no maintenance; exit 3 when it does not verify. Prints the verdict.
+            """)
+
+    @Option(help: ArgumentHelp("The HTML file to write (its folder must exist).", valueName: "file")) var to: String
+    @Flag(help: "Replace FILE if it exists (an earlier report).") var force = false
+    @Option(help: ArgumentHelp("Maintenances that ended at or after this time.", valueName: "time")) var since: Timestamp?
+    @Option(help: ArgumentHelp("Maintenances that ended before this time.", valueName: "time")) var until: Timestamp?
+    @OptionGroup var asOf: AsOfOption
+    @OptionGroup var ledger: LedgerOptions
+
+    func run() throws {
+        let reader = try ledger.openForReading()
+        let request = AuditSummaryRequest(since: since, until: until, moment: try reader.moment(asOf: asOf.asOf))
+        let result = try reader.writeAuditReport(request, to: to, replacing: force)
+        for path in result.removed { Console.error("Removed \(path), which an interrupted report left") }
+        Console.error("Wrote the report of \(ledger.path) to \(to) (\(result.bytes / 1024) KiB)")
+        let verification = result.summary.verification
+        Console.output("ok: \(verification.entryCount) entries verified, head \(verification.headHash)")
+    }
+}
+
 struct SQLQuery: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sql",

@@ -36,10 +36,10 @@ extension LedgerQuerying {
     }
 }
 
-/// The file `backup` (or `rebuild`) writes, and how nothing but a whole, verified copy (or
-/// ledger) is ever at its path, wherever the run stops:
+/// The file `backup` (or `rebuild`, or `audit:report`) writes, and how nothing but a whole,
+/// verified copy (or ledger, or report) is ever at its path, wherever the run stops:
 /// 1. The copy is made in the target's folder under a temporary name, `.maintledger-backup-tmp-`
-///    (`.maintledger-rebuild-tmp-`) and six random characters: hidden, and saying what it is, so
+///    (`.maintledger-rebuild-tmp-`, `.maintledger-report-tmp-`) and six random characters: hidden, and saying what it is, so
 ///    that no one takes it for a backup. `mkstemp` creates it readable by its owner only, as the
 ///    ledger, and the run holds an `flock` on it for as long as it lives.
 /// 2. Once verified, the copy is fsynced and given the target's name: by `link`, which fails if
@@ -70,6 +70,10 @@ final class NewFile {
                                      exampleName: "ledger.sqlite", replaceable: "an earlier ledger", nothingWritten: "nothing was written",
                                      fullHint: "Free some space and rebuild again, or rebuild onto another disk.",
                                      failedHint: "Fix the disk, or rebuild onto another one.")
+        static let report = Wording(command: "audit:report", temporaryPrefix: ".maintledger-report-tmp-", aFile: "a report",
+                                    exampleName: "audit-report.html", replaceable: "an earlier report", nothingWritten: "no report was written",
+                                    fullHint: "Free some space, or write the report to another disk.",
+                                    failedHint: "Fix the disk, or write the report to another one.")
     }
 
     let file: String
@@ -155,6 +159,20 @@ final class NewFile {
                 return path
             }
             close(descriptor)
+        }
+    }
+
+    /// Writes `bytes` to the temporary file (a report; a copy is written by SQLite itself).
+    func write(_ bytes: [UInt8]) throws {
+        guard case let (_, descriptor)? = temporary else { return }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+            guard count > 0 else {
+                if count < 0, errno == EINTR { continue }
+                throw writeFailure(count < 0 ? errno : EIO)
+            }
+            written += count
         }
     }
 

@@ -1,0 +1,165 @@
+import Foundation
+import Testing
+
+// `audit:report --to FILE.html`, end to end through the binary: the page's figures are the
+// ones `audit:compliance --json` gives for the same ledger, period and moment; ledger strings
+// are escaped; the page asks for nothing outside itself; and bad input leaves nothing at --to.
+// (The page in a real browser: bench/report_browser.py, which CI runs.)
+
+@Suite struct AuditHTMLReportTests {
+    /// The `data-*` attributes of each row of the page's table `id`, by the JSON key they carry.
+    static func rows(_ html: String, table id: String) throws -> [[String: String]] {
+        let start = try #require(html.range(of: "<table id=\"\(id)\">"), "no table \(id)")
+        let end = try #require(html.range(of: "</table>", range: start.upperBound..<html.endIndex))
+        let body = String(html[start.upperBound..<end.lowerBound])
+        let row = try Regex("<tr ?([^>]*data-[^>]*)>")
+        let attribute = try Regex(#"data-([a-z0-9-]+)="([^"]*)""#)
+        return body.matches(of: row).map { match in
+            var values: [String: String] = [:]
+            for pair in String(match.output[1].substring!).matches(of: attribute) {
+                values[String(pair.output[1].substring!).replacingOccurrences(of: "-", with: "_")] = unescaped(String(pair.output[2].substring!))
+            }
+            return values
+        }
+    }
+
+    static func unescaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
+            .replacingOccurrences(of: "&amp;", with: "&")
+    }
+
+    /// Whether a row of the page carries exactly the figures of a row of `audit:compliance --json`.
+    static func agree(_ page: [String: String], _ json: [String: Any]) -> Bool {
+        json.allSatisfy { key, value in
+            guard let text = page[key] else { return false }
+            switch value {
+            case is NSNull: return text == "null"
+            case let string as String: return text == string
+            case let number as NSNumber: return Double(text) == number.doubleValue
+            default: return false
+            }
+        }
+    }
+
+    static func expectAgreement(_ sandbox: LedgerSandbox, _ html: String, table: String, _ arguments: [String],
+                                sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let expected = try ReportFormats.json(try sandbox.ok(["audit:compliance", "--json"] + arguments).stdout)
+        let page = try rows(html, table: table)
+        #expect(page.count == expected.count, "\(table): \(page) against \(expected)", sourceLocation: sourceLocation)
+        for (row, json) in zip(page, expected) {
+            #expect(agree(row, json), "\(table): \(row) against \(json)", sourceLocation: sourceLocation)
+        }
+    }
+
+    static func target(_ sandbox: LedgerSandbox) throws -> String {
+        let folder = sandbox.folder.appendingPathComponent("reports")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder.appendingPathComponent("audit.html").path
+    }
+
+    static func reportFolder(_ sandbox: LedgerSandbox) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: sandbox.folder.appendingPathComponent("reports").path).sorted()
+    }
+
+    @Test(arguments: [[], ["--since", "2023-02-01T00:00:00Z", "--until", "2023-05-01T00:00:00Z", "--as-of", "2023-05-10T00:00:00Z"]])
+    func thePageCarriesTheFiguresOfAuditCompliance(_ period: [String]) throws {
+        let sandbox = try AuditFleet.sandbox()
+        let file = try Self.target(sandbox)
+        let result = try sandbox.run(["audit:report", "--to", file] + period)
+        let verdict = try sandbox.ok(["audit:verify"]).stdout
+        #expect(result.exitCode == 0 && result.stdout == verdict, "\(result)")
+        #expect(result.stderr.hasPrefix("Wrote the report of \(sandbox.dbPath) to \(file) (") && result.stderr.hasSuffix(" KiB)\n"), "\(result)")
+        #expect(try Self.reportFolder(sandbox) == ["audit.html"]) // no temporary file left
+        let html = try String(contentsOfFile: file, encoding: .utf8)
+
+        let asOf = period.firstIndex(of: "--as-of").map { Array(period[$0...]) } ?? []
+        try Self.expectAgreement(sandbox, html, table: "compliance-overall", period)
+        try Self.expectAgreement(sandbox, html, table: "compliance-by-plan", period + ["--by", "plan"])
+        let months = try Self.rows(html, table: "compliance-by-month").map { try #require($0["month"]) }
+        #expect(months == (period.isEmpty ? ["2023-01", "2023-02", "2023-03", "2023-04", "2023-05"] : ["2023-02", "2023-03", "2023-04"]))
+        for (index, month) in months.enumerated() {
+            let next = "2023-0\(Int(month.suffix(1))! + 1)" // the months are 2023-01 … 2023-05
+            let expected = try ReportFormats.json(try sandbox.ok(["audit:compliance", "--json", "--since", month + "-01T00:00:00Z",
+                                                                  "--until", next + "-01T00:00:00Z"] + asOf).stdout)
+            #expect(Self.agree(try Self.rows(html, table: "compliance-by-month")[index], expected[0]), "\(month)")
+        }
+        // The verdict, and the counts of audit:overdue and audit:windows.
+        let head = try #require(verdict.split(separator: " ").last).dropLast()
+        #expect(html.contains("data-head=\"\(head)\""))
+        let overdue = try ReportFormats.json(try sandbox.ok(["audit:overdue", "--json"] + asOf).stdout)
+        #expect(html.contains("data-overdue-maintenances=\"\(overdue.count { $0["kind"] as? String == "overdue" })\""))
+
+        // Self-contained: nothing fetched from anywhere, and the one script is the page's own.
+        for outside in ["http:", "https:", " src=", "url(", "@import", "<link", "<iframe"] {
+            #expect(!html.contains(outside), "the page refers to \(outside)")
+        }
+        #expect(html.components(separatedBy: "<script").count == 2)
+    }
+
+    /// Ledger strings are text in the page, never markup: who set a window may be any name.
+    @Test func ledgerStringsAreEscaped() throws {
+        let sandbox = try AuditFleet.sandbox()
+        let file = try Self.target(sandbox)
+        let actor = #"<script>alert("x")</script><img src=x onerror='y'>"#
+        try sandbox.ok(["data:maintenances:window:update", "redis-alpha-11111", "mondays", "10:00"], environment: ["MAINTLEDGER_ACTOR": actor])
+        try sandbox.ok(["audit:report", "--to", file])
+        let html = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(html.contains("<td>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=&#39;y&#39;&gt;</td>"))
+        #expect(!html.contains("alert(\"x\")") && !html.contains("<img"))
+    }
+
+    /// Each refusal: its message and exit code, the ledger as it was, nothing at --to and no
+    /// temporary file left.
+    @Test func badInputIsRefusedAndLeavesNothingAtTo() throws {
+        let sandbox = try AuditFleet.sandbox()
+        let file = try Self.target(sandbox)
+        let folder = (file as NSString).deletingLastPathComponent
+        let cases: [([String], String, Int32)] = [
+            (["--to", folder], "Error: \(folder) is a folder\nPoint --to at a file, such as \(folder)/audit-report.html.\n", 1),
+            (["--to", "/sys/audit.html"], "Error: cannot write to /sys: Permission denied\nPoint --to at a file in a folder you can write to.\n", 1),
+            (["--to", folder + "/missing/audit.html"], "Error: no folder at \(folder)/missing\nCreate it first, or point --to at a file in an existing folder.\n", 1),
+            (["--to", sandbox.dbPath], "Error: \(sandbox.dbPath) is the ledger, or a file SQLite keeps beside it\nPoint --to at another file.\n", 1),
+            (["--to", file, "--since", "2023-05-01T00:00:00Z", "--until", "2023-02-01T00:00:00Z"],
+             "Error: --since 2023-05-01T00:00:00.000+00:00 is not before --until 2023-02-01T00:00:00.000+00:00\nGive a period that starts before it ends.\n", 64),
+            (["--to", file, "--as-of", "2023-07-01T00:00:00Z"],
+             "Error: --as-of 2023-07-01T00:00:00.000+00:00 is in the future (now is 2023-06-01T00:00:00.000+00:00)\n--as-of asks what the ledger held at a past moment.\n", 1),
+            (["--to", file, "--as-of", "2022-12-01T00:00:00Z"],
+             "Error: the ledger held no maintenance at 2022-12-01T00:00:00.000+00:00: there is nothing to report\nGive a later --as-of, when the ledger held maintenances.\n", 1),
+        ]
+        for (arguments, stderr, exitCode) in cases {
+            try sandbox.expectRefusal(["audit:report"] + arguments, stderr: stderr, exitCode: exitCode)
+            #expect(try Self.reportFolder(sandbox) == [], "\(arguments)")
+        }
+
+        // An existing file is replaced only with --force.
+        try Data("earlier".utf8).write(to: URL(fileURLWithPath: file))
+        try sandbox.expectRefusal(["audit:report", "--to", file],
+                                  stderr: "Error: \(file) exists; audit:report replaces a file only with --force\nChoose a new file, or pass --force to replace it.\n")
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "earlier")
+        try sandbox.ok(["audit:report", "--to", file, "--force"])
+        #expect(try String(contentsOfFile: file, encoding: .utf8).hasPrefix("<!DOCTYPE html>"))
+        #expect(try Self.reportFolder(sandbox) == ["audit.html"])
+    }
+
+    @Test func aLedgerWithNoMaintenanceIsRefused() throws {
+        let sandbox = try Fixture.exampleApp()
+        let file = try Self.target(sandbox)
+        try sandbox.expectRefusal(["audit:report", "--to", file], stderr: """
+            Error: the ledger held no maintenance yet: there is nothing to report
+            Report on a ledger that has recorded maintenances (`maintledger demo` builds one).
+
+            """)
+        #expect(try Self.reportFolder(sandbox) == [])
+    }
+
+    /// Figures from an altered ledger would be presented as true: exit 3, and no page.
+    @Test func aLedgerThatDoesNotVerifyGetsNoReport() throws {
+        let sandbox = try AuditFleet.sandbox()
+        let file = try Self.target(sandbox)
+        try sandbox.tamper("UPDATE maintenances SET duration_seconds = duration_seconds + 1 WHERE duration_seconds IS NOT NULL")
+        let result = try sandbox.run(["audit:report", "--to", file])
+        #expect(result.exitCode == 3 && result.stdout.isEmpty && result.stderr.hasPrefix("Error: verification failed"), "\(result)")
+        #expect(try Self.reportFolder(sandbox) == [])
+    }
+}
