@@ -81,6 +81,10 @@ show 2023-08-01T00:00:00Z audit:compliance --by kind
 show 2023-08-01T00:00:00Z audit:compliance --by quarter --csv
 show 2023-08-01T00:00:00Z sql "SELECT addon, status, scheduled_window, started_in_window, ended_at, ended_by, deadline_met FROM maintenance_audit ORDER BY maintenance_id"
 show 2023-08-01T00:00:00Z sql "SELECT addon, previous_window_text, window_text, day_name, start_time, set_by FROM window_changes WHERE addon = 'redis-lively-12345'"
+(cd "$folder" && show 2023-08-01T00:00:00Z audit:report --to report.html --since 2023-01-01T00:00:00Z \
+    && show 2023-08-01T00:00:00Z audit:report --to report.html --since 2023-01-01T00:00:00Z \
+    && show 2023-08-01T00:00:00Z audit:report --to audit.html --since 2023-08-01T00:00:00Z --until 2023-01-01T00:00:00Z \
+    && rm report.html)
 show 2023-08-01T00:00:00Z sql "SELECT status, count(*) AS maintenances FROM maintenances GROUP BY status ORDER BY 2 DESC"
 show 2023-08-01T00:00:00Z sql "DELETE FROM maintenances"
 

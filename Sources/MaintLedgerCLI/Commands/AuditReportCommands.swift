@@ -112,7 +112,7 @@ struct AuditReport: ParsableCommand {
         let request = AuditSummaryRequest(since: since, until: until, moment: try reader.moment(asOf: asOf.asOf))
         let result = try reader.writeAuditReport(request, to: to, replacing: force)
         for path in result.removed { Console.error("Removed \(path), which an interrupted report left") }
-        Console.error("Wrote the report of \(ledger.path) to \(to) (\(result.bytes / 1024) KiB)")
+        Console.error("Wrote the report to \(to) (\(result.bytes / 1024) KiB)")
         let verification = result.summary.verification
         Console.output("ok: \(verification.entryCount) entries verified, head \(verification.headHash)")
     }

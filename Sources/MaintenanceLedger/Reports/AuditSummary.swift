@@ -174,7 +174,8 @@ extension LedgerQuerying {
         -> (addons: [AuditSummary.OverdueAddon], addonCount: Int, maintenances: Int, gaps: [AuditSummary.Planned<OverdueRow>], gapCount: Int) {
         var addons: [AddonKey: (count: Int, oldest: Timestamp)] = [:]
         var maintenances = 0
-        var gaps: [OverdueRow] = []
+        var gaps: [OverdueRow] = [], gapCount = 0
+        let longestFirst = { (left: OverdueRow, right: OverdueRow) in (left.gapDays ?? 0) > (right.gapDays ?? 0) }
         try overdue(at: request.moment) { row in
             switch row.kind {
             case .overdue:
@@ -186,16 +187,20 @@ extension LedgerQuerying {
             case .gap:
                 guard let from = row.gapFrom, let to = row.gapTo,
                       request.until.map({ from < $0 }) ?? true, request.since.map({ to > $0 }) ?? true else { return }
+                gapCount += 1
                 gaps.append(row)
+                if gaps.count >= 2 * AuditSummary.listLimit { // only the longest are kept
+                    gaps = Array(gaps.sorted(by: longestFirst).prefix(AuditSummary.listLimit))
+                }
             }
         }
         let listed = addons.sorted { ($0.value.oldest, $0.key.app, $0.key.addon) < ($1.value.oldest, $1.key.app, $1.key.addon) }
             .prefix(AuditSummary.listLimit)
             .map { AuditSummary.OverdueAddon(app: $0.key.app, addon: $0.key.addon, plan: planOf($0.key.app, $0.key.addon),
                                              maintenances: $0.value.count, oldestRequiredBy: $0.value.oldest) }
-        let longest = gaps.sorted { ($0.gapDays ?? 0) > ($1.gapDays ?? 0) }.prefix(AuditSummary.listLimit)
+        let longest = gaps.sorted(by: longestFirst).prefix(AuditSummary.listLimit)
             .map { AuditSummary.Planned(item: $0, plan: planOf($0.app, $0.addon)) }
-        return (listed, addons.count, maintenances, longest, gaps.count)
+        return (listed, addons.count, maintenances, longest, gapCount)
     }
 
     /// `audit:windows`' changes in the period (an add-on's first window is no change), the

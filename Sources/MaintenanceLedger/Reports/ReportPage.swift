@@ -171,11 +171,11 @@ struct ReportPage {
             <h2>Overdue add-ons</h2>
             <p class="note">\(summary.overdueMaintenanceCount) maintenances past their deadline on \(summary.overdueAddonCount) add-ons at the moment\
             \(shown(addons.count, of: summary.overdueAddonCount, "oldest deadline first", command: "audit:overdue"))</p>
-            \(table(["App", "Add-on", "Plan", "Overdue", "Oldest deadline"], addons))
+            \(table(["App", "Add-on", "Plan", "Overdue", "Oldest deadline"], addons, id: "overdue-addons"))
             <h2>Longest gaps without a completed maintenance</h2>
             <p class="note">\(summary.gapCount) gaps of more than 90 days overlap the period\
             \(shown(gaps.count, of: summary.gapCount, "longest first", command: "audit:overdue"))</p>
-            \(table(["App", "Add-on", "Plan", "Days", "From", "To"], gaps))
+            \(table(["App", "Add-on", "Plan", "Days", "From", "To"], gaps, id: "longest-gaps"))
             </section>
 
             """
@@ -193,7 +193,7 @@ struct ReportPage {
             <h2>Window changes</h2>
             <p class="note">\(summary.windowChangeCount) windows changed in the period\
             \(shown(rows.count, of: summary.windowChangeCount, "latest first", command: "audit:windows"))</p>
-            \(table(["Set at", "By", "App", "Add-on", "Plan", "From", "To"], rows))
+            \(table(["Set at", "By", "App", "Add-on", "Plan", "From", "To"], rows, id: "window-changes"))
             </section>
 
             """
@@ -297,6 +297,7 @@ struct ReportPage {
 
     /// Shows the filters, and hides what they rule out: an element with `data-app`, `data-kind`
     /// or `data-plan` that the app (contains, any case), kind or plan chosen does not match.
+    /// A link may choose them: `report.html#kind=heroku-redis&app=shop`.
     private static let script = """
         (function(){var f=document.getElementById('filters');f.hidden=false;
         var app=document.getElementById('filter-app'),kind=document.getElementById('filter-kind'),plan=document.getElementById('filter-plan');
@@ -305,6 +306,7 @@ struct ReportPage {
         var show=(!a||d.app===undefined||d.app.toLowerCase().indexOf(a)>=0)&&(!k||d.kind===undefined||d.kind===k)&&(!p||d.plan===undefined||d.plan===p);
         e.hidden=!show;});
         document.querySelectorAll('details.by-plan').forEach(function(e){e.open=!!(k||p);});}
+        var given=new URLSearchParams(location.hash.slice(1));app.value=given.get('app')||'';kind.value=given.get('kind')||'';plan.value=given.get('plan')||'';apply();
         app.addEventListener('input',apply);kind.addEventListener('change',apply);plan.addEventListener('change',apply);})();
         """
 }
