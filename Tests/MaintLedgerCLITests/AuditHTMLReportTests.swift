@@ -142,6 +142,18 @@ import Testing
         #expect(try Self.reportFolder(sandbox) == ["audit.html"])
     }
 
+    /// A report killed before its page took its name left a temporary file: the next one
+    /// into the folder removes it (no live run holds its lock).
+    @Test func theNextReportRemovesWhatAKilledOneLeft() throws {
+        let sandbox = try AuditFleet.sandbox()
+        let file = try Self.target(sandbox)
+        let left = (file as NSString).deletingLastPathComponent + "/.maintledger-report-tmp-Ab12Cd"
+        try Data("<!DOCTYPE html><p>half a page".utf8).write(to: URL(fileURLWithPath: left))
+        let result = try sandbox.ok(["audit:report", "--to", file])
+        #expect(result.stderr.hasPrefix("Removed \(left), which an interrupted report left\nWrote the report to \(file) ("), "\(result)")
+        #expect(try Self.reportFolder(sandbox) == ["audit.html"])
+    }
+
     @Test func aLedgerWithNoMaintenanceIsRefused() throws {
         let sandbox = try Fixture.exampleApp()
         let file = try Self.target(sandbox)

@@ -18,7 +18,7 @@ struct Chart {
         var lastLabel = -labelSpacing
         for (index, week) in weeks.enumerated() {
             let x = left + Double(index) * step
-            if index - lastLabel >= labelSpacing, index == 0 || week.prefix(7) != weeks[index - 1].prefix(7) {
+            if index - lastLabel >= labelSpacing, x < width - 40, index == 0 || week.prefix(7) != weeks[index - 1].prefix(7) {
                 shapes += "<text x=\"\(Self.number(x))\" y=\"\(Self.number(height - 6))\">\(week.prefix(7))</text>"
                 lastLabel = index
             }
@@ -56,6 +56,9 @@ struct Chart {
 
     private func bars(_ values: [(label: String, value: Double?, text: String)], peak: Double, axisLabel: (Int) -> String) -> String {
         let step = (width - left) / Double(max(values.count, 1))
+        // Labels need about 48 pixels: with narrower bars the values go (each bar's title
+        // keeps its own) and every few bars is labelled.
+        let labelEvery = Int((48 / step).rounded(.up))
         var shapes = axis(peak: peak, label: axisLabel)
         for (index, bar) in values.enumerated() {
             let x = left + Double(index) * step
@@ -63,8 +66,13 @@ struct Chart {
             if let value = bar.value, value > 0 {
                 shapes += rect(x: x + step * 0.1, width: step * 0.8, from: 0, to: value, peak: peak, kind: "bar")
             }
-            shapes += "<text x=\"\(Self.number(x + step / 2))\" y=\"\(Self.number(scale(bar.value ?? 0, peak: peak) - 3))\" text-anchor=\"middle\">\(bar.text)</text>"
-            shapes += "<text x=\"\(Self.number(x + step / 2))\" y=\"\(Self.number(height - 6))\" text-anchor=\"middle\">\(escaped(bar.label))</text></g>"
+            if labelEvery == 1 {
+                shapes += "<text x=\"\(Self.number(x + step / 2))\" y=\"\(Self.number(scale(bar.value ?? 0, peak: peak) - 3))\" text-anchor=\"middle\">\(bar.text)</text>"
+            }
+            if index % labelEvery == 0 {
+                shapes += "<text x=\"\(Self.number(x + step / 2))\" y=\"\(Self.number(height - 6))\" text-anchor=\"middle\">\(escaped(bar.label))</text>"
+            }
+            shapes += "</g>"
         }
         return svg(shapes)
     }

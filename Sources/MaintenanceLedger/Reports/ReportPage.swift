@@ -287,7 +287,7 @@ struct ReportPage {
         .cards{display:flex;flex-wrap:wrap;gap:.5em}.cards div{border:1px solid #ddd;border-radius:4px;padding:.4em .7em}
         .cards span{display:block;color:#666;font-size:12px}.cards b{font-size:17px}
         table{border-collapse:collapse;margin:.5em 0;font-size:13px}th,td{border-bottom:1px solid #eee;padding:2px 8px;text-align:left}
-        td.n{text-align:right;font-variant-numeric:tabular-nums}figure{margin:.8em 0}figcaption{font-weight:600}
+        td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}figure{margin:.8em 0}figcaption{font-weight:600}
         nav{position:sticky;top:0;background:#f6f6f6;padding:.5em;border:1px solid #ddd;display:flex;gap:1em;flex-wrap:wrap;align-items:center}
         svg{display:block;max-width:100%}svg text{font-size:10px;fill:#444}
         .key{display:inline-block;width:10px;height:10px;margin-left:.6em}.key.in,.in{fill:#2e8b57;background:#2e8b57}
