@@ -97,7 +97,8 @@ struct Chart {
     }
 
     private func svg(_ shapes: String) -> String {
-        "<svg viewBox=\"0 0 \(Self.number(width)) \(Self.number(height))\" width=\"\(Self.number(width))\" height=\"\(Self.number(height))\" role=\"img\">\(shapes)</svg>"
+        // 20 pixels to the right of the last bar, for the end of its centred label.
+        "<svg viewBox=\"0 0 \(Self.number(width + 20)) \(Self.number(height))\" width=\"\(Self.number(width + 20))\" height=\"\(Self.number(height))\" role=\"img\">\(shapes)</svg>"
     }
 
     /// At most one decimal, none when whole: "85.7", "300".
