@@ -10,9 +10,9 @@
 #                      size, which bench/gen_fixture.py builds in about 4.5 min here; quick 200,000)
 #   --keep             keep the work folder (printed on stderr) instead of removing it
 #
-# Needs swift, python3 (3.11+, standard library only), the sqlite3 CLI and /usr/bin/time, and
-# about 15 GB free under ${TMPDIR:-/tmp} at full scale. Prints the table on stdout, progress on
-# stderr. What it does:
+# Needs swift, python3 (3.11+, standard library only), the sqlite3 CLI, cc and SQLite's headers
+# (libsqlite3-dev), /usr/bin/time, and about 15 GB free under ${TMPDIR:-/tmp} at full scale.
+# Prints the table on stdout, progress on stderr. What it does:
 #   1. Builds the binary as README.md installs it (`swift build -c release --static-swift-stdlib`,
 #      in its own folder .build-static, so that .build/release is left as it is), then runs it.
 #   2. Generates the ledger with bench/gen_ledger.py: maintledger creates the file
@@ -23,7 +23,8 @@
 #   3. Times export (CSV, NDJSON; peak memory), audit:verify (and with --integrity), import
 #      (measured on the lines of the first tenth of the add-ons, and extrapolated when the whole
 #      file would take over 5 minutes at that rate), simulate (10,000 apps over two years; 1,000 in
-#      --quick) and the size of the ledger it writes per maintenance, rebuild of that ledger from
+#      --quick), beside its floor (bench/simulate_floor.c: its writes made again through SQLite's C
+#      API) too, and the size of the ledger it writes per maintenance, rebuild of that ledger from
 #      its trail export (beside the same copy of its rows), history with indexed filters
 #      (on a separate query fixture without trail entries, bench/gen_fixture.py), and
 #      data:maintenances:info in a new process; each beside a sqlite3 command doing the same work
@@ -266,14 +267,25 @@ measure --key simulate_rebuild --runs 3 --budget 60 --rss --fresh-dir "$WORK/reb
     --expect-stdout "^rebuilt $WORK/rebuilt/ledger\.sqlite: $SIM_ENTRIES entries from 1 file, head $SIM_HEAD\n\$" \
     -- "$BIN" rebuild --from "$WORK/trail-export" --to "$WORK/rebuilt/ledger.sqlite"
 rm -rf "$WORK/trail-export" "$WORK/rebuilt"
-# The engine's own writes (each maintenance inserted, then updated step by step, its status
-# changes and notices) replayed through SQLite alone by bench/replay_writes.py, which prints the
-# seconds its writes took: the floor of simulate's SQL work, beside the copy that writes each
-# finished row once.
-P=$WORK/simulate-replay.sqlite
-sqlite3 "$S" .schema | sqlite3 "$P"
-measure --key simulate_replay --runs 1 --expect-stdout '^[0-9.]+\s*$' -- python3 "$BENCH/replay_writes.py" "$S" "$P"
-rm -f "$S"* "$C"* "$P"*
+# The floor of simulate's work, bench/simulate_floor.c: exactly the writes simulate made (decoded
+# from its trail, untimed), made again through SQLite's C API with bound statements, in the same
+# transactions and with the same settings, with no reads, rules, encoding, hashing or Swift. It
+# prints the seconds of its writes and fails unless the file it wrote then holds the simulated
+# ledger's rows. "tables": the tables' rows alone (each maintenance inserted, then updated step
+# by step, its status changes and notices, the fleet, the ticks); "trail": the same and the
+# trail's own rows, each entry's bytes and the tree nodes it completed as recorded, which
+# audit:verify must accept: every byte simulate wrote, the floor of the format.
+FLOOR=$WORK/simulate_floor
+cc -O2 -o "$FLOOR" "$BENCH/simulate_floor.c" -lsqlite3
+for mode in tables trail; do
+    P=$WORK/simulate-floor-$mode.sqlite
+    sqlite3 "$S" .schema | sqlite3 "$P"
+    log "simulate's floor: its writes made again through SQLite ($mode)"
+    measure --key "simulate_floor_$mode" --runs 1 --expect-stdout '^[0-9.]+\s*$' -- "$FLOOR" "$S" "$P" "$mode"
+done
+measure --key simulate_floor_verify --runs 1 --expect-stdout "^ok: $SIM_ENTRIES entries verified, head $SIM_HEAD\n\$" \
+    -- "$BIN" audit:verify --db "$WORK/simulate-floor-trail.sqlite"
+rm -f "$S"* "$C"* "$WORK"/simulate-floor-* "$FLOOR"
 
 # --- history on the query fixture ------------------------------------------------------------
 F=$WORK/fixture.sqlite
