@@ -45,6 +45,8 @@ public struct HerokuMaintenance: Equatable, Sendable {
     public var app: App
     public var addon: Addon
     public var addonDescription: String?
+    /// False when an import's object named its add-on by `--addon` alone, without a kind.
+    var addonKindGiven = true
 
     /// A maintenance as users see it (the add-on's server when it has none yet).
     public init(_ view: MaintenanceView) {
@@ -101,57 +103,144 @@ public struct HerokuMaintenance: Equatable, Sendable {
         ])
     }
 
-    /// Reads a maintenance to import. A maintenance must have what makes it one (a uuid, status,
-    /// reason, method, required_by and server_created_at, and the times its status implies);
-    /// errors name the field (`addon.kind`).
-    init(json object: JSONValue) throws {
-        let fields = JSONFields(object)
-        let uuid = try fields.string("uuid").lowercased()
-        // The canonical form is checked in place; Foundation's parser (sscanf, a twentieth of
-        // an import's parsing) decides the rest, which it also accepts in other forms.
-        guard UUIDText.isCanonical(uuid) || (uuid.count == 36 && UUID(uuidString: uuid) != nil) else {
-            throw LedgerError.invalidInput("uuid '\(uuid)' is not a UUID", hint: nil)
+    /// The keys of the object, its app's and its add-on's, by their path (what `json` writes).
+    fileprivate static let keys: [String: Set<String>] = [
+        "": ["addon", "addon_description", "app", "completed_at", "customer_requested", "duration_seconds", "emergency", "method",
+             "outside_window", "previously_scheduled_for", "reason", "required_by", "scheduled_for", "server_created_at", "started_at",
+             "status", "uuid", "window"],
+        "app.": ["name", "uuid"],
+        "addon.": ["attachments", "kind", "name", "plan", "uuid", "window"],
+    ]
+
+    /// Reads a maintenance to import. A maintenance must have what makes it one (a status,
+    /// reason, method, required_by and server_created_at, and the times its status implies, which
+    /// must agree with each other and with duration_seconds); errors name the field
+    /// (`addon.kind`). Heroku's own objects carry no uuid: one is derived (`derivedUUID`). An
+    /// object without its app or add-on takes `options`' (`--app`, `--addon`), and one naming
+    /// others than those is refused. Keys no field is read from are ignored, and listed in
+    /// `unknownKeys`.
+    init(json object: JSONValue, options: ImportOptions, unknownKeys: inout [String]) throws {
+        var fields = JSONFields(object)
+        let givenUUID = try fields.optionalString("uuid")?.lowercased()
+        if let uuid = givenUUID {
+            // The canonical form is checked in place; Foundation's parser (sscanf, a twentieth of
+            // an import's parsing) decides the rest, which it also accepts in other forms.
+            guard UUIDText.isCanonical(uuid) || (uuid.count == 36 && UUID(uuidString: uuid) != nil) else {
+                throw LedgerError.invalidInput("uuid '\(uuid)' is not a UUID", hint: nil)
+            }
         }
-        self.uuid = uuid
         let status = try fields.choice("status", MaintenanceStatus.self)
         self.status = status
-        reason = try fields.choice("reason", MaintenanceReason.self)
+        let reason = try fields.choice("reason", MaintenanceReason.self)
+        self.reason = reason
         method = try fields.choice("method", MaintenanceMethod.self)
-        requiredBy = try fields.time("required_by")
+        let requiredBy = try fields.time("required_by")
+        self.requiredBy = requiredBy
         scheduledFor = try fields.optionalTime("scheduled_for")
         previouslyScheduledFor = try fields.optionalTime("previously_scheduled_for")
         window = try fields.optionalString("window")
         outsideWindow = try fields.flag("outside_window")
         startedAt = try fields.optionalTime("started_at")
         completedAt = try fields.optionalTime("completed_at")
-        durationSeconds = try fields.optionalInteger("duration_seconds")
+        durationSeconds = try Self.duration(try fields.optionalInteger("duration_seconds"), status: status, startedAt: startedAt,
+                                            completedAt: completedAt)
         serverCreatedAt = try fields.time("server_created_at")
         customerRequested = try fields.flag("customer_requested")
         emergency = try fields.flag("emergency")
+        // In the order an import has always checked them: the app, then the add-on's name and
+        // kind, what describes a new one, and its attachments.
+        var app = try fields.optionalNested("app")
+        let appName = try app?.optionalString("name")
+        self.app = App(name: try Self.name("app", given: appName, option: options.app, flag: "--app"), uuid: try app?.optionalString("uuid"))
+        var addon = try fields.optionalNested("addon")
+        let name = try Self.name("addon", given: try addon?.optionalString("name"), option: options.addon, flag: "--addon")
+        let kind = try addon?.optionalService("kind")
+        addonKindGiven = kind != nil
+        let plan = try addon?.optionalString("plan")
+        let addonUUID = try addon?.optionalString("uuid")
+        addonDescription = try fields.optionalString("addon_description")
+        let addonWindow = try addon?.optionalString("window")
+        // An add-on named by `--addon` alone is one the ledger holds, whose kind it knows
+        // (`addonKindGiven`); .postgres stands in until then.
+        self.addon = Addon(attachments: try addon?.strings("attachments") ?? [], kind: kind ?? .postgres, name: name, plan: plan,
+                           uuid: addonUUID, window: addonWindow)
+        uuid = givenUUID ?? Self.derivedUUID(addon: name, reason: reason, requiredBy: requiredBy)
+        for nested in [fields, app, addon].compactMap({ $0 }) where nested.hasUnknownKeys {
+            unknownKeys += nested.unknownKeys
+        }
+    }
+
+    /// The name of the object's app or add-on, or the option's when it gives none; an object
+    /// naming another than the option is refused (a file mixing two apps' histories, say).
+    private static func name(_ key: String, given: String?, option: String?, flag: String) throws -> String {
+        switch (given, option) {
+        case (let given?, let option?) where given != option:
+            throw LedgerError.refused("\(key).name is '\(given)', not \(option) as \(flag) says", hint: nil)
+        case (let given?, _): return given
+        case (nil, let option?): return option
+        case (nil, nil): throw LedgerError.invalidInput("\(key).name is missing (give \(flag) for output that names none)", hint: nil)
+        }
+    }
+
+    /// The times a maintenance's status implies, in order, and its duration: the whole seconds
+    /// from started_at to completed_at, as the ledger counts them (filled in when not given; one
+    /// less is also right when both times are to the second, which cut off their milliseconds).
+    private static func duration(_ durationSeconds: Int64?, status: MaintenanceStatus, startedAt: Timestamp?,
+                                 completedAt: Timestamp?) throws -> Int64? {
         if status == .completed, completedAt == nil { throw LedgerError.invalidInput("a completed maintenance needs completed_at", hint: nil) }
         if [.running, .completed, .failed].contains(status), startedAt == nil {
             throw LedgerError.invalidInput("a \(status.rawValue) maintenance needs started_at", hint: nil)
         }
-        // In the order an import has always checked them: the app, then the add-on's name and
-        // kind, what describes a new one, and its attachments.
-        let app = try fields.nested("app")
-        let appName = try app.string("name")
-        self.app = App(name: appName, uuid: try app.optionalString("uuid"))
-        let addon = try fields.nested("addon")
-        let name = try addon.string("name")
-        let kind = try addon.service("kind")
-        let plan = try addon.optionalString("plan")
-        let addonUUID = try addon.optionalString("uuid")
-        addonDescription = try fields.optionalString("addon_description")
-        let addonWindow = try addon.optionalString("window")
-        self.addon = Addon(attachments: try addon.strings("attachments"), kind: kind, name: name, plan: plan, uuid: addonUUID, window: addonWindow)
+        if status != .completed, let completedAt {
+            throw LedgerError.invalidInput("completed_at \(completedAt.isoText) is given, but status is \(status.rawValue)", hint: nil)
+        }
+        guard let startedAt, let completedAt else {
+            if let durationSeconds { throw LedgerError.invalidInput("duration_seconds \(durationSeconds) is given without completed_at", hint: nil) }
+            return nil
+        }
+        guard startedAt <= completedAt else {
+            throw LedgerError.invalidInput("completed_at \(completedAt.isoText) is before started_at \(startedAt.isoText)", hint: nil)
+        }
+        let elapsed = startedAt.milliseconds(until: completedAt) / 1000
+        // Times printed to the second (list views) lost up to a second of the elapsed time.
+        let toTheSecond = startedAt.millisecondsSinceEpoch % 1000 == 0 && completedAt.millisecondsSinceEpoch % 1000 == 0
+        guard let durationSeconds else { return elapsed }
+        guard durationSeconds == elapsed || (toTheSecond && durationSeconds == elapsed - 1) else {
+            throw LedgerError.invalidInput("duration_seconds \(durationSeconds) is not completed_at − started_at (\(elapsed) s)", hint: nil)
+        }
+        return durationSeconds
     }
+
+    /// The uuid of a maintenance given without one, as Heroku prints them: a name-based UUID
+    /// (version 8, SHA-256, as RFC 9562 B.2 makes one) over what identifies a maintenance and
+    /// stays as it moves on: its add-on's name, its reason and its required_by (the deadline it
+    /// is created with, which rescheduling does not move), to the second (list views print no
+    /// milliseconds). The same maintenance printed pending one day and completed the next, or by
+    /// `info` and by `history`, has the same uuid.
+    static func derivedUUID(addon: String, reason: MaintenanceReason, requiredBy: Timestamp) -> String {
+        var hasher = SHA256Hasher()
+        hasher.update(derivedUUIDNamespace)
+        let second = Timestamp(millisecondsSinceEpoch: Timestamp.floorDiv(requiredBy.millisecondsSinceEpoch, 1000) * 1000)
+        hasher.update(Array("\(addon)\n\(reason.rawValue)\n\(second.isoText)".utf8))
+        var bytes = Array(hasher.finalize().bytes.prefix(16))
+        bytes[6] = bytes[6] & 0x0F | 0x80
+        bytes[8] = bytes[8] & 0x3F | 0x80
+        return String(decoding: UUIDText.text(bytes), as: UTF8.self)
+    }
+
+    /// The namespace of derived uuids, 3b10b2a5-a9bc-4a18-bc73-fd9c17761493, as bytes.
+    private static let derivedUUIDNamespace: [UInt8] = [
+        0x3B, 0x10, 0xB2, 0xA5, 0xA9, 0xBC, 0x4A, 0x18, 0xBC, 0x73, 0xFD, 0x9C, 0x17, 0x76, 0x14, 0x93,
+    ]
 }
 
-/// Typed access to a decoded JSON object, with errors naming the field.
+/// Typed access to a decoded JSON object, with errors naming the field, counting the keys read
+/// (a count, not their names: the names of the others are only wanted when there are some).
 private struct JSONFields {
     let object: JSONValue
     let path: String
+    /// The keys the object holds that have been read.
+    private var found = 0
 
     init(_ object: JSONValue, path: String = "") {
         self.object = object
@@ -160,21 +249,39 @@ private struct JSONFields {
 
     private func name(_ key: String) -> String { path + key }
 
-    func optionalString(_ key: String) throws -> String? {
-        switch object[key] {
+    private mutating func value(_ key: String) -> JSONValue? {
+        let value = object[key]
+        if value != nil { found += 1 }
+        return value
+    }
+
+    var hasUnknownKeys: Bool {
+        guard case .object(let members) = object else { return false }
+        return members.count > found
+    }
+
+    /// The keys no field was read from, by their paths (`addon.foo`).
+    var unknownKeys: [String] {
+        guard case .object(let members) = object else { return [] }
+        let known = HerokuMaintenance.keys[path] ?? []
+        return members.map(\.0).filter { !known.contains($0) }.map(name)
+    }
+
+    mutating func optionalString(_ key: String) throws -> String? {
+        switch value(key) {
         case nil, .null: return nil
         case .string(let text): return text
         default: throw LedgerError.invalidInput("\(name(key)) is not a string", hint: nil)
         }
     }
 
-    func string(_ key: String) throws -> String {
+    mutating func string(_ key: String) throws -> String {
         guard let text = try optionalString(key) else { throw LedgerError.invalidInput("\(name(key)) is missing", hint: nil) }
         return text
     }
 
-    func strings(_ key: String) throws -> [String] {
-        switch object[key] {
+    mutating func strings(_ key: String) throws -> [String] {
+        switch value(key) {
         case nil, .null: return []
         case .array(let items):
             return try items.map { item in
@@ -185,35 +292,39 @@ private struct JSONFields {
         }
     }
 
-    func optionalTime(_ key: String) throws -> Timestamp? {
+    mutating func optionalTime(_ key: String) throws -> Timestamp? {
         guard let text = try optionalString(key) else { return nil }
         guard let time = Timestamp(iso: text) else { throw LedgerError.invalidInput("\(name(key)) '\(text)' is not an ISO 8601 time", hint: nil) }
         return time
     }
 
-    func time(_ key: String) throws -> Timestamp {
+    mutating func time(_ key: String) throws -> Timestamp {
         guard let time = try optionalTime(key) else { throw LedgerError.invalidInput("\(name(key)) is missing", hint: nil) }
         return time
     }
 
-    func flag(_ key: String) throws -> Bool {
-        switch object[key] {
+    mutating func flag(_ key: String) throws -> Bool {
+        switch value(key) {
         case nil, .null: return false
         case .bool(let flag): return flag
         default: throw LedgerError.invalidInput("\(name(key)) is not true or false", hint: nil)
         }
     }
 
-    func optionalInteger(_ key: String) throws -> Int64? {
-        switch object[key] {
+    /// A whole number, also written as a string of digits (`"581"`, as Heroku's list views
+    /// give `duration_seconds`).
+    mutating func optionalInteger(_ key: String) throws -> Int64? {
+        switch value(key) {
         case nil, .null: return nil
         case .int(let number): return number
+        case .string(let text) where !text.isEmpty && text.utf8.allSatisfy({ (48...57).contains($0) }) && text.utf8.count <= 18:
+            return Int64(text)
         case .double(let number) where number == number.rounded() && abs(number) < 9.0e18: return Int64(number)
         default: throw LedgerError.invalidInput("\(name(key)) is not a whole number", hint: nil)
         }
     }
 
-    func choice<T: RawRepresentable>(_ key: String, _ type: T.Type) throws -> T where T.RawValue == String, T: CaseIterable {
+    mutating func choice<T: RawRepresentable>(_ key: String, _ type: T.Type) throws -> T where T.RawValue == String, T: CaseIterable {
         let text = try string(key)
         guard let value = T(rawValue: text) else {
             throw LedgerError.invalidInput("\(name(key)) '\(text)' is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))", hint: nil)
@@ -221,16 +332,20 @@ private struct JSONFields {
         return value
     }
 
-    func service(_ key: String) throws -> Service {
-        let text = try string(key)
+    mutating func optionalService(_ key: String) throws -> Service? {
+        guard let text = try optionalString(key) else { return nil }
         guard let service = Service(kind: text) else {
             throw LedgerError.invalidInput("\(name(key)) '\(text)' is not one of \(Service.allCases.map(\.rawValue).joined(separator: ", "))", hint: nil)
         }
         return service
     }
 
-    func nested(_ key: String) throws -> JSONFields {
-        guard let nested = object[key], case .object = nested else { throw LedgerError.invalidInput("\(name(key)) is missing or not an object", hint: nil) }
-        return JSONFields(nested, path: name(key) + ".")
+    /// The object under `key`, nil when there is none.
+    mutating func optionalNested(_ key: String) throws -> JSONFields? {
+        switch value(key) {
+        case nil, .null: return nil
+        case .object(let members)?: return JSONFields(.object(members), path: name(key) + ".")
+        default: throw LedgerError.invalidInput("\(name(key)) is not an object", hint: nil)
+        }
     }
 }

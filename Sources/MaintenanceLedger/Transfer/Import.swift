@@ -2,16 +2,47 @@ import LedgerCore
 import LedgerStore
 import Foundation
 
-/// What an import did.
+/// What an import did, or would do (`dryRun`).
 public struct ImportSummary: Sendable, Equatable {
+    /// The maintenance objects read, and the lines they were on.
+    public var objects = 0
     public var lines = 0
-    public var maintenancesRecorded = 0
-    public var maintenancesAlreadyRecorded = 0
+    /// Maintenances recorded anew; recorded before and moved on by this import (`progressed`:
+    /// a later status, or times and a schedule it had not); recorded before as they are.
+    public var new = 0
+    public var progressed = 0
+    public var unchanged = 0
+    /// Maintenances the ledger's rules refuse. An import that refuses one keeps nothing, so
+    /// only a dry run, which reads on to report them all, counts more than none.
+    public var refused = 0
+    /// Objects of add-ons without a maintenance (status `none`, as `data:maintenances --json`
+    /// prints them), which hold nothing to record.
+    public var withoutMaintenance = 0
     public var appsCreated = 0
     public var addonsCreated = 0
     public var attachmentsCreated = 0
     /// Attachment names whose app the shape does not tell (see `ensureAttachments`).
     public var attachmentsLeftOut = 0
+    /// Keys the objects hold that no maintenance field is read from (`addon.foo`), with how
+    /// many objects hold each.
+    public var unknownKeys: [String: Int] = [:]
+}
+
+/// How an import reads and records.
+public struct ImportOptions: Sendable {
+    /// The app and the add-on of objects that name none (`--app`, `--addon`); an object that
+    /// names another is refused.
+    public var app: String?
+    public var addon: String?
+    /// Reads and checks everything, reports what would be recorded and every maintenance the
+    /// rules refuse, and changes nothing.
+    public var dryRun = false
+
+    public init(app: String? = nil, addon: String? = nil, dryRun: Bool = false) {
+        self.app = app
+        self.addon = addon
+        self.dryRun = dryRun
+    }
 }
 
 /// Lines of a file or of standard input, read through C stdio (fast, and memory stays flat).
@@ -95,7 +126,7 @@ public final class LineReader {
 }
 
 extension Ledger {
-    /// Lines per trail entry, and per round of look-ups. An import of a file is one command,
+    /// Objects per trail entry, and per round of look-ups. An import of a file is one command,
     /// but one entry for a whole file would be as big as the file's rows (about 250 bytes of
     /// payload a line: 250 MB for a million lines), and an inclusion proof of one maintenance
     /// carries its whole entry, as `audit:trail` prints it whole. A thousand lines make entries
@@ -103,45 +134,61 @@ extension Ledger {
     /// row, a node of the tree now and then) is well under a percent of the import's.
     static let importLinesPerEntry = 1_000
 
-    /// `import FILE|-`: NDJSON maintenance objects in the Heroku shape (`data:maintenances:info
-    /// --json`). Creates the apps, add-ons and attachments it names that the ledger lacks and
-    /// records each maintenance once: a uuid already recorded with the same values is skipped,
-    /// so importing a file again changes nothing. One transaction: a bad line (reported with its
-    /// number) leaves the ledger as it was.
+    /// `import FILE|-`: maintenance objects in the Heroku shape (`data:maintenances:info
+    /// --json`), as NDJSON or as the JSON Heroku's CLI prints (`ImportRecords`). Creates the
+    /// apps, add-ons and attachments it names that the ledger lacks and records each maintenance
+    /// once, by its uuid (derived when the object has none: `HerokuMaintenance.derivedUUID`): a
+    /// uuid recorded with the same values is unchanged, so importing a file again changes
+    /// nothing; one recorded at an earlier point of its lifecycle is moved on
+    /// (`MaintenanceProgress`). One transaction: a bad object (reported with its line or element
+    /// number) leaves the ledger as it was. A dry run reads to the end, reporting each
+    /// maintenance the rules refuse to `refused`, and rolls everything back.
     ///
     /// Set-based: a batch of lines is read and checked on its own first (on a second thread,
     /// while the batch before is recorded), the ledger is then asked in a few queries what it
     /// holds of the batch's uuids, apps, add-ons and attachments, and the lines are recorded in
     /// order (so the first bad line is the one reported), as one entry, each row bound straight
-    /// to SQLite and recorded in the trail from the values bound.
-    public func importMaintenances(from reader: LineReader, source: String) throws -> ImportSummary {
-        let lines = ImportLines(reader: reader, source: source, context: context)
-        let batches = ReadAhead(depth: 2) { try lines.next(upTo: Self.importLinesPerEntry) }
+    /// to SQLite and recorded in the trail from the values bound. `progress` is told the bytes
+    /// read after each batch.
+    public func importMaintenances(from reader: LineReader, source: String, options: ImportOptions = ImportOptions(),
+                                   progress: (_ bytesRead: Int, _ objects: Int) -> Void = { _, _ in },
+                                   refused: (LedgerError) -> Void = { _ in }) throws -> ImportSummary {
+        let objects = ImportObjects(records: ImportRecords(reader: reader, source: source), source: source, options: options, context: context)
+        let batches = ReadAhead(depth: 2) { try objects.next(upTo: Self.importLinesPerEntry) }
         defer { batches.stop() }
-        var importer = MaintenanceImporter(actor: context.actor, now: context.now)
-        try database.allOrNothing {
-            while let batch = try batches.next() {
-                try database.record(context) { mutation in
-                    mutation.describe(action: "import", subject: "file:\(source)")
-                    try importer.record(batch, mutation)
+        var importer = MaintenanceImporter(actor: context.actor, now: context.now, collectsRefusals: options.dryRun)
+        do {
+            try database.allOrNothing {
+                while let batch = try batches.next() {
+                    try database.record(context) { mutation in
+                        mutation.describe(action: "import", subject: "file:\(source)")
+                        try importer.record(batch, mutation)
+                    }
+                    importer.summary.objects = batch.objects
+                    importer.summary.lines = batch.lines
+                    progress(batch.bytesRead, batch.objects)
+                    for refusal in importer.takeRefusals() { refused(refusal) }
+                    batches.recycle(batch)
                 }
-                importer.summary.lines = batch.lastLine
-                batches.recycle(batch)
+                if options.dryRun { throw DryRunEnded() }
             }
-        }
+        } catch is DryRunEnded {}
         return importer.summary
     }
 
-    static func importHint(_ source: String) -> String {
-        "Nothing from \(source) was imported; fix that line and import the file again."
+    static func importHint(_ source: String, _ place: ImportPlace) -> String {
+        "Nothing from \(source) was imported; fix that \(place.unit.rawValue) and import the file again."
     }
 }
 
+/// Thrown to roll a dry run back once it has read everything.
+private struct DryRunEnded: Error {}
+
 extension LedgerError {
-    /// The same error, placed on an import's line.
-    func onLine(_ number: Int, of source: String) -> LedgerError {
-        let placed = "line \(number) of \(source): \(message)"
-        let hint = Ledger.importHint(source)
+    /// The same error, placed on an import's line or element.
+    func at(_ place: ImportPlace, of source: String) -> LedgerError {
+        let placed = "\(place.description(of: source)): \(message)"
+        let hint = Ledger.importHint(source, place)
         return switch self {
         case .invalidInput, .badData: .badData(placed, hint: hint)
         default: .refused(placed, hint: hint)
@@ -149,72 +196,88 @@ extension LedgerError {
     }
 }
 
-/// Lines of an import read and checked on their own, without the ledger.
+/// Objects of an import read and checked on their own, without the ledger.
 struct LineBatch: Sendable {
     /// The file, as errors name it.
     let source: String
-    /// The maintenances, by line number (blank lines hold none).
-    var maintenances: [(line: Int, maintenance: ImportedMaintenance)] = []
+    /// The maintenances, with their places.
+    var maintenances: [(place: ImportPlace, maintenance: ImportedMaintenance)] = []
     /// The apps and add-ons the maintenances name, each once, for the recording thread to look up.
     var apps: [ImportKey] = []
     var addons: [ImportKey] = []
     /// The maintenances' rows, prepared for the batch's entry.
     var rows: PreparedRows
-    /// The line that could not be read or is not a maintenance: it ends the batch and the
-    /// import, once the lines before it are recorded.
-    var failure: (line: Int, error: LedgerError)?
-    /// The number of the batch's last line read.
-    var lastLine = 0
+    /// Objects that are not maintenances (placed errors): in a dry run, reported and read past;
+    /// otherwise the first ends the batch and the import, once the objects before it are recorded.
+    var refusals: [(place: ImportPlace, error: LedgerError)] = []
+    /// What cannot be read on from (the input is not JSON as an import takes it, or cannot be
+    /// read): it ends the import.
+    var failure: LedgerError?
+    /// Objects without a maintenance, and keys no field is read from (see `ImportSummary`).
+    var withoutMaintenance = 0
+    var unknownKeys: [String: Int] = [:]
+    /// The objects, lines and bytes read up to the batch's end.
+    var objects = 0
+    var lines = 0
+    var bytesRead = 0
 }
 
-/// Reads an import's lines a batch at a time.
-final class ImportLines: @unchecked Sendable {
+/// Reads an import's objects a batch at a time.
+final class ImportObjects: @unchecked Sendable {
     // Unchecked: used by one thread at a time, the one reading ahead (`ReadAhead`).
-    private let reader: LineReader
+    private let records: ImportRecords
     private let source: String
+    private let options: ImportOptions
     private let context: LedgerContext
-    /// The lines read so far.
     private var count = 0
     private var ended = false
 
-    init(reader: LineReader, source: String, context: LedgerContext) {
-        self.reader = reader
+    init(records: ImportRecords, source: String, options: ImportOptions, context: LedgerContext) {
+        self.records = records
         self.source = source
+        self.options = options
         self.context = context
     }
 
-    /// The next `limit` lines, fewer at the end or up to a failure; nil once all are read.
+    /// The next `limit` lines' objects, fewer at the end or up to a failure; nil once all are read.
     func next(upTo limit: Int) throws -> LineBatch? {
         guard !ended else { return nil }
         var batch = LineBatch(source: source, rows: PreparedRows(for: context))
         var apps: Set<ImportKey> = []
         var addons: Set<ImportKey> = []
-        for _ in 0..<limit {
-            let line: [UInt8]
+        let lastLine = records.lines + limit
+        while records.lines < lastLine {
+            let record: (place: ImportPlace, bytes: [UInt8]?)
             do {
-                guard let next = try reader.next() else {
+                guard let next = try records.next() else {
                     ended = true
                     break
                 }
-                line = next
+                record = next
             } catch let error as LedgerError {
-                batch.failure = (count + 1, error)
+                batch.failure = error
                 break
             }
+            guard let bytes = record.bytes else { continue }
             count += 1
-            guard line.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { continue }
             do {
-                let maintenance = try ImportedMaintenance(line: line, now: context.now, rows: &batch.rows)
-                batch.maintenances.append((count, maintenance))
+                guard let maintenance = try ImportedMaintenance(bytes: bytes, options: options, now: context.now, rows: &batch.rows) else {
+                    batch.withoutMaintenance += 1
+                    continue
+                }
+                for key in maintenance.unknownKeys { batch.unknownKeys[key, default: 0] += 1 }
+                batch.maintenances.append((record.place, maintenance))
                 if apps.insert(maintenance.app).inserted { batch.apps.append(maintenance.app) }
                 if addons.insert(maintenance.addon).inserted { batch.addons.append(maintenance.addon) }
             } catch let error as LedgerError {
-                batch.failure = (count, error)
-                break
+                batch.refusals.append((record.place, error.at(record.place, of: source)))
+                if !options.dryRun { break }
             }
         }
-        if batch.failure != nil { ended = true }
-        batch.lastLine = count
+        if batch.failure != nil || (!options.dryRun && !batch.refusals.isEmpty) { ended = true }
+        batch.objects = count
+        batch.lines = records.lines
+        batch.bytesRead = records.bytesRead
         return batch
     }
 }

@@ -9,7 +9,7 @@ import LedgerStore
 final class ImportedMaintenance: Sendable {
     let object: HerokuMaintenance
     /// Its row, but for the add-on, which is resolved when it is recorded.
-    private let row: NewMaintenance
+    let given: NewMaintenance
     /// The same row prepared, its add-on left open, among its batch's rows.
     let prepared: PreparedRows.Row
     /// The status changes of the lifecycle its times imply, prepared, the maintenance left open.
@@ -21,20 +21,26 @@ final class ImportedMaintenance: Sendable {
     /// The add-on's attachment names, distinct and in the order they are attached, each with
     /// the name it is stored as (nil when it is no name: `AttachmentName.validate` says why).
     let attachments: [(text: String, name: ImportKey?)]
+    /// The keys of the object no field is read from (`addon.foo`).
+    let unknownKeys: [String]
 
-    var serverCreatedAt: Timestamp { row.serverCreatedAt }
+    var serverCreatedAt: Timestamp { given.serverCreatedAt }
     /// Not in the Heroku shape: the earliest time the object names.
-    var createdAt: Timestamp { row.createdAt }
+    var createdAt: Timestamp { given.createdAt }
 
-    /// Reads a line: a JSON object in the Heroku shape (`HerokuMaintenance(json:)` checks that
-    /// it has a maintenance's own fields), whose times are not after `now`.
-    init(line: [UInt8], now: Timestamp, rows: inout PreparedRows) throws {
+    /// Reads an object: JSON in the Heroku shape (`HerokuMaintenance(json:options:)` checks that
+    /// it has a maintenance's own fields), whose times are not after `now`. Nil for an add-on's
+    /// object without a maintenance (status `none`).
+    init?(bytes: [UInt8], options: ImportOptions, now: Timestamp, rows: inout PreparedRows) throws {
         var duplicateKey: String?
-        guard let json = JSONValue.parse(line, duplicateKey: &duplicateKey), case .object = json else {
+        guard let json = JSONValue.parse(bytes, duplicateKey: &duplicateKey), case .object = json else {
             if let duplicateKey { throw LedgerError.invalidInput("the key '\(duplicateKey)' appears twice", hint: nil) }
             throw LedgerError.invalidInput("not a JSON object", hint: nil)
         }
-        let object = try HerokuMaintenance(json: json)
+        if case .string("none") = json["status"] { return nil }
+        var unknownKeys: [String] = []
+        let object = try HerokuMaintenance(json: json, options: options, unknownKeys: &unknownKeys)
+        self.unknownKeys = unknownKeys
         // What has happened cannot have happened after now.
         for (field, time) in [("started_at", object.startedAt), ("completed_at", object.completedAt)] {
             if let time, time > now {
@@ -49,7 +55,7 @@ final class ImportedMaintenance: Sendable {
             durationSeconds: object.durationSeconds, serverCreatedAt: object.serverCreatedAt, customerRequested: object.customerRequested,
             emergency: object.emergency,
             createdAt: [object.scheduledFor, object.startedAt, object.completedAt, object.requiredBy].compactMap { $0 }.min()!)
-        self.row = row
+        given = row
         prepared = rows.prepare(.maintenances, row.row.map(\.value), open: NewMaintenance.addonColumn)
         let actor = rows.actor
         statusChanges = Self.lifecycle(row).map { step in
@@ -88,14 +94,6 @@ final class ImportedMaintenance: Sendable {
         }
     }
 
-    /// Whether a recorded maintenance holds the values this object gives (its creation time is
-    /// not in the Heroku shape but derived here, so it is not compared).
-    func matches(_ recorded: NewMaintenance) -> Bool {
-        var given = row
-        given.addonID = recorded.addonID
-        given.createdAt = recorded.createdAt
-        return given == recorded
-    }
 }
 
 /// A name or uuid an import looks up on the recording thread, hashed on the thread reading

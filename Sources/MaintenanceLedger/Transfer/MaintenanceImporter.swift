@@ -5,33 +5,55 @@ import LedgerStore
 struct MaintenanceImporter {
     let actor: String
     let now: Timestamp
+    /// Whether a maintenance the rules refuse is set aside for `takeRefusals` and the import goes
+    /// on (a dry run), rather than ending it.
+    let collectsRefusals: Bool
     var summary = ImportSummary()
+    private var refusals: [(place: ImportPlace, error: LedgerError)] = []
     /// Apps and add-ons by name: those the ledger held that a batch named, and those created.
     private var appIDs: [ImportKey: Int64] = [:]
     private var addons: [ImportKey: (id: Int64, service: Service)] = [:]
     /// The live attachments of the apps and add-ons resolved.
     private var attachments = LiveAttachments()
 
-    init(actor: String, now: Timestamp) {
+    init(actor: String, now: Timestamp, collectsRefusals: Bool) {
         self.actor = actor
         self.now = now
+        self.collectsRefusals = collectsRefusals
     }
 
-    /// Records the batch's maintenances in line order, then fails on its failure, if any.
+    /// Records the batch's maintenances in order, then fails on its failure, or its first
+    /// refusal, if any (unless refusals are collected).
     mutating func record(_ batch: LineBatch, _ mutation: Mutation) throws {
         try lookUp(batch, mutation.sql)
-        for (line, maintenance) in batch.maintenances {
+        summary.withoutMaintenance += batch.withoutMaintenance
+        summary.unknownKeys.merge(batch.unknownKeys, uniquingKeysWith: +)
+        var refused = batch.refusals
+        for (place, maintenance) in batch.maintenances {
+            let refusal: LedgerError
             do {
                 try record(maintenance, rows: batch.rows, mutation)
+                continue
             } catch let error as LedgerError {
-                throw error.onLine(line, of: batch.source)
+                refusal = error.at(place, of: batch.source)
             } catch {
-                // A line only the schema refuses (a CHECK, a length) is named with SQLite's reason.
+                // An object only the schema refuses (a CHECK, a length) is named with SQLite's reason.
                 guard let reason = SQLiteFailure.reason(error) else { throw error }
-                throw LedgerError.badData("line \(line) of \(batch.source): \(reason)", hint: Ledger.importHint(batch.source))
+                refusal = LedgerError.badData("\(place.description(of: batch.source)): \(reason)", hint: Ledger.importHint(batch.source, place))
             }
+            guard collectsRefusals else { throw refusal }
+            refused.append((place, refusal))
         }
-        if let failure = batch.failure { throw failure.error.onLine(failure.line, of: batch.source) }
+        if let failure = batch.failure { throw failure }
+        if !collectsRefusals, let first = refused.first { throw first.error }
+        summary.refused += refused.count
+        refusals += refused.sorted { $0.place.number < $1.place.number }
+    }
+
+    /// The refusals collected since the last call, in the order of the input.
+    mutating func takeRefusals() -> [LedgerError] {
+        defer { refusals = [] }
+        return refusals.map(\.error)
     }
 
     /// What the ledger holds of the apps and add-ons the batch names that are not resolved yet,
@@ -61,14 +83,14 @@ struct MaintenanceImporter {
     private mutating func record(_ maintenance: ImportedMaintenance, rows: PreparedRows, _ mutation: Mutation) throws {
         guard let resolved = resolvedAsTheyAre(maintenance) else {
             if let recorded = try MaintenanceRecord.find(uuid: maintenance.uuid.text, mutation.sql) {
-                return try alreadyRecorded(maintenance, recorded)
+                return try alreadyRecorded(maintenance, recorded, mutation)
             }
             let appID = try resolveApp(maintenance.app, uuid: maintenance.object.app.uuid, mutation)
             let addonID = try resolveAddon(maintenance.object.addon, description: maintenance.object.addonDescription, appID: appID,
                                            maintenance: maintenance, mutation)
             let id = try mutation.insert(maintenance.prepared, of: rows, filling: addonID)
             try maintenance.insertStatusChanges(of: id, rows: rows, mutation)
-            summary.maintenancesRecorded += 1
+            summary.new += 1
             return
         }
         let inserted: Int64?
@@ -78,34 +100,37 @@ struct MaintenanceImporter {
             // Refused by the schema: unless its uuid is recorded, which is what a look-up before
             // the insert reported (SQLite checks a row's CHECKs before its uniqueness).
             if let recorded = try MaintenanceRecord.find(uuid: maintenance.uuid.text, mutation.sql) {
-                return try alreadyRecorded(maintenance, recorded)
+                return try alreadyRecorded(maintenance, recorded, mutation)
             }
             throw error
         }
         guard let id = inserted else {
-            return try alreadyRecorded(maintenance, try MaintenanceRecord.find(uuid: maintenance.uuid.text, mutation.sql)!)
+            return try alreadyRecorded(maintenance, try MaintenanceRecord.find(uuid: maintenance.uuid.text, mutation.sql)!, mutation)
         }
         try maintenance.insertStatusChanges(of: id, rows: rows, mutation)
         summary.attachmentsLeftOut += resolved.leftOut
-        summary.maintenancesRecorded += 1
+        summary.new += 1
     }
 
     /// The add-on of a line whose app and add-on are resolved, when recording it changes
     /// neither (it attaches no name) and they refuse nothing; with the attachment names it
     /// leaves out. Nil otherwise.
     private func resolvedAsTheyAre(_ maintenance: ImportedMaintenance) -> (addonID: Int64, leftOut: Int)? {
-        guard let appID = appIDs[maintenance.app], let addon = addons[maintenance.addon], addon.service == maintenance.object.addon.kind,
+        guard let appID = appIDs[maintenance.app], let addon = addons[maintenance.addon],
+              addon.service == maintenance.object.addon.kind || !maintenance.object.addonKindGiven,
               let plan = try? attachmentPlan(maintenance.attachments, addonID: addon.id, appID: appID), plan.attach.isEmpty else { return nil }
         return (addon.id, plan.leftOut)
     }
 
-    private mutating func alreadyRecorded(_ maintenance: ImportedMaintenance, _ recorded: MaintenanceRecord) throws {
-        guard maintenance.matches(NewMaintenance(recorded)) else { throw Self.recordedWithOtherValues(maintenance) }
-        summary.maintenancesAlreadyRecorded += 1
-    }
-
-    private static func recordedWithOtherValues(_ maintenance: ImportedMaintenance) -> LedgerError {
-        LedgerError.refused("maintenance \(maintenance.uuid.text) is already recorded with other values", hint: nil)
+    /// A maintenance recorded before: unchanged, or moved on as the object says (`MaintenanceProgress`).
+    private mutating func alreadyRecorded(_ maintenance: ImportedMaintenance, _ recorded: MaintenanceRecord, _ mutation: Mutation) throws {
+        guard let progress = try MaintenanceProgress(of: NewMaintenance(recorded), lastChangeAt: try recorded.lastChangeAt(mutation.sql),
+                                                     to: maintenance.given, seenAt: now) else {
+            summary.unchanged += 1
+            return
+        }
+        try progress.record(recorded, mutation)
+        summary.progressed += 1
     }
 
     private mutating func resolveApp(_ app: ImportKey, uuid: String?, _ mutation: Mutation) throws -> Int64 {
@@ -126,9 +151,12 @@ struct MaintenanceImporter {
         let name = addon.name
         let service = addon.kind
         if let known = addons[maintenance.addon] {
-            guard known.service == service else { throw LedgerError.refused("add-on \(name) is \(known.service.rawValue), not \(service.rawValue)", hint: nil) }
+            guard known.service == service || !maintenance.object.addonKindGiven else { throw LedgerError.refused("add-on \(name) is \(known.service.rawValue), not \(service.rawValue)", hint: nil) }
             try ensureAttachments(maintenance.attachments, addonID: known.id, appID: appID, mutation)
             return known.id
+        }
+        guard maintenance.object.addonKindGiven else {
+            throw LedgerError.refused("add-on \(name) is not in the ledger, and the object gives no addon.kind to create it with", hint: nil)
         }
         try Ledger.validateName(name, kind: "Add-on", maxLength: 60)
         guard let planName = addon.plan else { throw LedgerError.invalidInput("addon.plan is missing", hint: nil) }
