@@ -122,14 +122,19 @@ import Testing
     // MARK: Nasty import files that were refused all along
 
     /// Import files cli_fuzz.py makes: 100,000 `[`, a description nested 100,000 deep, a line
-    /// cut short after a good one, invalid UTF-8 in a value, a NUL byte, a byte-order mark.
-    @Test(arguments: ["deep", "deep-in-field", "truncated", "invalid-utf8", "nul", "bom"])
+    /// cut short after a good one, invalid UTF-8 in a value, a NUL byte. (A byte-order mark
+    /// before the first line is read past since issue 16: Heroku's output may begin with one.)
+    @Test(arguments: ["deep", "deep-in-field", "truncated", "invalid-utf8", "nul"])
     func aNastyImportFileIsRefusedOnOneLineAndKeepsNothing(kind: String) throws {
         let line = try Self.seedLine.get()
         let bytes: Data
         var badLine = 1
+        var error = "not a JSON object"
         switch kind {
-        case "deep": bytes = Data(repeating: UInt8(ascii: "["), count: 100_000)
+        case "deep":
+            // JSON, not NDJSON: an array, whose first element is an array.
+            bytes = Data(repeating: UInt8(ascii: "["), count: 100_000)
+            error = "an array inside the array: each element must be a maintenance object"
         case "deep-in-field":
             bytes = Data((line.replacingOccurrences(of: "\"addon_description\":\"premium HA\"",
                                                     with: "\"addon_description\":" + String(repeating: "[", count: 100_000)
@@ -138,15 +143,16 @@ import Testing
             bytes = Data((line + "\n" + line.prefix(line.count / 2)).utf8)
             badLine = 2
         case "invalid-utf8": bytes = Data(line.replacingOccurrences(of: "premium HA", with: "premium \u{1} HA").utf8.map { $0 == 1 ? 0xFF : $0 } + [0x0A])
-        case "nul": bytes = Data(line.replacingOccurrences(of: "premium HA", with: "premium \u{1} HA").utf8.map { $0 == 1 ? 0 : $0 } + [0x0A])
-        default: bytes = Data([0xEF, 0xBB, 0xBF] + Array(line.utf8) + [0x0A])
+        default: bytes = Data(line.replacingOccurrences(of: "premium HA", with: "premium \u{1} HA").utf8.map { $0 == 1 ? 0 : $0 } + [0x0A])
         }
         let sandbox = try LedgerSandbox()
         sandbox.now = "2023-04-28T18:10:00Z"
         let file = try Self.file(bytes, in: sandbox)
+        let place = kind == "deep" ? "element 1 of \(file) (line 1)" : "line \(badLine) of \(file)"
+        let hint = kind == "deep" ? Self.importHint.replacingOccurrences(of: "line", with: "element") : Self.importHint
         try sandbox.expectRefusal(["import", file], stderr: """
-            Error: line \(badLine) of \(file): not a JSON object
-            Nothing from \(file) was imported; \(Self.importHint)
+            Error: \(place): \(error)
+            Nothing from \(file) was imported; \(hint)
 
             """, exitCode: 65)
         #expect(!FileManager.default.fileExists(atPath: sandbox.dbPath))

@@ -38,14 +38,14 @@ import Testing
         target.now = Self.now
         let file = try Self.file(lines, in: target)
         #expect(try target.run(["import", file]) == RunResult(stdout: "", stderr: """
-            Imported 23 lines from \(file): 23 maintenances recorded, 0 already recorded; 5 apps, 15 add-ons and 15 attachments \
+            Imported 23 objects from \(file): 23 new, 0 progressed, 0 unchanged, 0 refused; 5 apps, 15 add-ons and 15 attachments \
             created; 1 attachment names of other apps left out
 
             """, exitCode: 0))
         let entries = try target.expectVerifies()
         let before = try target.snapshot()
         #expect(try target.run(["import", file]) == RunResult(stdout: "", stderr: """
-            Imported 23 lines from \(file): 0 maintenances recorded, 23 already recorded; 0 apps, 0 add-ons and 0 attachments created
+            Imported 23 objects from \(file): 0 new, 0 progressed, 23 unchanged, 0 refused; 0 apps, 0 add-ons and 0 attachments created
 
             """, exitCode: 0))
         #expect(try target.snapshot() == before)
@@ -95,7 +95,7 @@ import Testing
         let target = try LedgerSandbox()
         let file = try Self.file("{\"bad\": 1}\n", in: target)
         #expect(try target.run(["import", file]) == RunResult(stdout: "", stderr: """
-            Error: line 1 of \(file): uuid is missing
+            Error: line 1 of \(file): status is missing
             Nothing from \(file) was imported; fix that line and import the file again.
 
             """, exitCode: 65))
@@ -114,7 +114,7 @@ import Testing
         let changed = first.replacingOccurrences(of: "\"emergency\":false", with: "\"emergency\":true")
         let file = try Self.file(lines + changed + "\n", in: target)
         try target.expectRefusal(["import", file], stderr: """
-            Error: line 24 of \(file): maintenance \(uuid) is already recorded with other values
+            Error: line 24 of \(file): maintenance \(uuid) is recorded completed; the import says completed, with another emergency
             Nothing from \(file) was imported; fix that line and import the file again.
 
             """)

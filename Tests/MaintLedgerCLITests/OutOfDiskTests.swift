@@ -25,7 +25,7 @@ struct OutOfDiskTests {
 
         try disk.grow(toMegabytes: 64)
         let imported = try sandbox.ok(["import", file])
-        #expect(imported.stderr.contains("\(lines.split(separator: "\n").count) maintenances recorded"), "\(imported)")
+        #expect(imported.stderr.contains("\(lines.split(separator: "\n").count) new,"), "\(imported)")
         #expect(try sandbox.expectVerifies() > 1)
     }
 

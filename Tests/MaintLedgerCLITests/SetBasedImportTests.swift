@@ -37,7 +37,7 @@ import Testing
         let target = try Self.sandbox()
         let file = try ImportCommandTests.file(try Self.lines(2_500).joined(separator: "\n") + "\n", in: target)
         #expect(try target.run(["import", file]) == RunResult(stdout: "", stderr: """
-            Imported 2500 lines from \(file): 2500 maintenances recorded, 0 already recorded; 1 apps, 1 add-ons and 1 attachments created
+            Imported 2500 objects from \(file): 2500 new, 0 progressed, 0 unchanged, 0 refused; 1 apps, 1 add-ons and 1 attachments created
 
             """, exitCode: 0))
         let entries = try target.expectVerifies()
@@ -56,7 +56,7 @@ import Testing
 
         let before = try target.snapshot()
         #expect(try target.run(["import", file]) == RunResult(stdout: "", stderr: """
-            Imported 2500 lines from \(file): 0 maintenances recorded, 2500 already recorded; 0 apps, 0 add-ons and 0 attachments created
+            Imported 2500 objects from \(file): 0 new, 0 progressed, 2500 unchanged, 0 refused; 0 apps, 0 add-ons and 0 attachments created
 
             """, exitCode: 0))
         #expect(try target.snapshot() == before)
@@ -99,15 +99,16 @@ import Testing
         let line = try Self.lines(1)[0]
         let twice = try ImportCommandTests.file(line + "\n" + line + "\n", in: target)
         let result = try target.ok(["import", twice])
-        #expect(result.stderr.hasPrefix("Imported 2 lines from \(twice): 1 maintenances recorded, 1 already recorded;"), "\(result)")
+        #expect(result.stderr.hasPrefix("Imported 2 objects from \(twice): 1 new, 0 progressed, 1 unchanged, 0 refused;"), "\(result)")
 
         let other = try Self.sandbox()
         var changed = try Self.firstObject()
         changed["emergency"] = true
         let uuid = try #require(changed["uuid"] as? String)
+        let status = try #require(changed["status"] as? String)
         let file = try ImportCommandTests.file(try Self.line(try Self.firstObject()) + "\n" + Self.line(changed) + "\n", in: other)
         #expect(try other.run(["import", file]) == RunResult(stdout: "", stderr: """
-            Error: line 2 of \(file): maintenance \(uuid) is already recorded with other values
+            Error: line 2 of \(file): maintenance \(uuid) is recorded \(status); the import says \(status), with another emergency
             Nothing from \(file) was imported; fix that line and import the file again.
 
             """, exitCode: 1))
@@ -135,7 +136,7 @@ import Testing
             object["addon"] = addon
         }
         let file = try ImportCommandTests.file(lines.joined(separator: "\n") + "\n", in: target)
-        #expect(try target.ok(["import", file]).stderr.contains("2 maintenances recorded, 0 already recorded; 1 apps, 1 add-ons and 1 attachments created"))
+        #expect(try target.ok(["import", file]).stderr.contains("2 new, 0 progressed, 0 unchanged, 0 refused; 1 apps, 1 add-ons and 1 attachments created"))
         _ = try target.expectVerifies()
     }
 
@@ -155,7 +156,7 @@ import Testing
         addon["attachments"] = (addon["attachments"] as? [String] ?? []) + ["EXTRA_URL"]
         renamed["addon"] = addon
         let again = try ImportCommandTests.file(lines[0] + "\n" + Self.line(renamed) + "\n", in: target)
-        #expect(try target.ok(["import", again]).stderr.contains("0 maintenances recorded, 2 already recorded; 0 apps, 0 add-ons and 0 attachments"))
+        #expect(try target.ok(["import", again]).stderr.contains("0 new, 0 progressed, 2 unchanged, 0 refused; 0 apps, 0 add-ons and 0 attachments"))
         #expect(try target.snapshot() == before)
 
         // A recorded uuid whose values the schema refuses too (outside a window it has none of):
@@ -164,9 +165,11 @@ import Testing
         broken["window"] = NSNull()
         broken["outside_window"] = true
         let uuid = try #require(broken["uuid"] as? String)
+        let status = try #require(broken["status"] as? String)
         let refused = try ImportCommandTests.file(lines[0] + "\n" + Self.line(broken) + "\n", in: target)
         try target.expectRefusal(["import", refused], stderr: """
-            Error: line 2 of \(refused): maintenance \(uuid) is already recorded with other values
+            Error: line 2 of \(refused): maintenance \(uuid) is recorded \(status); the import says \(status), with other values, but a \
+            \(status) maintenance changes no more
             Nothing from \(refused) was imported; fix that line and import the file again.
 
             """)

@@ -114,12 +114,12 @@ public struct HerokuMaintenance: Equatable, Sendable {
 
     /// Reads a maintenance to import. A maintenance must have what makes it one (a status,
     /// reason, method, required_by and server_created_at, and the times its status implies, which
-    /// must agree with each other and with duration_seconds); errors name the field
+    /// must agree with each other and with duration_seconds, and not be after `now`); errors name the field
     /// (`addon.kind`). Heroku's own objects carry no uuid: one is derived (`derivedUUID`). An
     /// object without its app or add-on takes `options`' (`--app`, `--addon`), and one naming
     /// others than those is refused. Keys no field is read from are ignored, and listed in
     /// `unknownKeys`.
-    init(json object: JSONValue, options: ImportOptions, unknownKeys: inout [String]) throws {
+    init(json object: JSONValue, options: ImportOptions, now: Timestamp, unknownKeys: inout [String]) throws {
         var fields = JSONFields(object)
         let givenUUID = try fields.optionalString("uuid")?.lowercased()
         if let uuid = givenUUID {
@@ -142,6 +142,12 @@ public struct HerokuMaintenance: Equatable, Sendable {
         outsideWindow = try fields.flag("outside_window")
         startedAt = try fields.optionalTime("started_at")
         completedAt = try fields.optionalTime("completed_at")
+        // What has happened cannot have happened after now.
+        for (field, time) in [("started_at", startedAt), ("completed_at", completedAt)] {
+            if let time, time > now {
+                throw LedgerError.invalidInput("\(field) \(time.isoText) is in the future (now is \(now.isoText))", hint: nil)
+            }
+        }
         durationSeconds = try Self.duration(try fields.optionalInteger("duration_seconds"), status: status, startedAt: startedAt,
                                             completedAt: completedAt)
         serverCreatedAt = try fields.time("server_created_at")
@@ -295,7 +301,22 @@ private struct JSONFields {
     mutating func optionalTime(_ key: String) throws -> Timestamp? {
         guard let text = try optionalString(key) else { return nil }
         guard let time = Timestamp(iso: text) else { throw LedgerError.invalidInput("\(name(key)) '\(text)' is not an ISO 8601 time", hint: nil) }
+        guard Self.hasOffset(text) else {
+            throw LedgerError.invalidInput("\(name(key)) '\(text)' has no UTC offset, and an import does not guess its zone: "
+                                           + "write it as Heroku does, with +0000 or Z if it is UTC", hint: nil)
+        }
         return time
+    }
+
+    /// Whether a time that parsed ends in its zone: `Z`, `+0000`, `+00:00` (`Timestamp(iso:)`
+    /// reads a time without one as UTC, as a command line's `--at` may be written).
+    private static func hasOffset(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            func sign(_ back: Int) -> Bool { bytes.count >= back && (bytes[bytes.count - back] == 0x2B || bytes[bytes.count - back] == 0x2D) }
+            guard let last = bytes.last else { return false }
+            return last == UInt8(ascii: "Z") || last == UInt8(ascii: "z") || sign(5) || (sign(6) && bytes[bytes.count - 3] == UInt8(ascii: ":"))
+        }
     }
 
     mutating func time(_ key: String) throws -> Timestamp {

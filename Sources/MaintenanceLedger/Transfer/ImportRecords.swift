@@ -24,8 +24,9 @@ struct ImportPlace: Sendable {
 /// (one pretty-printed object) and `data:maintenances:history --json` (an array) print, and any
 /// number of them appended to one file. A UTF-8 byte order mark before either is skipped.
 ///
-/// The first line that is not blank decides: a whole JSON object on it is NDJSON, read a line
-/// at a time as before (the fast path); anything else is JSON texts, whose objects are cut out
+/// The first line that is not blank decides: one that starts with `{` and ends with `}`, an
+/// object on one line, is NDJSON, read a line at a time as before (the fast path); anything else
+/// (a pretty-printed object starts with a line of `{` alone, an array with `[`) is JSON texts, whose objects are cut out
 /// by following strings and brackets, then parsed as a line is.
 final class ImportRecords {
     private let reader: LineReader
@@ -53,7 +54,7 @@ final class ImportRecords {
             if lines == 1, line.starts(with: [0xEF, 0xBB, 0xBF]) { line.removeFirst(3) }
             if Self.isBlank(line) { return (ImportPlace(unit: .line, number: lines, line: lines), nil) }
             decided = true
-            if line.first == UInt8(ascii: "{"), case .object = JSONValue.parse(line) {
+            if line.first == UInt8(ascii: "{"), line.last(where: { $0 != 0x20 && $0 != 0x09 }) == UInt8(ascii: "}") {
                 return (ImportPlace(unit: .line, number: lines, line: lines), line)
             }
             texts = try JSONTexts(source: source, firstLine: line, number: lines)

@@ -28,8 +28,8 @@ final class ImportedMaintenance: Sendable {
     /// Not in the Heroku shape: the earliest time the object names.
     var createdAt: Timestamp { given.createdAt }
 
-    /// Reads an object: JSON in the Heroku shape (`HerokuMaintenance(json:options:)` checks that
-    /// it has a maintenance's own fields), whose times are not after `now`. Nil for an add-on's
+    /// Reads an object: JSON in the Heroku shape (`HerokuMaintenance(json:options:now:)` checks
+    /// that it has a maintenance's own fields, whose times are not after `now`). Nil for an add-on's
     /// object without a maintenance (status `none`).
     init?(bytes: [UInt8], options: ImportOptions, now: Timestamp, rows: inout PreparedRows) throws {
         var duplicateKey: String?
@@ -39,14 +39,8 @@ final class ImportedMaintenance: Sendable {
         }
         if case .string("none") = json["status"] { return nil }
         var unknownKeys: [String] = []
-        let object = try HerokuMaintenance(json: json, options: options, unknownKeys: &unknownKeys)
+        let object = try HerokuMaintenance(json: json, options: options, now: now, unknownKeys: &unknownKeys)
         self.unknownKeys = unknownKeys
-        // What has happened cannot have happened after now.
-        for (field, time) in [("started_at", object.startedAt), ("completed_at", object.completedAt)] {
-            if let time, time > now {
-                throw LedgerError.invalidInput("\(field) \(time.isoText) is in the future (now is \(now.isoText))", hint: nil)
-            }
-        }
         self.object = object
         let row = NewMaintenance(
             uuid: object.uuid!, addonID: 0, status: object.status!, reason: object.reason!, method: object.method!,

@@ -1,0 +1,197 @@
+import Foundation
+import Testing
+
+/// `import` of what Heroku's CLI prints (issue 16): its JSON arrays and pretty-printed objects,
+/// without uuids, with list-view times and string durations; a daily import moving maintenances
+/// on; and the input it refuses, whole.
+@Suite struct HerokuImportTests {
+    static let now = "2023-05-05T00:00:00Z"
+
+    static func fixture(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/heroku/\(name)").standardized.path
+    }
+
+    static func write(_ text: String, _ name: String = "input.json", in sandbox: LedgerSandbox) throws -> String {
+        let path = sandbox.folder.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func sandbox() throws -> LedgerSandbox {
+        let sandbox = try LedgerSandbox()
+        sandbox.now = now
+        return sandbox
+    }
+
+    @Test func infoAndHistoryAsHerokuPrintsThemRecordEachMaintenanceOnce() throws {
+        let target = try Self.sandbox()
+        let info = Self.fixture("info.json"), history = Self.fixture("history.json")
+        #expect(try target.run(["import", info]) == RunResult(stdout: "", stderr: """
+            Imported 1 objects (29 lines) from \(info): 1 new, 0 progressed, 0 unchanged, 0 refused; 1 apps, 1 add-ons and 1 attachments created
+
+            """, exitCode: 0))
+        // The history's first element is the same maintenance, to the second: not recorded again.
+        #expect(try target.run(["import", history]) == RunResult(stdout: "", stderr: """
+            Imported 3 objects (89 lines) from \(history): 2 new, 0 progressed, 1 unchanged, 0 refused; 0 apps, 0 add-ons and 0 attachments created
+
+            """, exitCode: 0))
+        let before = try target.snapshot()
+        #expect(try target.run(["import", history]).stderr.contains(": 0 new, 0 progressed, 3 unchanged, 0 refused;"))
+        #expect(try target.snapshot() == before)
+        // The info's milliseconds are kept; its duration is Heroku's.
+        let latest = try #require(try JSONSerialization.jsonObject(with: Data(target.ok(["data:maintenances:info", "redis-lively-12345", "--json"]).stdout.utf8)) as? [String: Any])
+        #expect(latest["started_at"] as? String == "2023-04-28T18:01:14.191+00:00")
+        #expect(latest["duration_seconds"] as? Int == 186)
+        #expect(latest["uuid"] as? String == "98946e84-7d7e-8a9b-9473-1904c81a8ab9")
+        _ = try target.expectVerifies()
+    }
+
+    @Test func aByteOrderMarkAndObjectsOneAfterAnotherAreRead() throws {
+        let target = try Self.sandbox()
+        let info = try String(contentsOfFile: Self.fixture("info.json"), encoding: .utf8)
+        let history = try String(contentsOfFile: Self.fixture("history.json"), encoding: .utf8)
+        let file = try Self.write("\u{FEFF}" + info + history + "\n" + info, in: target)
+        #expect(try target.run(["import", file]) == RunResult(stdout: "", stderr: """
+            Imported 5 objects (148 lines) from \(file): 3 new, 0 progressed, 2 unchanged, 0 refused; 1 apps, 1 add-ons and 1 attachments created
+
+            """, exitCode: 0))
+        // NDJSON with a byte order mark.
+        let other = try Self.sandbox()
+        let lines = try target.ok(["history", "--ndjson"]).stdout
+        let ndjson = try Self.write("\u{FEFF}" + lines, "history.ndjson", in: other)
+        #expect(try other.run(["import", ndjson]).stderr.hasPrefix("Imported 3 objects from \(ndjson): 3 new,"))
+    }
+
+    @Test func aDailyImportMovesAMaintenanceOnAndNeverBack() throws {
+        let target = try Self.sandbox()
+        let before = Self.fixture("history-before.json"), after = Self.fixture("history.json"), app = Self.fixture("maintenances.json")
+        try target.ok(["import", before], now: "2023-04-27T12:00:00Z")
+        #expect(try target.run(["import", app], now: "2023-04-27T12:00:00Z").stderr == """
+            Imported 2 objects (60 lines) from \(app): 0 new, 0 progressed, 1 unchanged, 0 refused; 0 apps, 0 add-ons and 0 attachments created; \
+            1 add-ons without a maintenance (status none) skipped
+
+            """)
+        let pending = try target.snapshot()
+        #expect(try target.run(["import", after, "--dry-run"]) == RunResult(stdout: "", stderr: """
+            Would import 3 objects (89 lines) from \(after): 0 new, 1 progressed, 2 unchanged, 0 refused; 0 apps, 0 add-ons and 0 attachments \
+            to create; nothing was recorded (dry run)
+
+            """, exitCode: 0))
+        #expect(try target.snapshot() == pending)
+        #expect(try target.run(["import", after]).stderr.contains(": 0 new, 1 progressed, 2 unchanged, 0 refused;"))
+        let changes = try target.ok(["audit:trail", "--ndjson"]).stdout
+        #expect(changes.contains("\"from_status\":\"pending\"") && changes.contains("\"to_status\":\"running\""))
+        #expect(changes.contains("\"to_status\":\"completed\""))
+        _ = try target.expectVerifies()
+        try target.expectRefusal(["import", before], stderr: """
+            Error: element 1 of \(before) (line 2): maintenance 98946e84-7d7e-8a9b-9473-1904c81a8ab9 is recorded completed; the import says \
+            pending, a change the lifecycle forbids
+            Nothing from \(before) was imported; fix that element and import the file again.
+
+            """)
+    }
+
+    @Test func anObjectWithoutItsAppOrAddonTakesTheFlags() throws {
+        let target = try Self.sandbox()
+        try target.ok(["import", Self.fixture("info.json")])
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.fixture("history.json")))) as? [[String: Any]])[1]
+        object["app"] = nil
+        object["addon"] = nil
+        object["heroku_only"] = 1
+        let file = try Self.write(String(decoding: try JSONSerialization.data(withJSONObject: [object], options: .prettyPrinted), as: UTF8.self), in: target)
+        try target.expectRefusal(["import", file], stderr: """
+            Error: element 1 of \(file) (line 2): app.name is missing (give --app for output that names none)
+            Nothing from \(file) was imported; fix that element and import the file again.
+
+            """, exitCode: 65)
+        try target.expectRefusal(["import", file, "--app", "example-app", "--addon", "redis-quiet-1"], stderr: """
+            Error: element 1 of \(file) (line 2): add-on redis-quiet-1 is not in the ledger, and the object gives no addon.kind to create it with
+            Nothing from \(file) was imported; fix that element and import the file again.
+
+            """)
+        let imported = try target.run(["import", file, "--app", "example-app", "--addon", "redis-lively-12345"])
+        #expect(imported.exitCode == 0)
+        #expect(imported.stderr.hasSuffix("""
+            : 1 new, 0 progressed, 0 unchanged, 0 refused; 0 apps, 0 add-ons and 0 attachments created; unknown keys ignored: heroku_only (1)
+
+            """))
+        // Under --app, an object of another app (a file mixing two apps' histories) is refused.
+        let history = Self.fixture("history.json")
+        try target.expectRefusal(["import", history, "--app", "other-app"], stderr: """
+            Error: element 1 of \(history) (line 2): app.name is 'example-app', not other-app as --app says
+            Nothing from \(history) was imported; fix that element and import the file again.
+
+            """)
+    }
+
+    /// Each bad input is refused whole, naming its line or element, and leaves the ledger as it
+    /// was (which holds info.json's maintenance: `E` stands for that object, on one line).
+    @Test(arguments: [
+        ("[\n  E,\n  {\"status\"", "element 2 of FILE (line 3): cut short: the input ends inside it"),
+        ("[\n  E\n", "line 2 of FILE: the array is not closed: the input ends after element 1"),
+        ("[\n  E,\n  [E]\n]", "element 2 of FILE (line 3): an array inside the array: each element must be a maintenance object"),
+        ("[\n  \"maintenance\"\n]", "element 1 of FILE (line 2): a string where a maintenance object should be"),
+        ("[E,]", "element 1 of FILE (line 1): a comma after it ends the array: JSON allows none there"),
+        ("[E E]", "element 1 of FILE (line 1): another object after it where a comma should be"),
+        ("E\n42", "line 2 of FILE: not a JSON object"),
+        ("42", "line 1 of FILE: a number where a maintenance object or an array of them should be"),
+        ("{\n  \"a\": 1\n}\n[E]", "object 1 of FILE (line 1): status is missing"),
+    ])
+    func badJSONIsRefusedWhole(input: String, error: String) throws {
+        let target = try Self.sandbox()
+        try target.ok(["import", Self.fixture("info.json")])
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.fixture("info.json"))))
+        let compact = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        let file = try Self.write(input.replacingOccurrences(of: "E", with: compact), in: target)
+        let unit = error.components(separatedBy: " ")[0]
+        try target.expectRefusal(["import", file], stderr: """
+            Error: \(error.replacingOccurrences(of: "FILE", with: file))
+            Nothing from \(file) was imported; fix that \(unit) and import the file again.
+
+            """, exitCode: 65)
+    }
+
+    @Test func contradictionsAndTimesWithoutAnOffset() throws {
+        let target = try Self.sandbox()
+        var objects = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.fixture("history.json")))) as? [[String: Any]])
+        objects[2]["duration_seconds"] = "600"
+        let file = try Self.write(String(decoding: try JSONSerialization.data(withJSONObject: objects, options: .prettyPrinted), as: UTF8.self), in: target)
+        let run = try target.run(["import", file])
+        #expect(run.exitCode == 65)
+        #expect(run.stderr.hasPrefix("Error: element 3 of \(file) (line "))
+        #expect(run.stderr.contains("): duration_seconds 600 is not completed_at − started_at (168 s)\n"))
+        #expect(try target.snapshot().values.allSatisfy { $0 == 0 })
+        // A time without an offset is not read in any zone.
+        objects[2]["duration_seconds"] = "168"
+        objects[1]["started_at"] = "2023-02-03 18:02:11"
+        let local = try Self.write(String(decoding: try JSONSerialization.data(withJSONObject: objects, options: .prettyPrinted), as: UTF8.self),
+                                   "local.json", in: target)
+        let unzoned = try target.run(["import", local])
+        #expect(unzoned.exitCode == 65)
+        #expect(unzoned.stderr.hasPrefix("Error: element 2 of \(local) (line "))
+        #expect(unzoned.stderr.contains("): started_at '2023-02-03 18:02:11' has no UTC offset, and an import does not guess its zone: "
+                                        + "write it as Heroku does, with +0000 or Z if it is UTC\n"))
+        objects[1]["started_at"] = "2023-02-03 18:02:11 +0000"
+        objects[2]["duration_seconds"] = "600"
+        // A dry run reports every refusal and the count, and keeps nothing.
+        objects[0]["started_at"] = "2023-04-28 18:05:00 +0000"
+        let both = try Self.write(String(decoding: try JSONSerialization.data(withJSONObject: objects), as: UTF8.self), in: target)
+        let dry = try target.run(["import", both, "--dry-run"])
+        #expect(dry.exitCode == 1)
+        #expect(dry.stderr.components(separatedBy: "\n").filter { $0.hasPrefix("Refused: element ") }.count == 2)
+        #expect(dry.stderr.contains(": 1 new, 0 progressed, 0 unchanged, 2 refused;"))
+        #expect(try target.snapshot().values.allSatisfy { $0 == 0 })
+    }
+
+    /// The bar is drawn on a terminal (`script` gives the command one), and never otherwise.
+    @Test func aProgressBarOnlyOnATerminal() throws {
+        let target = try Self.sandbox()
+        let history = Self.fixture("history.json")
+        let onTerminal = try target.shell("script -qec \"$BIN import \(history) --db $DB\" /dev/null")
+        #expect(onTerminal.exitCode == 0)
+        #expect(onTerminal.stdout.contains("\rimport [##############################] 100%, 3 objects\r\n"))
+        #expect(onTerminal.stdout.contains("Imported 3 objects (89 lines)"))
+        let piped = try Self.sandbox()
+        #expect(try piped.run(["import", history]).stderr.hasPrefix("Imported 3 objects (89 lines)"))
+    }
+}
