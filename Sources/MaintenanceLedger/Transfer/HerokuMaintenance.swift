@@ -114,8 +114,8 @@ public struct HerokuMaintenance: Equatable, Sendable {
 
     /// Reads a maintenance to import. A maintenance must have what makes it one (a status,
     /// reason, method, required_by and server_created_at, and the times its status implies, which
-    /// must agree with each other and with duration_seconds, and not be after `now`); errors name the field
-    /// (`addon.kind`). Heroku's own objects carry no uuid: one is derived (`derivedUUID`). An
+    /// must agree with each other and with duration_seconds, and not be after `now`); errors
+    /// name the field (`addon.kind`). Heroku's own objects carry no uuid: one is derived (`derivedUUID`). An
     /// object without its app or add-on takes `options`' (`--app`, `--addon`), and one naming
     /// others than those is refused. Keys no field is read from are ignored, and listed in
     /// `unknownKeys`.
@@ -171,9 +171,10 @@ public struct HerokuMaintenance: Equatable, Sendable {
         self.addon = Addon(attachments: try addon?.strings("attachments") ?? [], kind: kind ?? .postgres, name: name, plan: plan,
                            uuid: addonUUID, window: addonWindow)
         uuid = givenUUID ?? Self.derivedUUID(addon: name, reason: reason, requiredBy: requiredBy)
-        for nested in [fields, app, addon].compactMap({ $0 }) where nested.hasUnknownKeys {
-            unknownKeys += nested.unknownKeys
-        }
+        // Counted as read, named only when there are more (no array of the three for every object).
+        if fields.hasUnknownKeys { unknownKeys += fields.unknownKeys }
+        if let app, app.hasUnknownKeys { unknownKeys += app.unknownKeys }
+        if let addon, addon.hasUnknownKeys { unknownKeys += addon.unknownKeys }
     }
 
     /// The name of the object's app or add-on, or the option's when it gives none; an object
