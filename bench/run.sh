@@ -180,7 +180,7 @@ import_pair() { # KEY N_ADDONS: maintledger import and the sqlite3 baseline on t
     rm -f "$WORK/import-ours.sqlite"* "$WORK/import-sqlite.sqlite"*
     new_ledger "$WORK/import-ours.sqlite"
     log "import of $n lines ($keep add-ons)"
-    measure --key "$key" --runs 1 --expect-stderr "Imported $n lines from .*: $n maintenances recorded, 0 already recorded; [0-9]+ apps, $keep add-ons" \
+    measure --key "$key" --runs 1 --expect-stderr "Imported $n objects from .*: $n new, 0 progressed, 0 unchanged, 0 refused; [0-9]+ apps, $keep add-ons" \
         -- "$BIN" import "$WORK/import/lines.ndjson" --db "$WORK/import-ours.sqlite"
     # sqlite3 loads the rows import wrote (but bench-app-0, in both files already), table by table:
     # CSV (NULL as an empty field) into a temp table, then INSERT … SELECT into the ledger's own.
