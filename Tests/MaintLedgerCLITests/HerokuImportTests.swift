@@ -151,6 +151,26 @@ import Testing
             """, exitCode: 65)
     }
 
+    /// A 10 MB line: of NDJSON, refused by its number; inside an array, by its element's.
+    @Test func aTenMegabyteLineIsRefusedByItsNumber() throws {
+        let target = try Self.sandbox()
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.fixture("info.json"))))
+        let compact = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        let junk = String(repeating: "x", count: 10 << 20)
+        let ndjson = try Self.write(compact + "\n" + junk + "\n", "big.ndjson", in: target)
+        try target.expectRefusal(["import", ndjson], stderr: """
+            Error: line 2 of \(ndjson): not a JSON object
+            Nothing from \(ndjson) was imported; fix that line and import the file again.
+
+            """, exitCode: 65)
+        let array = try Self.write("[\n" + compact + ",\n{\"addon_description\": \"" + junk + "\"}\n]\n", "big.json", in: target)
+        try target.expectRefusal(["import", array], stderr: """
+            Error: element 2 of \(array) (line 3): status is missing
+            Nothing from \(array) was imported; fix that element and import the file again.
+
+            """, exitCode: 65)
+    }
+
     @Test func contradictionsAndTimesWithoutAnOffset() throws {
         let target = try Self.sandbox()
         var objects = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.fixture("history.json")))) as? [[String: Any]])
