@@ -18,6 +18,7 @@ public struct MaintLedger: ParsableCommand {
             to record in it), 4 sql stopped a query at a limit, 64 usage error, 65 bad data in an import file or a trail rebuild reads,
             74 the output or the ledger could not be written (a full disk), 75 the ledger stayed locked by another process (try again).
             """,
+        version: MaintLedgerVersion.number,
         subcommands: [
             AppsCreate.self, AddonsCreate.self, AddonsAttach.self, AddonsDetach.self, AddonsDestroy.self, AddonsList.self,
             RedisInfo.self, MaintenanceModeShow.self, MaintenanceModeOn.self, MaintenanceModeOff.self,
@@ -167,16 +168,33 @@ struct LedgerOptions: ParsableArguments {
     }
 }
 
-/// `-a/--app APP`, optional.
-struct AppOption: ParsableArguments {
-    @Option(name: [.customShort("a"), .long], help: "The app (lets ADDON be an attachment such as REDIS_URL or REDIS).")
-    var app: String?
+/// The app `-a` names when it is omitted: $MAINTLEDGER_APP, else $HEROKU_APP (which the
+/// `heroku` CLI reads the same way); an empty value counts as unset.
+private var appFromEnvironment: String? {
+    let environment = Environment()
+    return ["MAINTLEDGER_APP", "HEROKU_APP"].lazy.compactMap { environment[$0] }.first { !$0.isEmpty }
 }
 
-/// `-a/--app APP`, required.
+/// `-a/--app APP`, optional.
+struct AppOption: ParsableArguments {
+    @Option(name: [.customShort("a"), .customLong("app")],
+            help: "The app (lets ADDON be an attachment such as REDIS_URL or REDIS; default: $MAINTLEDGER_APP, else $HEROKU_APP).")
+    var flag: String?
+
+    var app: String? { flag ?? appFromEnvironment }
+}
+
+/// `-a/--app APP`, required unless $MAINTLEDGER_APP or $HEROKU_APP names it.
 struct RequiredAppOption: ParsableArguments {
-    @Option(name: [.customShort("a"), .long], help: "The app.")
-    var app: String
+    @Option(name: [.customShort("a"), .customLong("app")], help: "The app (default: $MAINTLEDGER_APP, else $HEROKU_APP).")
+    var flag: String?
+
+    func validate() throws {
+        guard flag ?? appFromEnvironment != nil else { throw ValidationError("Missing expected argument '--app <app>' (or set MAINTLEDGER_APP)") }
+    }
+
+    /// Set once `validate` has passed.
+    var app: String { flag ?? appFromEnvironment ?? "" }
 }
 
 /// The add-on argument with its optional app.
