@@ -41,6 +41,7 @@ public struct MaintLedger: ParsableCommand {
     /// Runs one command line and exits with its code (the table in `discussion`, one per kind
     /// of failure). Errors print as `Error: …` on stderr, with a hint line where one helps.
     public static func runAndExit(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
+        if let script = ShellCompletion.bashScript(for: arguments) { printAndExit(script) }
         do {
             var command = try parseAsRoot(arguments)
             try command.run()
@@ -64,13 +65,19 @@ public struct MaintLedger: ParsableCommand {
                 Console.error(message)
                 Foundation.exit(code.rawValue)
             }
-            Console.output(message)
-            if let failure = Console.outputFailure {
-                Console.error("Error: \(failure.message)")
-                Foundation.exit(failure.exitCode)
-            }
-            Foundation.exit(0)
+            printAndExit(message)
         }
+    }
+
+    /// Prints a text that is the whole answer (help, a version, a completion script), and exits
+    /// 0, or with the error of a failed write.
+    private static func printAndExit(_ text: String) -> Never {
+        Console.output(text)
+        if let failure = Console.outputFailure {
+            Console.error("Error: \(failure.message)")
+            Foundation.exit(failure.exitCode)
+        }
+        Foundation.exit(0)
     }
 
     /// ArgumentParser's message for a usage error, with the values it quotes from the command
