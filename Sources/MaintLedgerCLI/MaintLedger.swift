@@ -9,14 +9,23 @@ public struct MaintLedger: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "maintledger",
         abstract: "A tamper-evident maintenance ledger for managed data add-ons (Key-Value Store, Postgres, Kafka).",
+        // One line per paragraph (`\` joins the source lines): help wraps each to the terminal.
         discussion: """
-            The ledger is one SQLite file: --db PATH, else $MAINTLEDGER_DB, else
+            The ledger is one SQLite file: --db PATH, else $MAINTLEDGER_DB, else \
             $XDG_DATA_HOME/maintledger/ledger.sqlite (~/.local/share/maintledger/ledger.sqlite).
-            MAINTLEDGER_NOW (ISO 8601) overrides the clock; MAINTLEDGER_ACTOR (else $USER) names who acts;
-            MAINTLEDGER_SEED makes generated names, uuids and default windows reproducible.
-            Exit codes: 0 done, 1 refused or not found, 3 the ledger was altered (audit:verify, or a command refusing
-            to record in it), 4 sql stopped a query at a limit, 64 usage error, 65 bad data in an import file or a trail rebuild reads,
-            74 the output or the ledger could not be written (a full disk), 75 the ledger stayed locked by another process (try again).
+
+            MAINTLEDGER_APP (else HEROKU_APP) is the app when -a is omitted. MAINTLEDGER_NOW (ISO 8601) \
+            overrides the clock; MAINTLEDGER_ACTOR (else $USER) names who acts; MAINTLEDGER_SEED makes \
+            generated names, uuids and default windows reproducible. NO_COLOR turns colour off.
+
+            Exit codes: 0 done, 1 refused or not found, 3 the ledger was altered (audit:verify, or a command \
+            refusing to record in it), 4 sql stopped a query at a limit, 64 usage error, 65 bad data in an \
+            import file or a trail rebuild reads, 74 the output or the ledger could not be written (a full \
+            disk), 75 the ledger stayed locked by another process (try again).
+
+            Examples:
+              $ maintledger demo
+              $ maintledger data:maintenances:info REDIS_URL -a example-app
             """,
         version: MaintLedgerVersion.number,
         subcommands: [

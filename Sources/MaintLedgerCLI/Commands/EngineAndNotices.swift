@@ -20,9 +20,9 @@ struct PlatformTick: ParsableCommand {
         commandName: "platform:tick",
         abstract: "Perform the automatic maintenance that fell due since the last tick, in time order.",
         discussion: """
-            Every live add-on needs a routine maintenance completed within 90 days of its last one (or of its
-            server's creation). 14 days before that deadline the engine requires it and schedules it at the first
-            window start at least 7 days ahead; at that time it prepares, readies and starts it, and completes it
+            Every live add-on needs a routine maintenance completed within 90 days of its last one (or of its \
+            server's creation). 14 days before that deadline the engine requires it and schedules it at the first \
+            window start at least 7 days ahead; at that time it prepares, readies and starts it, and completes it \
             (or, at --failure-rate, fails it) after a seeded duration. A second tick to the same time changes nothing.
             """)
 

@@ -10,11 +10,11 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write what changed since the folder's last export to one new file, with a manifest.",
         discussion: """
-            Each run writes <entity>-<first seq>-<last seq>.<format> covering the trail entries since the
-            folder's cursor for that entity and format, then <file>.manifest.json (rows, seq range,
-            SHA-256, ledger head hash), then advances the cursor. A file counts once its manifest is
-            there; a run interrupted before that is cleaned up by the next. The first export dumps every
-            row (seq: the head seq it was read at); later ones the rows changed since (seq: the row's
+            Each run writes <entity>-<first seq>-<last seq>.<format> covering the trail entries since the \
+            folder's cursor for that entity and format, then <file>.manifest.json (rows, seq range, \
+            SHA-256, ledger head hash), then advances the cursor. A file counts once its manifest is \
+            there; a run interrupted before that is cleaned up by the next. The first export dumps every \
+            row (seq: the head seq it was read at); later ones the rows changed since (seq: the row's \
             latest change). Prints the new file's path; nothing when nothing changed.
             """)
 

@@ -7,13 +7,13 @@ struct RebuildCommand: ParsableCommand {
         commandName: "rebuild",
         abstract: "Make a ledger again from its trail alone (an export of it, or what audit:trail --ndjson printed).",
         discussion: """
-            --from names an export folder (its `export --entity trail` files, each checked against its
-            manifest, read in seq order), one such file, or what `audit:trail --ndjson` printed (- for
-            standard input). The chain is checked as the entries are read: no seq missing, each linked to
-            the one before, each hash its content's. Every entry is replayed into a new file with the
-            current schema, each format 2 update held to the digest it recorded: the tables, the Merkle
-            tree and the head come out as the ledger had them (audit:verify prints the same head). The
-            file is written under a temporary name beside FILE, synced and renamed: on any refusal
+            --from names an export folder (its `export --entity trail` files, each checked against its \
+            manifest, read in seq order), one such file, or what `audit:trail --ndjson` printed (- for \
+            standard input). The chain is checked as the entries are read: no seq missing, each linked to \
+            the one before, each hash its content's. Every entry is replayed into a new file with the \
+            current schema, each format 2 update held to the digest it recorded: the tables, the Merkle \
+            tree and the head come out as the ledger had them (audit:verify prints the same head). The \
+            file is written under a temporary name beside FILE, synced and renamed: on any refusal \
             nothing is at FILE, and the source is only read. Prints the entry count and the head hash.
             """)
 
