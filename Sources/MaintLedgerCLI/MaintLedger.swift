@@ -228,18 +228,43 @@ struct ListFormatOptions: ParsableArguments {
     @Flag(name: [.customShort("j"), .long], help: "Print a JSON array.") var json = false
     @Flag(help: "Print one JSON object per line.") var ndjson = false
     @Flag(name: [.customShort("c"), .long], help: "Print CSV (RFC 4180) with a header row.") var csv = false
+    @Option(help: ArgumentHelp("Only these columns, in this order: headers separated by commas, in any case (table and CSV).",
+                               valueName: "columns"))
+    var columns: String?
+    @Option(help: ArgumentHelp("Sort the rows by this column; a leading - sorts descending (table and CSV).", valueName: "column"))
+    var sort: String?
+    @Flag(help: "Leave out the header (table and CSV).") var noHeader = false
+    @Flag(help: "Do not cut the table to the terminal's width (output to a pipe or a file is never cut).") var noTruncate = false
 
     func validate() throws {
         if [json, ndjson, csv].filter({ $0 }).count > 1 {
             throw ValidationError("choose one of --json, --ndjson and --csv")
         }
+        if columns?.contains(where: { $0 != "," && $0 != " " }) == false { throw ValidationError("--columns names no column") }
+        if let sort, sort.isEmpty || sort == "-" { throw ValidationError("--sort names no column") }
     }
 
     var format: OutputFormat { json ? .json : ndjson ? .ndjson : csv ? .csv : .table }
 
     /// A writer to stdout in the chosen format, for items handed over one at a time.
-    func writer<Item>(_ layout: RecordLayout<Item>) -> ListWriter<Item> {
-        ListWriter(format, layout, sink: .standardOutput())
+    func writer<Item>(_ layout: RecordLayout<Item>) throws -> ListWriter<Item> {
+        ListWriter(format, layout, shape: try shape(headers: format == .csv ? layout.csvHeaders : layout.headers), sink: .standardOutput())
+    }
+
+    /// `--columns`, `--sort`, `--no-header`, and the terminal's width unless `--no-truncate`.
+    private func shape(headers: [String]) throws -> TableShape {
+        var shape = TableShape.all(headers.count)
+        if let columns {
+            shape.columns = try TableShape.positions(of: columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                                                     in: headers)
+        }
+        if let sort {
+            shape.descending = sort.hasPrefix("-")
+            shape.sortColumn = try TableShape.positions(of: [String(shape.descending ? sort.dropFirst() : sort[...])], in: headers)[0]
+        }
+        shape.header = !noHeader
+        shape.width = noTruncate ? nil : Terminal.standardOutputWidth
+        return shape
     }
 
     /// Prints `items` in the chosen format; an empty table prints `empty` on stderr instead.
@@ -249,7 +274,7 @@ struct ListFormatOptions: ParsableArguments {
 
     /// Prints the items `produce` hands over, as they come.
     func stream<Item>(_ layout: RecordLayout<Item>, empty: String? = nil, _ produce: ((Item) -> Void) throws -> Void) throws {
-        let writer = writer(layout)
+        let writer = try writer(layout)
         try produce { writer.write($0) }
         try writer.finish(emptyTable: empty == nil)
         if writer.count == 0, format == .table, let empty { Console.error(empty) }

@@ -52,3 +52,64 @@ import Testing
         #expect(try sandbox.snapshot() == before)
     }
 }
+
+/// Tables fit the terminal and take heroku's table flags; statuses and verdicts are coloured on
+/// a terminal only. The terminal is a real one: tmux's, 60 columns wide.
+@Suite(.enabled(if: InteractiveShell.toolsInstalled, "tmux is not installed; the terminal tests are skipped"))
+struct TerminalOutputTests {
+    /// What `maintledger ARGS` shows on a 60-column terminal, escape sequences included.
+    static func onTerminal(_ sandbox: LedgerSandbox, _ arguments: String, environment: String = "") throws -> [String] {
+        let session = try InteractiveShell("bash", width: 60)
+        defer { session.close() }
+        return try session.run("MAINTLEDGER_DB=\(sandbox.dbPath) MAINTLEDGER_NOW=\(sandbox.now) \(environment) maintledger \(arguments)")
+    }
+
+    @Test func tablesFitTheTerminalAndStayWholeInAPipe() throws {
+        let sandbox = try Fixture.seedExample()
+        let piped = try sandbox.ok(["data:maintenances", "-a", "example-app", "-x"]).stdout
+        #expect(piped.split(separator: "\n").contains { $0.count > 60 }, "the fixture's table must be wider than the terminal")
+        let shown = try Self.onTerminal(sandbox, "data:maintenances -a example-app -x", environment: "NO_COLOR=1")
+        #expect(shown.count == 3 && shown.allSatisfy { $0.count <= 60 }, "\(shown)")
+        #expect(shown[2].contains("…"))
+        #expect(shown[0].hasPrefix(" Addon ") && shown[2].hasPrefix(" redis"), "\(shown)")
+        // --no-truncate prints the piped table; COLUMNS, when set, is the width.
+        #expect(try Self.onTerminal(sandbox, "data:maintenances -a example-app -x --no-truncate", environment: "NO_COLOR=1")
+                == piped.split(separator: "\n").map(String.init))
+        #expect(try Self.onTerminal(sandbox, "data:maintenances -a example-app -x", environment: "NO_COLOR=1 COLUMNS=200")
+                == piped.split(separator: "\n").map(String.init))
+    }
+
+    @Test func statusesAndVerdictsAreColouredOnATerminalOnly() throws {
+        let sandbox = try Fixture.seedExample()
+        let info = try Self.onTerminal(sandbox, "data:maintenances:info REDIS_URL -a example-app")
+        #expect(info.contains("status:               \u{1B}[32mcompleted"), "\(info)")
+        let verdict = try Self.onTerminal(sandbox, "audit:verify")
+        #expect(verdict.count == 1 && verdict[0].hasPrefix("\u{1B}[32mok\u{1B}[39m: 6 entries verified"), "\(verdict)")
+        let table = try Self.onTerminal(sandbox, "data:maintenances -a example-app --columns addon,status")
+        #expect(table.last == " redis-lively-12345 \u{1B}[32mcompleted", "\(table)")
+        // NO_COLOR (any value but empty) turns colour off; a pipe never gets it.
+        #expect(try Self.onTerminal(sandbox, "audit:verify", environment: "NO_COLOR=1").allSatisfy { !$0.contains("\u{1B}") })
+        #expect(try Self.onTerminal(sandbox, "audit:verify", environment: "NO_COLOR=").first?.hasPrefix("\u{1B}[32mok") == true)
+        let piped = try sandbox.ok(["data:maintenances:info", "REDIS_URL", "-a", "example-app"]).stdout + sandbox.ok(["audit:verify"]).stdout
+        #expect(!piped.contains("\u{1B}"))
+        // An error is never coloured, on a terminal either.
+        #expect(try Self.onTerminal(sandbox, "maintenance -a nope") == ["Error: Couldn't find that app: nope", "Create it with `maintledger apps:create nope`."])
+    }
+
+    @Test func columnsSortAndNoHeaderShapeTablesAndCSV() throws {
+        let sandbox = try Fixture.withPlansWithoutWindows()
+        #expect(try sandbox.ok(["addons", "--columns", "Add-on,plan", "--sort=-add-on", "--no-header"]).stdout == """
+             redis-mini-11111           heroku-redis:mini
+             redis-lively-12345         heroku-redis:premium-0
+             postgresql-essential-22222 heroku-postgresql:essential-0
+             kafka-basic-33333          heroku-kafka:basic-0
+
+            """)
+        let csv = try sandbox.ok(["addons", "--csv", "--columns", "plan", "--sort", "plan"]).stdout
+        #expect(csv == "Plan\r\nheroku-kafka:basic-0\r\nheroku-postgresql:essential-0\r\nheroku-redis:mini\r\nheroku-redis:premium-0\r\n")
+        try sandbox.expectRefusal(["addons", "--columns", "add-on,bogus"], stderr: "Error: there is no column 'bogus'\nThe columns: Add-on, Plan, Owning app, Attachments, Window, State.\n", exitCode: 64)
+        try sandbox.expectRefusal(["addons", "--sort", "bogus"], stderr: "Error: there is no column 'bogus'\nThe columns: Add-on, Plan, Owning app, Attachments, Window, State.\n", exitCode: 64)
+        try sandbox.expectUsageError(["addons", "--columns", ","])
+        try sandbox.expectUsageError(["addons", "--sort", "-"])
+    }
+}

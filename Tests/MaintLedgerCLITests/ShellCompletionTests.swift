@@ -57,7 +57,7 @@ final class InteractiveShell {
     private let sandbox: LedgerSandbox
     private let socket: String
 
-    init(_ shell: String) throws {
+    init(_ shell: String, width: Int = 250) throws {
         sandbox = try LedgerSandbox()
         socket = sandbox.folder.appendingPathComponent("tmux.sock").path
         let folder = sandbox.folder.path
@@ -82,7 +82,7 @@ final class InteractiveShell {
         }
         // The tmux server outlives the command that starts it: it must not inherit the
         // descriptor by which Foundation learns that the command has exited.
-        try tmux(["new-session", "-d", "-x", "250", "-y", "50",
+        try tmux(["new-session", "-d", "-x", String(width), "-y", "50",
                   "env -i PATH=\(bin.path):/usr/bin:/bin HOME=\(folder) TERM=xterm-256color \(command)"],
                  closingInheritedDescriptors: true)
         // A shell starting up discards what was typed before its first prompt.
@@ -113,6 +113,19 @@ final class InteractiveShell {
         try tmux(["send-keys", "C-l"])
         try waitFor { $0 == [Self.prompt] }
         return String(line.dropFirst(Self.prompt.count))
+    }
+
+    /// Runs a command line and returns what it showed, escape sequences included (`-e`: tmux
+    /// writes the colours back as SGR codes, ending one with 39, default colour).
+    func run(_ line: String) throws -> [String] {
+        try tmux(["send-keys", "C-l"])
+        try waitFor { $0 == [Self.prompt] }
+        try tmux(["send-keys", "-l", line])
+        try tmux(["send-keys", "Enter"])
+        try waitFor { $0.last == Self.prompt && $0.count > 1 }
+        let shown = try tmux(["capture-pane", "-p", "-e", "-J"]).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let start = try #require(shown.firstIndex { $0.hasPrefix(Self.prompt) })
+        return shown[(start + 1)...].prefix { !$0.contains(Self.prompt) }.filter { !$0.isEmpty }
     }
 
     /// The last line holding the prompt (a listing of candidates may follow it).

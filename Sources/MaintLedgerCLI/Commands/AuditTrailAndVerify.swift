@@ -50,6 +50,6 @@ struct AuditVerify: ParsableCommand {
             try ledger.checkAgainst(try Checkpoint.open(note, verifiers: verifiers, what: what), what: what)
         }
         let report = try ledger.verify(sqliteChecks: integrity)
-        Console.output("ok: \(report.entryCount) entries verified, head \(report.headHash)" + (notes.isEmpty ? "" : "; \(notes.count) checkpoint\(notes.count == 1 ? "" : "s") hold"))
+        Console.output(Terminal.paintedForStandardOutput("ok") + ": \(report.entryCount) entries verified, head \(report.headHash)" + (notes.isEmpty ? "" : "; \(notes.count) checkpoint\(notes.count == 1 ? "" : "s") hold"))
     }
 }

@@ -24,6 +24,6 @@ struct BackupCommand: ParsableCommand {
         let result = try ledger.openForReading().backup(to: to, replacing: force)
         for path in result.removed { Console.error("Removed \(path), which an interrupted backup left") }
         Console.error("Backing up \(ledger.path) to \(to)... done")
-        Console.output("ok: \(result.verification.entryCount) entries verified, head \(result.verification.headHash)")
+        Console.output(Terminal.paintedForStandardOutput("ok") + ": \(result.verification.entryCount) entries verified, head \(result.verification.headHash)")
     }
 }

@@ -157,11 +157,11 @@ struct AuditCheckProof: ParsableCommand {
         let verifiers = try vkey.map(ProofFiles.verifier)
         switch try TrailProof.check(try ProofFiles.text(file, what: "the proof"), verifiers: verifiers) {
         case .inclusion(let checked):
-            Console.output("ok: entry \(checked.entry.seq) is in \(checked.checkpoint.origin)'s checkpoint of \(checked.checkpoint.size) entries")
+            Console.output(Terminal.paintedForStandardOutput("ok") + ": entry \(checked.entry.seq) is in \(checked.checkpoint.origin)'s checkpoint of \(checked.checkpoint.size) entries")
             for maintenance in checked.maintenances { Console.output("\n" + TextFormat.keyValueBlock(maintenance)) }
             Console.output("\n" + checked.entry.json.compactText)
         case .consistency(let checked):
-            Console.output("ok: \(checked.checkpoint.origin)'s checkpoint of \(checked.checkpoint.size) entries extends the tree of \(checked.old.size) entries with root \(Data(checked.old.root).base64EncodedString())")
+            Console.output(Terminal.paintedForStandardOutput("ok") + ": \(checked.checkpoint.origin)'s checkpoint of \(checked.checkpoint.size) entries extends the tree of \(checked.old.size) entries with root \(Data(checked.old.root).base64EncodedString())")
         }
     }
 }
