@@ -40,7 +40,7 @@ import Testing
                                   stderr: """
             Error: The value '9999-12-31T23:59:59-00:01' is invalid for '--server-created-at <server-created-at>'
             Help:  --server-created-at <server-created-at>  When its server was created (default: now).
-            Usage: maintledger addons:create <service:plan> --app <app> [--name <name>] [--as <as>] [--description <description>] [--server-created-at <server-created-at>] [--db <path>]
+            Usage: maintledger addons:create <service:plan> [--app <app>] [--name <name>] [--as <as>] [--description <description>] [--server-created-at <server-created-at>] [--db <path>]
               See 'maintledger addons:create --help' for more information.
 
             """, exitCode: 64)

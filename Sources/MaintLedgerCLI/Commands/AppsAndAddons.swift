@@ -3,7 +3,8 @@ import ArgumentParser
 import MaintenanceLedger
 
 struct AppsCreate: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "apps:create", abstract: "Create an app.")
+    static let configuration = CommandConfiguration(commandName: "apps:create", abstract: "Create an app.",
+        discussion: HelpText.examples(["maintledger apps:create other-app"]))
 
     @Argument(help: "The app's name: 3 to 30 lowercase letters, digits and dashes, starting with a letter.")
     var app: String
@@ -19,7 +20,7 @@ struct AddonsCreate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "addons:create",
         abstract: "Provision a data add-on, attach it, and give it its default maintenance window.",
-        discussion: "SERVICE is heroku-redis, heroku-postgresql or heroku-kafka; PLAN like mini, premium-0, standard-0, essential-0, basic-0.")
+        discussion: HelpText.examples(["maintledger addons:create heroku-postgresql:essential-0 -a example-app", "maintledger addons:create heroku-redis:mini -a example-app --as CACHE"], after: "SERVICE is heroku-redis, heroku-postgresql or heroku-kafka; PLAN like mini, premium-0, standard-0, essential-0, basic-0."))
 
     @Argument(help: ArgumentHelp("The service and plan.", valueName: "service:plan"))
     var servicePlan: String
@@ -40,7 +41,8 @@ struct AddonsCreate: ParsableCommand {
 }
 
 struct AddonsAttach: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "addons:attach", abstract: "Attach an existing add-on to another app.")
+    static let configuration = CommandConfiguration(commandName: "addons:attach", abstract: "Attach an existing add-on to another app.",
+        discussion: HelpText.examples(["maintledger addons:attach redis-lively-12345 -a other-app"]))
 
     @Argument(help: "The add-on's name.") var addon: String
     @OptionGroup var app: RequiredAppOption
@@ -56,7 +58,8 @@ struct AddonsAttach: ParsableCommand {
 }
 
 struct AddonsDetach: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "addons:detach", abstract: "Detach an attachment from an app (kept as history).")
+    static let configuration = CommandConfiguration(commandName: "addons:detach", abstract: "Detach an attachment from an app (kept as history).",
+        discussion: HelpText.examples(["maintledger addons:detach REDIS_URL -a other-app"]))
 
     @Argument(help: "The attachment's config var (REDIS_URL or REDIS).") var attachment: String
     @OptionGroup var app: RequiredAppOption
@@ -69,7 +72,8 @@ struct AddonsDetach: ParsableCommand {
 }
 
 struct AddonsDestroy: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "addons:destroy", abstract: "Deprovision an add-on; its history is kept.")
+    static let configuration = CommandConfiguration(commandName: "addons:destroy", abstract: "Deprovision an add-on; its history is kept.",
+        discussion: HelpText.examples(["maintledger addons:destroy redis-lively-12345 -a example-app --confirm example-app"]))
 
     @Argument(help: "The add-on's name, or an attachment of the app.") var addon: String
     @OptionGroup var app: RequiredAppOption
@@ -83,7 +87,8 @@ struct AddonsDestroy: ParsableCommand {
 }
 
 struct AddonsList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "addons", abstract: "List add-ons, their attachments and windows.")
+    static let configuration = CommandConfiguration(commandName: "addons", abstract: "List add-ons, their attachments and windows.",
+        discussion: HelpText.examples(["maintledger addons", "maintledger addons -a example-app --columns add-on,plan"]))
 
     @OptionGroup var app: AppOption
     @Flag(help: "Include destroyed add-ons.") var all = false
@@ -108,7 +113,8 @@ struct AddonsList: ParsableCommand {
 }
 
 struct RedisInfo: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "redis:info", abstract: "Show an app's Key-Value Store add-ons and whether maintenance is required.")
+    static let configuration = CommandConfiguration(commandName: "redis:info", abstract: "Show an app's Key-Value Store add-ons and whether maintenance is required.",
+        discussion: HelpText.examples(["maintledger redis:info -a example-app"]))
 
     @Argument(help: "One add-on (name or attachment); default: all of the app's.") var addon: String?
     @OptionGroup var app: RequiredAppOption
@@ -131,7 +137,8 @@ struct RedisInfo: ParsableCommand {
 }
 
 struct MaintenanceModeShow: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "maintenance", abstract: "Print whether the app is in maintenance mode (on/off).")
+    static let configuration = CommandConfiguration(commandName: "maintenance", abstract: "Print whether the app is in maintenance mode (on/off).",
+        discussion: HelpText.examples(["maintledger maintenance -a example-app"]))
 
     @OptionGroup var app: RequiredAppOption
     @OptionGroup var ledger: LedgerOptions
@@ -142,7 +149,8 @@ struct MaintenanceModeShow: ParsableCommand {
 }
 
 struct MaintenanceModeOn: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "maintenance:on", abstract: "Put the app in maintenance mode.")
+    static let configuration = CommandConfiguration(commandName: "maintenance:on", abstract: "Put the app in maintenance mode.",
+        discussion: HelpText.examples(["maintledger maintenance:on -a example-app"]))
 
     @OptionGroup var app: RequiredAppOption
     @OptionGroup var ledger: LedgerOptions
@@ -154,7 +162,8 @@ struct MaintenanceModeOn: ParsableCommand {
 }
 
 struct MaintenanceModeOff: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "maintenance:off", abstract: "Take the app out of maintenance mode.")
+    static let configuration = CommandConfiguration(commandName: "maintenance:off", abstract: "Take the app out of maintenance mode.",
+        discussion: HelpText.examples(["maintledger maintenance:off -a example-app"]))
 
     @OptionGroup var app: RequiredAppOption
     @OptionGroup var ledger: LedgerOptions

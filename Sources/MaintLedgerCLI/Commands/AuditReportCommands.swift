@@ -22,13 +22,13 @@ struct AuditOverdue: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit:overdue",
         abstract: "List maintenances past their deadline, and gaps of more than 90 days between completed maintenances.",
-        discussion: """
+        discussion: HelpText.examples(["maintledger audit:overdue"], after: """
             Rows of kind `overdue` come first: live add-ons' maintenances whose required-by time has passed and that are \
             still open, or failed or were cancelled with no completed maintenance recorded after them. A maintenance a \
             customer ran on their own initiative has no deadline. Rows of kind `gap` follow: every stretch of more than \
             90 days in which an add-on completed no maintenance, from its first server's creation to its first \
             completion, between completions, and from its last completion to now (or to its destruction).
-            """)
+            """))
 
     @OptionGroup var report: ReportOptions
 
@@ -44,14 +44,14 @@ struct AuditCompliance: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit:compliance",
         abstract: "Show how maintenance kept its windows and deadlines, overall or per plan, kind, app, month or quarter.",
-        discussion: """
+        discussion: HelpText.examples(["maintledger audit:compliance --by kind", "maintledger audit:compliance --by quarter --csv"], after: """
             Counts the maintenances that ended (completed, failed or cancelled) in [--since, --until). In window: of \
             those that started and were scheduled with a window, the share that started inside it (plans without \
             windows are left out). Deadline met: of those with a deadline, the share completed by it (a failed or \
             cancelled one missed it; one a customer ran on their own initiative had none). Durations are nearest-rank \
             percentiles of the completed ones, in seconds; the longest gap is the longest an add-on went without a \
             completed maintenance, among the gaps these completions ended.
-            """)
+            """))
 
     @Option(help: ArgumentHelp("Maintenances that ended at or after this time.", valueName: "time")) var since: Timestamp?
     @Option(help: ArgumentHelp("Maintenances that ended before this time.", valueName: "time")) var until: Timestamp?
@@ -68,7 +68,8 @@ struct AuditCompliance: ParsableCommand {
 struct AuditWindows: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit:windows",
-        abstract: "List every maintenance window set, with the one it replaced, who set it and when; oldest first.")
+        abstract: "List every maintenance window set, with the one it replaced, who set it and when; oldest first.",
+        discussion: HelpText.examples(["maintledger audit:windows --addon redis-lively-12345"]))
 
     @Option(name: [.customShort("a"), .long], help: "Only add-ons owned by this app (with --addon: resolves an attachment name).")
     var app: String?
@@ -122,13 +123,13 @@ struct SQLQuery: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sql",
         abstract: "Run one read-only SQL query on the ledger.",
-        discussion: """
+        discussion: HelpText.examples(["maintledger sql \"SELECT status, count(*) FROM maintenances GROUP BY status\""], after: """
             The ledger is opened read-only and query-only. One SELECT, WITH, VALUES or EXPLAIN statement runs; anything \
             that could change the ledger, or a second statement, is refused (exit 1) and nothing runs. A query SQLite \
             cannot compile is a usage error (exit 64). The columns are the query's; JSON keeps SQLite's types (blobs \
             as hex text). A query that runs past --timeout, or returns more than --max-rows rows, is stopped \
             (exit 4).
-            """)
+            """))
 
     @Argument(help: "The query, e.g. \"SELECT status, count(*) FROM maintenances GROUP BY status\".") var query: String
     @Option(help: "Stop the query after this many seconds.") var timeout: Double = ReadOnlyLedger.Limits.standard.seconds

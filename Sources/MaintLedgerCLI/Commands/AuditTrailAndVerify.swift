@@ -4,7 +4,8 @@ import ArgumentParser
 import MaintenanceLedger
 
 struct AuditTrailCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "audit:trail", abstract: "List the audit trail, oldest first.")
+    static let configuration = CommandConfiguration(commandName: "audit:trail", abstract: "List the audit trail, oldest first.",
+        discussion: HelpText.examples(["maintledger audit:trail", "maintledger audit:trail --since-seq 4 --ndjson"]))
 
     @Option(help: "Only entries after this sequence number.") var sinceSeq: Int64 = 0
     @OptionGroup var format: ListFormatOptions
@@ -25,7 +26,7 @@ struct AuditVerify: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit:verify",
         abstract: "Recompute the trail's hash chain and check the tables against it.",
-        discussion: "Prints one verdict line. Exit 3 when anything was altered, naming the first bad sequence number.")
+        discussion: HelpText.examples(["maintledger audit:verify", "maintledger audit:verify --integrity"], after: "Prints one verdict line. Exit 3 when anything was altered, naming the first bad sequence number."))
 
     @OptionGroup var ledger: LedgerOptions
 

@@ -5,14 +5,14 @@ struct BackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Copy the ledger, while others keep recording, to a new file, and verify the copy.",
-        discussion: """
+        discussion: HelpText.examples(["maintledger backup --to ledger-backup.sqlite"], after: """
             Copies the ledger as one commit left it with SQLite's online backup API (writers go on recording \
             meanwhile), to a hidden temporary file in FILE's folder, readable by its owner only; verifies the copy \
             as audit:verify does; then fsyncs it and gives it FILE's name. Prints the copy's verdict, the line \
             `audit:verify --db FILE` prints. Until then nothing is at FILE: a backup that fails or is killed leaves \
             none, and the next backup into the folder removes the temporary file a killed one left. \
             An existing FILE is replaced only with --force. The ledger is only read.
-            """)
+            """))
 
     @Option(help: ArgumentHelp("The file to write the backup to (its folder must exist).", valueName: "file"))
     var to: String

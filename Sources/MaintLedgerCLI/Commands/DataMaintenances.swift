@@ -3,7 +3,8 @@ import ArgumentParser
 import MaintenanceLedger
 
 struct DataMaintenances: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "data:maintenances", abstract: "List the maintenance status of an app's data add-ons.")
+    static let configuration = CommandConfiguration(commandName: "data:maintenances", abstract: "List the maintenance status of an app's data add-ons.",
+        discussion: HelpText.examples(["maintledger data:maintenances -a example-app", "maintledger data:maintenances -a example-app -x --columns addon,status,plan"]))
 
     @OptionGroup var app: RequiredAppOption
     @Flag(name: [.customShort("x"), .long], help: "Also show kind and plan.") var extended = false
@@ -28,7 +29,8 @@ struct DataMaintenances: ParsableCommand {
 }
 
 struct DataMaintenancesInfo: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "data:maintenances:info", abstract: "Show an add-on's most recent maintenance.")
+    static let configuration = CommandConfiguration(commandName: "data:maintenances:info", abstract: "Show an add-on's most recent maintenance.",
+        discussion: HelpText.examples(["maintledger data:maintenances:info REDIS_URL -a example-app", "maintledger data:maintenances:info redis-lively-12345 --json"]))
 
     @OptionGroup var target: AddonArguments
     @OptionGroup var asOf: AsOfOption
@@ -43,7 +45,8 @@ struct DataMaintenancesInfo: ParsableCommand {
 }
 
 struct DataMaintenancesHistory: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "data:maintenances:history", abstract: "List an add-on's maintenances, newest first.")
+    static let configuration = CommandConfiguration(commandName: "data:maintenances:history", abstract: "List an add-on's maintenances, newest first.",
+        discussion: HelpText.examples(["maintledger data:maintenances:history REDIS_URL -a example-app --all", "maintledger data:maintenances:history REDIS_URL -a example-app -n 2 --csv"]))
 
     @OptionGroup var target: AddonArguments
     @Option(name: [.customShort("n"), .customLong("num")], help: "How many to show.") var number = 5
@@ -85,7 +88,8 @@ private func printWindow(_ json: JSONValue, asJSON: Bool) {
 }
 
 struct DataMaintenancesWindow: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "data:maintenances:window", abstract: "Show an add-on's maintenance window.")
+    static let configuration = CommandConfiguration(commandName: "data:maintenances:window", abstract: "Show an add-on's maintenance window.",
+        discussion: HelpText.examples(["maintledger data:maintenances:window REDIS_URL -a example-app"]))
 
     @OptionGroup var target: AddonArguments
     @OptionGroup var output: JSONOption
@@ -99,7 +103,8 @@ struct DataMaintenancesWindow: ParsableCommand {
 struct DataMaintenancesWindowUpdate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data:maintenances:window:update",
-        abstract: "Set an add-on's weekly 4-hour maintenance window (UTC); a pending maintenance moves into it.")
+        abstract: "Set an add-on's weekly 4-hour maintenance window (UTC); a pending maintenance moves into it.",
+        discussion: HelpText.examples(["maintledger data:maintenances:window:update REDIS_URL sunday 14:30 -a example-app"]))
 
     @Argument(help: "The add-on's name, or with -a an attachment (REDIS_URL or REDIS).") var addon: String
     @Argument(help: "The day the window starts: sunday, Sundays, …") var day: String
@@ -117,7 +122,8 @@ struct DataMaintenancesWindowUpdate: ParsableCommand {
 struct DataMaintenancesRun: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data:maintenances:run",
-        abstract: "Start the add-on's maintenance now (needs maintenance mode or --confirm APP).")
+        abstract: "Start the add-on's maintenance now (needs maintenance mode or --confirm APP).",
+        discussion: HelpText.examples(["maintledger data:maintenances:run REDIS_URL -a example-app --confirm example-app"]))
 
     @OptionGroup var target: AddonArguments
     @Option(name: [.customShort("c"), .long], help: ArgumentHelp("The app's name, to run without maintenance mode.", valueName: "app"))
@@ -150,7 +156,8 @@ func waitAndReport(_ ledger: some LedgerQuerying, _ selector: AddonSelector, nam
 struct DataMaintenancesSchedule: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data:maintenances:schedule",
-        abstract: "Move the pending maintenance by whole weeks, staying on its window and before its required-by time.")
+        abstract: "Move the pending maintenance by whole weeks, staying on its window and before its required-by time.",
+        discussion: HelpText.examples(["maintledger data:maintenances:schedule REDIS_URL -a example-app --weeks 1"]))
 
     @OptionGroup var target: AddonArguments
     @Option(parsing: .unconditional, help: "Weeks to move it (may be negative, as --weeks -1; default 2).") var weeks: Int?
@@ -178,7 +185,8 @@ struct DataMaintenancesSchedule: ParsableCommand {
 }
 
 struct DataMaintenancesWait: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "data:maintenances:wait", abstract: "Wait while the add-on's maintenance is running.")
+    static let configuration = CommandConfiguration(commandName: "data:maintenances:wait", abstract: "Wait while the add-on's maintenance is running.",
+        discussion: HelpText.examples(["maintledger data:maintenances:wait redis-lively-12345 --timeout 60"]))
 
     @OptionGroup var target: AddonArguments
     @Option(help: "Give up after this many seconds (exit 1).") var timeout: Double?

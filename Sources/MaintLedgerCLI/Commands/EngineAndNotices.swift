@@ -19,12 +19,12 @@ struct PlatformTick: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "platform:tick",
         abstract: "Perform the automatic maintenance that fell due since the last tick, in time order.",
-        discussion: """
+        discussion: HelpText.examples(["maintledger platform:tick --until 2023-04-28T18:00:00Z", "maintledger platform:tick"], after: """
             Every live add-on needs a routine maintenance completed within 90 days of its last one (or of its \
             server's creation). 14 days before that deadline the engine requires it and schedules it at the first \
             window start at least 7 days ahead; at that time it prepares, readies and starts it, and completes it \
             (or, at --failure-rate, fails it) after a seeded duration. A second tick to the same time changes nothing.
-            """)
+            """))
 
     @Option(help: "Process up to this time (default: now).") var until: Timestamp?
     @OptionGroup var engine: EngineOptions
@@ -42,7 +42,8 @@ struct PlatformTick: ParsableCommand {
 struct NoticesList: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "notices",
-        abstract: "List upcoming-maintenance notices (one per scheduling or rescheduling), oldest first.")
+        abstract: "List upcoming-maintenance notices (one per scheduling or rescheduling), oldest first.",
+        discussion: HelpText.examples(["maintledger notices", "maintledger notices --since-seq 2 --ndjson"]))
 
     @Option(help: "Only notices after this sequence number.") var sinceSeq: Int64 = 0
     @OptionGroup var format: ListFormatOptions

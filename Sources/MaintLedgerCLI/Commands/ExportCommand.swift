@@ -9,14 +9,14 @@ struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write what changed since the folder's last export to one new file, with a manifest.",
-        discussion: """
+        discussion: HelpText.examples(["maintledger export --to exports --format csv", "maintledger export --to trail-exports --entity trail"], after: """
             Each run writes <entity>-<first seq>-<last seq>.<format> covering the trail entries since the \
             folder's cursor for that entity and format, then <file>.manifest.json (rows, seq range, \
             SHA-256, ledger head hash), then advances the cursor. A file counts once its manifest is \
             there; a run interrupted before that is cleaned up by the next. The first export dumps every \
             row (seq: the head seq it was read at); later ones the rows changed since (seq: the row's \
             latest change). Prints the new file's path; nothing when nothing changed.
-            """)
+            """))
 
     @Option(help: ArgumentHelp("The folder to export into (it must exist).", valueName: "dir")) var to: String
     @Option(help: "ndjson or csv.") var format: ExportFormat = .ndjson

@@ -30,7 +30,7 @@ struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "List maintenances across the fleet, newest first.",
-        discussion: "Filters combine. --since/--until and the order use the time chosen by --time (scheduled by default).")
+        discussion: HelpText.examples(["maintledger history --limit 4", "maintledger history --kind redis --status completed --since 2023-04-01T00:00:00Z --csv", "maintledger history --ndjson > maintenances.ndjson"], after: "Filters combine. --since/--until and the order use the time chosen by --time (scheduled by default)."))
 
     @Option(name: [.customShort("a"), .long], help: "Add-ons owned by or attached to this app (with --addon: resolves an attachment name).")
     var app: String?

@@ -7,7 +7,7 @@ struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import maintenances: what `heroku data:maintenances* --json` prints, or NDJSON.",
-        discussion: """
+        discussion: HelpText.examples(["maintledger import maintenances.ndjson", "maintledger import maintenances.ndjson --dry-run"], after: """
             Reads maintenance objects in the shape of `heroku data:maintenances:info --json`: NDJSON (one object a \
             line, as `history --ndjson` prints), a JSON array (`data:maintenances:history --json`), or pretty-printed \
             objects one after another, with or without a UTF-8 byte order mark. Creates the apps, add-ons and \
@@ -16,7 +16,7 @@ struct ImportCommand: ParsableCommand {
             unchanged, so importing a file again changes nothing; one recorded at an earlier point of its \
             lifecycle is moved on (pending yesterday, completed today), through the lifecycle's rules. All or \
             nothing: a bad object is reported with its line or element number and nothing from the file is kept.
-            """)
+            """))
 
     @Argument(help: ArgumentHelp("The file, or - for standard input.", valueName: "file")) var file: String
     @Option(help: ArgumentHelp("The app of objects that name none; an object naming another is refused.", valueName: "app"))

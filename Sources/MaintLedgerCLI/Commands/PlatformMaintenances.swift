@@ -9,7 +9,7 @@ struct PlatformRequire: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "platform:maintenances:require",
         abstract: "Record that an add-on needs maintenance by a deadline; it is scheduled into its window.",
-        discussion: "Prints the new maintenance's uuid. Scheduled at the first window start before --required-by; if none fits, at the latest 4-hour slot ending by it, flagged outside the window.")
+        discussion: HelpText.examples(["maintledger platform:maintenances:require REDIS_URL -a example-app --required-by 2023-06-01T00:00:00Z"], after: "Prints the new maintenance's uuid. Scheduled at the first window start before --required-by; if none fits, at the latest 4-hour slot ending by it, flagged outside the window."))
 
     @OptionGroup var target: AddonArguments
     @Option(help: "The deadline.") var requiredBy: Timestamp
@@ -43,38 +43,44 @@ struct StatusChangeOptions: ParsableArguments {
 }
 
 struct PlatformPrepare: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "platform:maintenances:prepare", abstract: "pending → preparing.")
+    static let configuration = CommandConfiguration(commandName: "platform:maintenances:prepare", abstract: "pending → preparing.",
+        discussion: HelpText.examples(["maintledger platform:maintenances:prepare redis-lively-12345"]))
     @OptionGroup var options: StatusChangeOptions
     func run() throws { try options.perform(.prepare) }
 }
 
 struct PlatformReady: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "platform:maintenances:ready", abstract: "preparing → ready.")
+    static let configuration = CommandConfiguration(commandName: "platform:maintenances:ready", abstract: "preparing → ready.",
+        discussion: HelpText.examples(["maintledger platform:maintenances:ready redis-lively-12345"]))
     @OptionGroup var options: StatusChangeOptions
     func run() throws { try options.perform(.ready) }
 }
 
 struct PlatformStart: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "platform:maintenances:start", abstract: "pending, preparing or ready → running.")
+    static let configuration = CommandConfiguration(commandName: "platform:maintenances:start", abstract: "pending, preparing or ready → running.",
+        discussion: HelpText.examples(["maintledger platform:maintenances:start redis-lively-12345"]))
     @OptionGroup var options: StatusChangeOptions
     func run() throws { try options.perform(.start) }
 }
 
 struct PlatformComplete: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "platform:maintenances:complete", abstract: "running → completed.")
+    static let configuration = CommandConfiguration(commandName: "platform:maintenances:complete", abstract: "running → completed.",
+        discussion: HelpText.examples(["maintledger platform:maintenances:complete redis-lively-12345"]))
     @OptionGroup var options: StatusChangeOptions
     @Option(help: "When the replacement server was created; the add-on's server from now on.") var serverCreatedAt: Timestamp?
     func run() throws { try options.perform(.complete, serverCreatedAt: serverCreatedAt) }
 }
 
 struct PlatformFail: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "platform:maintenances:fail", abstract: "running → failed.")
+    static let configuration = CommandConfiguration(commandName: "platform:maintenances:fail", abstract: "running → failed.",
+        discussion: HelpText.examples(["maintledger platform:maintenances:fail redis-lively-12345"]))
     @OptionGroup var options: StatusChangeOptions
     func run() throws { try options.perform(.fail) }
 }
 
 struct PlatformCancel: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "platform:maintenances:cancel", abstract: "pending, preparing or ready → cancelled.")
+    static let configuration = CommandConfiguration(commandName: "platform:maintenances:cancel", abstract: "pending, preparing or ready → cancelled.",
+        discussion: HelpText.examples(["maintledger platform:maintenances:cancel redis-lively-12345"]))
     @OptionGroup var options: StatusChangeOptions
     func run() throws { try options.perform(.cancel) }
 }

@@ -48,11 +48,11 @@ struct AuditKeygen: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit:keygen",
         abstract: "Make an Ed25519 key to sign checkpoints with, and print its verifier key.",
-        discussion: """
+        discussion: HelpText.examples(["maintledger audit:keygen --name example.com/maintledger --to log.key > log.vkey"], after: """
             Writes the private key to FILE (readable by its owner only; an existing file is never overwritten) in the \
             signed-note format Go's golang.org/x/mod/sumdb/note reads, and prints the verifier key NAME+ID+KEY to give \
             to whoever checks. Keep the key file off the ledger's machine if you can.
-            """)
+            """))
 
     @Option(help: ArgumentHelp("The log's name, the checkpoints' origin line (no spaces or +), such as example.com/maintledger.", valueName: "origin"))
     var name: String
@@ -86,11 +86,11 @@ struct AuditCheckpoint: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit:checkpoint",
         abstract: "Sign a checkpoint of the trail (C2SP tlog-checkpoint), record it, and print it.",
-        discussion: """
+        discussion: HelpText.examples(["maintledger audit:checkpoint --key log.key > checkpoint.txt"], after: """
             Keep the printed note somewhere else: `audit:verify --checkpoint FILE --vkey KEY` then proves the ledger \
             still holds every entry it covers, unchanged. Refused (exit 3) when the ledger no longer has the tree of a \
             checkpoint recorded before.
-            """)
+            """))
 
     @Option(help: ArgumentHelp("The private key file from audit:keygen.", valueName: "file"))
     var key: String
@@ -107,10 +107,10 @@ struct AuditProve: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit:prove",
         abstract: "Print a proof that a trail entry is in a signed checkpoint (C2SP tlog-proof), or that a checkpoint extends an older tree.",
-        discussion: """
+        discussion: HelpText.examples(["maintledger audit:prove 3 > entry3.tlog-proof"], after: """
             The proof holds the entry's content and the signed checkpoint: `audit:check-proof FILE --vkey KEY` checks it \
             with no ledger. The checkpoint is the latest recorded one (`audit:checkpoint`), or --checkpoint FILE.
-            """)
+            """))
 
     @Argument(help: "The entry's seq (see audit:trail).") var seq: Int64?
     @Option(help: ArgumentHelp("Prove instead that the checkpoint's tree extends the tree of this many entries.", valueName: "size"))
@@ -143,7 +143,7 @@ struct AuditCheckProof: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit:check-proof",
         abstract: "Check a proof from audit:prove with the log's verifier key, with no ledger.",
-        discussion: "Prints what the proof shows (the entry, or the trees) when it verifies; exit 3 naming what fails otherwise.")
+        discussion: HelpText.examples(["maintledger audit:check-proof entry3.tlog-proof --vkey log.vkey"], after: "Prints what the proof shows (the entry, or the trees) when it verifies; exit 3 naming what fails otherwise."))
 
     @Argument(help: "The proof file.") var file: String
     @Option(help: ArgumentHelp("A verifier key (NAME+ID+KEY, or a file holding it); repeatable.", valueName: "key"))

@@ -6,7 +6,7 @@ struct RebuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rebuild",
         abstract: "Make a ledger again from its trail alone (an export of it, or what audit:trail --ndjson printed).",
-        discussion: """
+        discussion: HelpText.examples(["maintledger rebuild --from trail-exports --to rebuilt.sqlite"], after: """
             --from names an export folder (its `export --entity trail` files, each checked against its \
             manifest, read in seq order), one such file, or what `audit:trail --ndjson` printed (- for \
             standard input). The chain is checked as the entries are read: no seq missing, each linked to \
@@ -15,7 +15,7 @@ struct RebuildCommand: ParsableCommand {
             tree and the head come out as the ledger had them (audit:verify prints the same head). The \
             file is written under a temporary name beside FILE, synced and renamed: on any refusal \
             nothing is at FILE, and the source is only read. Prints the entry count and the head hash.
-            """)
+            """))
 
     @Option(help: ArgumentHelp("An export folder, a trail export file, or audit:trail --ndjson output (- for standard input).", valueName: "path"))
     var from: String

@@ -15,11 +15,11 @@ struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Build a fleet from nothing on an empty ledger and run it through the engine.",
-        discussion: """
+        discussion: HelpText.examples(["maintledger simulate --apps 20 --days 30 --seed 7 --db fleet.sqlite"], after: """
             The same options give the same ledger, row for row and hash for hash. Progress goes to stderr. The fleet is \
             committed first, then every 30 simulated days: a run killed midway keeps the batches it committed, and \
             cannot be resumed (run again on that ledger, simulate refuses and changes nothing); start again on a new file.
-            """)
+            """))
 
     @Option(help: "How many apps (each gets 1 to 4 data add-ons).") var apps: Int
     @Option(help: "How many days to run.") var days: Int
@@ -52,7 +52,7 @@ struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Build a demo ledger: the seed's example-app in a simulated fleet of 500 apps over a year.",
-        discussion: "Refuses a ledger that holds anything but an earlier demo, which it replaces.")
+        discussion: HelpText.examples(["maintledger demo --db demo.sqlite"], after: "Refuses a ledger that holds anything but an earlier demo, which it replaces."))
 
     @OptionGroup var ledger: LedgerOptions
 
