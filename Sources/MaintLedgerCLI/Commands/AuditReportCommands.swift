@@ -89,7 +89,8 @@ struct AuditReport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit:report",
         abstract: "Write the audit reports of a period as one self-contained HTML page, with charts.",
-        discussion: """
+        discussion: HelpText.examples(["maintledger audit:report --to report.html",
+                                       "maintledger audit:report --to report-2023.html --since 2023-01-01T00:00:00Z --until 2024-01-01T00:00:00Z"], after: """
             The page needs nothing else to open (no network, no external script or font): the verdict of audit:verify \
             with the head hash and the latest checkpoint recorded; maintenances per week, started inside or outside \
             their window, emergencies marked; completion within deadline by month and by plan, and every figure of \
@@ -99,7 +100,7 @@ struct AuditReport: ParsableCommand {
             Written as backup writes: to a hidden temporary file in FILE's folder, synced, then given FILE's name, so \
             nothing is at FILE until the page is whole. An existing FILE is replaced only with --force. Refused when \
             the ledger held no maintenance; exit 3 when it does not verify. Prints the verdict.
-            """)
+            """))
 
     @Option(help: ArgumentHelp("The HTML file to write (its folder must exist).", valueName: "file")) var to: String
     @Flag(help: "Replace FILE if it exists (an earlier report).") var force = false
