@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints a transcript of every maintledger command on a fresh, reproducible ledger
-# (fixed clock and seed). The README's examples are this script's output.
+# (fixed clock and seed). docs/commands.md shows this script's output (examples/check_docs.py checks it).
 # Usage: bash examples/tour.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,5 @@
 -- maintledger schema, version 8: views for auditors, who open the ledger in DuckDB, pandas,
--- Datasette or sqlite-utils and would otherwise write these joins by hand. README.md ("Views
+-- Datasette or sqlite-utils and would otherwise write these joins by hand. docs/commands.md ("Views
 -- for auditors") documents every column; `audit:verify` compares each view's SQL with this
 -- file's, so a view someone redefined is reported, not trusted.
 --

@@ -1,5 +1,5 @@
 """Auditors' tools on a real ledger (issue 16, part 3): DuckDB and pandas read the views of
-migration 0008 and the folder of exports as README.md documents it, and what they compute must be
+migration 0008 and the folder of exports as docs/commands.md documents it, and what they compute must be
 what `audit:compliance` prints for the same ledger.
 
     python3 Tests/Auditors/auditor_tools.py --bin BIN
@@ -29,7 +29,7 @@ FLAGS = ["emergency", "customer_requested", "has_deadline", "outside_window", "s
 FIGURES = ["completed", "failed", "cancelled", "emergency", "in_window_share", "deadline_met_share",
            "duration_p50_seconds", "duration_p95_seconds", "duration_max_seconds"]
 
-# The documented one-liner (README "Exports and imports"): a folder of incremental exports read
+# The documented one-liner (docs/commands.md, "Exports and imports"): a folder of incremental exports read
 # as the latest state, one row per maintenance, its newest version by seq.
 LATEST = ("SELECT * FROM read_csv('{folder}/maintenances-*.csv') "
           "QUALIFY row_number() OVER (PARTITION BY maintenance_id ORDER BY seq DESC) = 1")
