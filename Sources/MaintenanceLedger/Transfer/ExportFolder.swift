@@ -76,7 +76,11 @@ final class ExportFolder {
 
     func unlock() {
         close(directory)
-        close(lock) // releases the flock
+        // Released explicitly, not by the close alone: a process this one forks to run another
+        // program holds a copy of the descriptor until its exec, and with it the lock, so the
+        // next export into this folder would be refused as "another process".
+        flock(lock, LOCK_UN)
+        close(lock)
     }
 
     private static func cannotWrite(_ folder: String) -> LedgerError {
