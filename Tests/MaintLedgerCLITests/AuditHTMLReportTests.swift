@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 // `audit:report --to FILE.html`, end to end through the binary: the page's figures are the
@@ -95,6 +96,60 @@ import Testing
             #expect(!html.contains(outside), "the page refers to \(outside)")
         }
         #expect(html.components(separatedBy: "<script").count == 2)
+    }
+
+    /// Reports written while another process completes maintenance after maintenance (each
+    /// start and completion its own commit): each page describes one committed state. Its head
+    /// is the ledger's entry of that seq, and its completed count is the fleet's plus the
+    /// completions the trail holds up to that seq, not one a writer committed meanwhile.
+    @Test func aPageWrittenWhileAnotherProcessRecordsIsOneCommittedState() throws {
+        let sandbox = try AuditFleet.sandbox()
+        let racing = "redis-racing-55555"
+        try sandbox.ok(["addons:create", "heroku-redis:premium-0", "-a", "audit-app", "--name", racing])
+        let fleetCompleted = try #require(try ReportFormats.json(try sandbox.ok(["audit:compliance", "--json"]).stdout).first?["completed"] as? Int)
+        let trail = try DatabaseQueue(path: sandbox.dbPath)
+        func entries() throws -> Int { try trail.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_trail")! } }
+        let fleetEntries = try entries()
+
+        let stop = sandbox.folder.appendingPathComponent("stop").path
+        let writer = try RunningBinary(
+            executable: URL(fileURLWithPath: "/bin/sh"),
+            arguments: ["-c", """
+                i=0; while [ ! -e "$STOP" ]; do i=$((i+1))
+                "$BIN" data:maintenances:run "$ADDON" --confirm audit-app --db "$DB" 2>/dev/null || exit 1
+                "$BIN" platform:maintenances:complete "$ADDON" --db "$DB" 2>/dev/null || exit 1
+                done; echo $i
+                """],
+            environment: ["BIN": LedgerSandbox.binary.path, "DB": sandbox.dbPath, "STOP": stop, "ADDON": racing,
+                          "MAINTLEDGER_NOW": sandbox.now, "MAINTLEDGER_ACTOR": "writer", "HOME": sandbox.folder.path, "PATH": "/usr/bin:/bin"],
+            folder: sandbox.folder)
+        var pages: [(before: Int, entries: Int, head: String, completed: Int, after: Int)] = []
+        for number in 1...8 {
+            let file = try Self.target(sandbox).replacingOccurrences(of: "audit.html", with: "audit-\(number).html")
+            let before = try entries()
+            let result = try sandbox.run(["audit:report", "--to", file])
+            let after = try entries()
+            #expect(result.exitCode == 0, "\(result)")
+            let html = try String(contentsOfFile: file, encoding: .utf8)
+            let verdict = try #require(try /data-entries="(\d+)" data-head="([0-9a-f]{64})"/.firstMatch(in: html), "no verdict in page \(number)")
+            let completed = try #require(try Self.rows(html, table: "compliance-overall").first?["completed"].flatMap { Int($0) })
+            pages.append((before, Int(verdict.1)!, String(verdict.2), completed, after))
+        }
+        _ = FileManager.default.createFile(atPath: stop, contents: nil)
+        let written = try writer.finish()
+        #expect(written.exitCode == 0, "\(written)")
+
+        for (number, page) in zip(1..., pages) {
+            #expect(page.before <= page.entries && page.entries <= page.after, "\(page)")
+            let (hash, completions) = try trail.read { db in
+                (try String.fetchOne(db, sql: "SELECT lower(hex(hash)) FROM audit_trail WHERE seq = ?", arguments: [page.entries]),
+                 try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_trail WHERE seq > ? AND seq <= ? AND action = 'platform:maintenances:complete'",
+                                  arguments: [fleetEntries, page.entries])!)
+            }
+            #expect(hash == page.head, "page \(number)'s head is no state the ledger had")
+            #expect(page.completed == fleetCompleted + completions, "page \(number): figures of another state than its head \(page)")
+        }
+        #expect(pages.contains { $0.after > $0.before }, "no report ran while the writer recorded: \(pages)")
     }
 
     /// Ledger strings are text in the page, never markup: who set a window may be any name.

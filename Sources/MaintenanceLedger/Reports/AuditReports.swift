@@ -95,45 +95,49 @@ extension LedgerQuerying {
     /// destruction, for add-ons destroyed by then). Add-ons provisioned after the moment are
     /// left out.
     public func overdue(at moment: Moment, _ body: (OverdueRow) throws -> Void) throws {
+        try reader.read { db in try overdue(at: moment, in: db, body) }
+    }
+
+    /// `overdue(at:)` in a read transaction already begun on `db` (`audit:report` reads all its
+    /// figures in one).
+    func overdue(at moment: Moment, in db: LedgerSQL, _ body: (OverdueRow) throws -> Void) throws {
         let clock = moment.clock(context.now)
-        try reader.read { db in
-            try db.rows("""
-                WITH \(ReportSQL.maintenances(moment))
-                SELECT apps.name AS app, a.name AS addon, m.uuid, m.status, m.required_by
-                FROM m JOIN addons a ON a.id = m.addon_id JOIN apps ON apps.id = a.app_id
-                WHERE \(moment.addonLive("a")) AND \(ReportSQL.hasDeadline) AND m.required_by < :clock
-                  AND (m.status IN \(MaintenanceStatus.sql(MaintenanceStatus.open))
-                       OR (m.status IN \(MaintenanceStatus.sql([.failed, .cancelled])) AND NOT EXISTS (
-                           SELECT 1 FROM m c WHERE c.addon_id = m.addon_id AND c.status = \(MaintenanceStatus.completed.sql)
-                             AND (c.created_at, c.id) > (m.created_at, m.id))))
-                ORDER BY apps.name, a.name, m.required_by, m.id
-                """, ["clock": clock]) { row in
-                try body(OverdueRow(kind: .overdue, app: row["app"], addon: row["addon"], maintenance: row["uuid"],
-                                    status: MaintenanceStatus(rawValue: row["status"]), requiredBy: row["required_by"],
-                                    gapFrom: nil, gapTo: nil))
-            }
-            // Every span between completions is a candidate; the exact 90-day test is done on
-            // whole milliseconds here rather than on SQLite's floating-point julian days.
-            let cadence = Cadence.days * Timestamp.millisecondsPerDay
-            try db.rows("""
-                WITH \(ReportSQL.maintenances(moment)), \(ReportSQL.completions),
-                last AS (SELECT addon_id, max(completed_at) AS completed_at FROM completions GROUP BY addon_id),
-                spans AS (
-                    SELECT addon_id, uuid, previous_completion AS gap_from, completed_at AS gap_to FROM completions
-                    UNION ALL
-                    SELECT a.id, NULL, last.completed_at,
-                           CASE WHEN a.deprovisioned_at <= :clock THEN a.deprovisioned_at ELSE :clock END
-                    FROM addons a LEFT JOIN last ON last.addon_id = a.id
-                    WHERE a.provisioned_at <= :clock)
-                SELECT apps.name AS app, a.name AS addon, s.uuid, coalesce(s.gap_from, \(ReportSQL.origin)) AS gap_from, s.gap_to
-                FROM spans s JOIN addons a ON a.id = s.addon_id JOIN apps ON apps.id = a.app_id
-                ORDER BY apps.name, a.name, 4, s.gap_to
-                """, ["clock": clock]) { row in
-                let from: Timestamp = row["gap_from"], to: Timestamp = row["gap_to"]
-                guard from.milliseconds(until: to) > cadence else { return }
-                try body(OverdueRow(kind: .gap, app: row["app"], addon: row["addon"], maintenance: row["uuid"],
-                                    status: nil, requiredBy: nil, gapFrom: from, gapTo: to))
-            }
+        try db.rows("""
+            WITH \(ReportSQL.maintenances(moment))
+            SELECT apps.name AS app, a.name AS addon, m.uuid, m.status, m.required_by
+            FROM m JOIN addons a ON a.id = m.addon_id JOIN apps ON apps.id = a.app_id
+            WHERE \(moment.addonLive("a")) AND \(ReportSQL.hasDeadline) AND m.required_by < :clock
+              AND (m.status IN \(MaintenanceStatus.sql(MaintenanceStatus.open))
+                   OR (m.status IN \(MaintenanceStatus.sql([.failed, .cancelled])) AND NOT EXISTS (
+                       SELECT 1 FROM m c WHERE c.addon_id = m.addon_id AND c.status = \(MaintenanceStatus.completed.sql)
+                         AND (c.created_at, c.id) > (m.created_at, m.id))))
+            ORDER BY apps.name, a.name, m.required_by, m.id
+            """, ["clock": clock]) { row in
+            try body(OverdueRow(kind: .overdue, app: row["app"], addon: row["addon"], maintenance: row["uuid"],
+                                status: MaintenanceStatus(rawValue: row["status"]), requiredBy: row["required_by"],
+                                gapFrom: nil, gapTo: nil))
+        }
+        // Every span between completions is a candidate; the exact 90-day test is done on
+        // whole milliseconds here rather than on SQLite's floating-point julian days.
+        let cadence = Cadence.days * Timestamp.millisecondsPerDay
+        try db.rows("""
+            WITH \(ReportSQL.maintenances(moment)), \(ReportSQL.completions),
+            last AS (SELECT addon_id, max(completed_at) AS completed_at FROM completions GROUP BY addon_id),
+            spans AS (
+                SELECT addon_id, uuid, previous_completion AS gap_from, completed_at AS gap_to FROM completions
+                UNION ALL
+                SELECT a.id, NULL, last.completed_at,
+                       CASE WHEN a.deprovisioned_at <= :clock THEN a.deprovisioned_at ELSE :clock END
+                FROM addons a LEFT JOIN last ON last.addon_id = a.id
+                WHERE a.provisioned_at <= :clock)
+            SELECT apps.name AS app, a.name AS addon, s.uuid, coalesce(s.gap_from, \(ReportSQL.origin)) AS gap_from, s.gap_to
+            FROM spans s JOIN addons a ON a.id = s.addon_id JOIN apps ON apps.id = a.app_id
+            ORDER BY apps.name, a.name, 4, s.gap_to
+            """, ["clock": clock]) { row in
+            let from: Timestamp = row["gap_from"], to: Timestamp = row["gap_to"]
+            guard from.milliseconds(until: to) > cadence else { return }
+            try body(OverdueRow(kind: .gap, app: row["app"], addon: row["addon"], maintenance: row["uuid"],
+                                status: nil, requiredBy: nil, gapFrom: from, gapTo: to))
         }
     }
 }
@@ -170,6 +174,14 @@ public struct ComplianceFilter: Sendable {
         self.since = since
         self.until = until
         self.by = by
+    }
+
+    /// Refuses a period that does not start before it ends.
+    static func checkPeriod(since: Timestamp?, until: Timestamp?) throws {
+        if let since, let until, since >= until {
+            throw LedgerError.invalidInput("--since \(since.isoText) is not before --until \(until.isoText)",
+                                           hint: "Give a period that starts before it ends.")
+        }
     }
 }
 
@@ -314,47 +326,45 @@ extension LedgerQuerying {
     /// row (always, even with nothing to count). Open maintenances have not ended and are not
     /// counted. A maintenance's end is its completion, or the time it entered failed or cancelled.
     public func compliance(_ filter: ComplianceFilter, at moment: Moment) throws -> [ComplianceRow] {
-        let tallies = try complianceTallies(since: filter.since, until: filter.until, at: moment,
-                                            groupedBy: [filter.by?.column ?? "NULL"])[0]
+        try ComplianceFilter.checkPeriod(since: filter.since, until: filter.until)
+        let tallies = try reader.read { db in
+            try complianceTallies(since: filter.since, until: filter.until, at: moment, groupedBy: [filter.by?.column ?? "NULL"], in: db)[0]
+        }
         if tallies.isEmpty, filter.by == nil { return [ComplianceTally().row(group: nil)] }
         return tallies.sortedByGroup.map { $0.tally.row(group: $0.group) }
     }
 
     /// The tallies of `audit:compliance` for several groupings at once, from one pass over the
     /// maintenances that ended in `[since, until)`: for each SQL expression of `groupings` (over
-    /// `m`, with `m.ended_at` its end, `a` its add-on and `apps`), a tally per value it takes.
+    /// `m`, with `m.ended_at` its end, `a` its add-on and `apps`), a tally per value it takes;
+    /// read on `db`, in the read transaction its caller began. The period has been checked
+    /// (`ComplianceFilter.checkPeriod`).
     func complianceTallies(since: Timestamp?, until: Timestamp?, at moment: Moment,
-                           groupedBy groupings: [String]) throws -> [[String?: ComplianceTally]] {
-        if let since, let until, since >= until {
-            throw LedgerError.invalidInput("--since \(since.isoText) is not before --until \(until.isoText)",
-                                           hint: "Give a period that starts before it ends.")
-        }
+                           groupedBy groupings: [String], in db: LedgerSQL) throws -> [[String?: ComplianceTally]] {
         var conditions = ["1"]
         if since != nil { conditions.append("m.ended_at >= :since") }
         if until != nil { conditions.append("m.ended_at < :until") }
         let groups = groupings.enumerated().map { "\($0.element) AS g\($0.offset)" }.joined(separator: ", ")
-        return try reader.read { db in
-            var tallies = [[String?: ComplianceTally]](repeating: [:], count: groupings.count)
-            try db.rows("""
-                WITH \(ReportSQL.maintenances(moment)), \(ReportSQL.completions),
-                ended AS (
-                    SELECT m.*, CASE WHEN m.status = \(MaintenanceStatus.completed.sql) THEN m.completed_at
-                                     ELSE (SELECT max(s.changed_at) FROM maintenance_status_changes s WHERE s.maintenance_id = m.id) END AS ended_at
-                    FROM m WHERE m.status IN \(MaintenanceStatus.sql([.completed, .failed, .cancelled])))
-                SELECT \(groups), m.status, m.emergency, m.started_at, m.window, m.completed_at, m.required_by,
-                       \(ReportSQL.hasDeadline) AS has_deadline, m.duration_seconds,
-                       coalesce(c.previous_completion, \(ReportSQL.origin)) AS gap_from
-                FROM ended m JOIN addons a ON a.id = m.addon_id JOIN apps ON apps.id = a.app_id
-                LEFT JOIN completions c ON c.id = m.id
-                WHERE \(conditions.joined(separator: " AND "))
-                """, ["since": since, "until": until]) { row in
-                let maintenance = EndedMaintenance(row)
-                for index in tallies.indices {
-                    tallies[index][row[index] as String?, default: ComplianceTally()].add(maintenance) // in place
-                }
+        var tallies = [[String?: ComplianceTally]](repeating: [:], count: groupings.count)
+        try db.rows("""
+            WITH \(ReportSQL.maintenances(moment)), \(ReportSQL.completions),
+            ended AS (
+                SELECT m.*, CASE WHEN m.status = \(MaintenanceStatus.completed.sql) THEN m.completed_at
+                                 ELSE (SELECT max(s.changed_at) FROM maintenance_status_changes s WHERE s.maintenance_id = m.id) END AS ended_at
+                FROM m WHERE m.status IN \(MaintenanceStatus.sql([.completed, .failed, .cancelled])))
+            SELECT \(groups), m.status, m.emergency, m.started_at, m.window, m.completed_at, m.required_by,
+                   \(ReportSQL.hasDeadline) AS has_deadline, m.duration_seconds,
+                   coalesce(c.previous_completion, \(ReportSQL.origin)) AS gap_from
+            FROM ended m JOIN addons a ON a.id = m.addon_id JOIN apps ON apps.id = a.app_id
+            LEFT JOIN completions c ON c.id = m.id
+            WHERE \(conditions.joined(separator: " AND "))
+            """, ["since": since, "until": until]) { row in
+            let maintenance = EndedMaintenance(row)
+            for index in tallies.indices {
+                tallies[index][row[index] as String?, default: ComplianceTally()].add(maintenance) // in place
             }
-            return tallies
         }
+        return tallies
     }
 }
 
@@ -415,34 +425,37 @@ extension LedgerQuerying {
     /// `audit:windows`: every window set by the moment (each add-on's first included, with no
     /// previous window), oldest first.
     public func windowChanges(_ filter: WindowChangeFilter, at moment: Moment, _ body: (WindowChange) throws -> Void) throws {
-        try reader.read { db in
-            var scope = "1"
-            var arguments: SQLArguments = ["since": filter.since]
-            if let addon = filter.addon {
-                scope = "w.addon_id = :addon"
-                arguments += ["addon": try AddonSelector(addon, app: filter.app).resolve(db).addon.id]
-            } else if let app = filter.app {
-                scope = "a.app_id = :app"
-                arguments += ["app": try AppRecord.named(app, db).id]
-            }
-            // The previous window is looked up before the --since cut, so the first change
-            // listed still shows what it replaced.
-            try db.rows("""
-                SELECT * FROM (
-                    SELECT apps.name AS app, a.name AS addon, w.id, w.day_of_week, w.start_minute, w.source, w.set_at, w.set_by,
-                           lag(w.day_of_week) OVER by_addon AS previous_day, lag(w.start_minute) OVER by_addon AS previous_minute
-                    FROM \(moment.windowsSource) w JOIN addons a ON a.id = w.addon_id JOIN apps ON apps.id = a.app_id
-                    WHERE \(scope)
-                    WINDOW by_addon AS (PARTITION BY w.addon_id ORDER BY w.id))
-                WHERE :since IS NULL OR set_at >= :since
-                ORDER BY set_at, id
-                """, arguments) { row in
-                let previousDay: Int? = row["previous_day"]
-                try body(WindowChange(app: row["app"], addon: row["addon"],
-                                      previousWindow: previousDay.map { WeeklyWindow(dayOfWeek: $0, startMinute: row["previous_minute"]) },
-                                      window: WeeklyWindow(dayOfWeek: row["day_of_week"], startMinute: row["start_minute"]),
-                                      setBy: row["set_by"], setAt: row["set_at"], source: row["source"]))
-            }
+        try reader.read { db in try windowChanges(filter, at: moment, in: db, body) }
+    }
+
+    /// `windowChanges(_:at:)` in a read transaction already begun on `db`.
+    func windowChanges(_ filter: WindowChangeFilter, at moment: Moment, in db: LedgerSQL, _ body: (WindowChange) throws -> Void) throws {
+        var scope = "1"
+        var arguments: SQLArguments = ["since": filter.since]
+        if let addon = filter.addon {
+            scope = "w.addon_id = :addon"
+            arguments += ["addon": try AddonSelector(addon, app: filter.app).resolve(db).addon.id]
+        } else if let app = filter.app {
+            scope = "a.app_id = :app"
+            arguments += ["app": try AppRecord.named(app, db).id]
+        }
+        // The previous window is looked up before the --since cut, so the first change
+        // listed still shows what it replaced.
+        try db.rows("""
+            SELECT * FROM (
+                SELECT apps.name AS app, a.name AS addon, w.id, w.day_of_week, w.start_minute, w.source, w.set_at, w.set_by,
+                       lag(w.day_of_week) OVER by_addon AS previous_day, lag(w.start_minute) OVER by_addon AS previous_minute
+                FROM \(moment.windowsSource) w JOIN addons a ON a.id = w.addon_id JOIN apps ON apps.id = a.app_id
+                WHERE \(scope)
+                WINDOW by_addon AS (PARTITION BY w.addon_id ORDER BY w.id))
+            WHERE :since IS NULL OR set_at >= :since
+            ORDER BY set_at, id
+            """, arguments) { row in
+            let previousDay: Int? = row["previous_day"]
+            try body(WindowChange(app: row["app"], addon: row["addon"],
+                                  previousWindow: previousDay.map { WeeklyWindow(dayOfWeek: $0, startMinute: row["previous_minute"]) },
+                                  window: WeeklyWindow(dayOfWeek: row["day_of_week"], startMinute: row["start_minute"]),
+                                  setBy: row["set_by"], setAt: row["set_at"], source: row["source"]))
         }
     }
 }

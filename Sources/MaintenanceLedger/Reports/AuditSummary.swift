@@ -114,25 +114,38 @@ private struct AddonKey: Hashable {
 extension LedgerQuerying {
     /// `audit:report`'s figures. Refused when the ledger held no maintenance at the moment;
     /// exit 3 when the ledger does not verify (a report would present altered figures as true).
+    ///
+    /// Verification and every figure read one committed state, in one read transaction: the
+    /// head hash the page prints is that of the state its figures were computed on, whatever a
+    /// writer records meanwhile. (With --as-of the figures are rebuilt as of that time from the
+    /// same state; the verdict is of the whole ledger in it.)
     public func auditSummary(_ request: AuditSummaryRequest) throws -> AuditSummary {
+        try ComplianceFilter.checkPeriod(since: request.since, until: request.until)
+        return try verify(before: { db in try Self.refuseEmpty(request.moment, db) }, after: { db, verification in
+            try auditSummary(request, verification: verification, in: db)
+        })
+    }
+
+    private static func refuseEmpty(_ moment: Moment, _ db: LedgerSQL) throws {
+        let maintenances = try db.value(Int.self, "SELECT count(*) FROM \(moment.maintenancesSource) m") ?? 0
+        guard maintenances == 0 else { return }
+        throw LedgerError.refused("the ledger held no maintenance \(moment.asOf.map { "at \($0.isoText)" } ?? "yet"): there is nothing to report",
+                                  hint: moment.asOf == nil ? "Report on a ledger that has recorded maintenances (`maintledger demo` builds one)."
+                                                             : "Give a later --as-of, when the ledger held maintenances.")
+    }
+
+    /// The figures, read on `db` in the transaction that verified the ledger.
+    private func auditSummary(_ request: AuditSummaryRequest, verification: VerificationReport, in db: LedgerSQL) throws -> AuditSummary {
         let moment = request.moment
-        let maintenances = try reader.read { db in
-            try db.value(Int.self, "SELECT count(*) FROM \(moment.maintenancesSource) m") ?? 0
-        }
-        guard maintenances > 0 else {
-            throw LedgerError.refused("the ledger held no maintenance \(moment.asOf.map { "at \($0.isoText)" } ?? "yet"): there is nothing to report",
-                                      hint: moment.asOf == nil ? "Report on a ledger that has recorded maintenances (`maintledger demo` builds one)."
-                                                                 : "Give a later --as-of, when the ledger held maintenances.")
-        }
         let week = "date(m.ended_at, '-6 days', 'weekday 1')"
         let plan = "a.service || ':' || a.plan"
         let tallies = try complianceTallies(since: request.since, until: request.until, at: moment,
-                                            groupedBy: ["NULL", week, "substr(m.ended_at, 1, 7)", plan, "\(plan) || ' ' || \(week)"])
-        let plans = try plansByAddon()
+                                            groupedBy: ["NULL", week, "substr(m.ended_at, 1, 7)", plan, "\(plan) || ' ' || \(week)"], in: db)
+        let plans = try Self.plansByAddon(db)
         func planOf(_ app: String, _ addon: String) -> String { plans[AddonKey(app: app, addon: addon)] ?? "" }
 
-        let overdue = try overdueFindings(request, planOf: planOf)
-        let changes = try latestWindowChanges(request, planOf: planOf)
+        let overdue = try overdueFindings(request, in: db, planOf: planOf)
+        let changes = try latestWindowChanges(request, in: db, planOf: planOf)
         let byPlanWeek = Dictionary(grouping: tallies[4].compactMap { key, tally in
             key.flatMap { key -> (plan: String, week: String, tally: ComplianceTally)? in
                 guard let space = key.lastIndex(of: " ") else { return nil }
@@ -141,7 +154,7 @@ extension LedgerQuerying {
         }, by: \.plan)
         return AuditSummary(
             request: request, generatedAt: context.now, ledgerPath: reader.path,
-            verification: try verify(), checkpoint: try checkpointHeld(),
+            verification: verification, checkpoint: try Self.checkpointHeld(db),
             overall: .init(tallies[0][nil] ?? ComplianceTally(), group: nil),
             weeks: tallies[1].sortedByGroup.compactMap(\.group),
             byWeek: Dictionary(uniqueKeysWithValues: tallies[1].compactMap { key, tally in key.map { ($0, .init(tally, group: $0)) } }),
@@ -158,25 +171,23 @@ extension LedgerQuerying {
     }
 
     /// Every add-on's plan, by app and name: the lists carry it for the page's filters.
-    private func plansByAddon() throws -> [AddonKey: String] {
-        try reader.read { db in
-            var plans: [AddonKey: String] = [:]
-            try db.rows("SELECT apps.name AS app, a.name AS addon, a.service || ':' || a.plan AS plan FROM addons a JOIN apps ON apps.id = a.app_id") { row in
-                plans[AddonKey(app: row["app"], addon: row["addon"])] = row["plan"]
-            }
-            return plans
+    private static func plansByAddon(_ db: LedgerSQL) throws -> [AddonKey: String] {
+        var plans: [AddonKey: String] = [:]
+        try db.rows("SELECT apps.name AS app, a.name AS addon, a.service || ':' || a.plan AS plan FROM addons a JOIN apps ON apps.id = a.app_id") { row in
+            plans[AddonKey(app: row["app"], addon: row["addon"])] = row["plan"]
         }
+        return plans
     }
 
     /// `audit:overdue`, added up: its overdue maintenances by add-on, and the gaps that overlap
     /// the period, the longest kept.
-    private func overdueFindings(_ request: AuditSummaryRequest, planOf: (String, String) -> String) throws
+    private func overdueFindings(_ request: AuditSummaryRequest, in db: LedgerSQL, planOf: (String, String) -> String) throws
         -> (addons: [AuditSummary.OverdueAddon], addonCount: Int, maintenances: Int, gaps: [AuditSummary.Planned<OverdueRow>], gapCount: Int) {
         var addons: [AddonKey: (count: Int, oldest: Timestamp)] = [:]
         var maintenances = 0
         var gaps: [OverdueRow] = [], gapCount = 0
         let longestFirst = { (left: OverdueRow, right: OverdueRow) in (left.gapDays ?? 0) > (right.gapDays ?? 0) }
-        try overdue(at: request.moment) { row in
+        try overdue(at: request.moment, in: db) { row in
             switch row.kind {
             case .overdue:
                 guard let requiredBy = row.requiredBy else { return }
@@ -205,11 +216,11 @@ extension LedgerQuerying {
 
     /// `audit:windows`' changes in the period (an add-on's first window is no change), the
     /// latest kept.
-    private func latestWindowChanges(_ request: AuditSummaryRequest, planOf: (String, String) -> String) throws
+    private func latestWindowChanges(_ request: AuditSummaryRequest, in db: LedgerSQL, planOf: (String, String) -> String) throws
         -> (latest: [AuditSummary.Planned<WindowChange>], count: Int) {
         var latest: [WindowChange] = []
         var count = 0
-        try windowChanges(WindowChangeFilter(since: request.since), at: request.moment) { change in
+        try windowChanges(WindowChangeFilter(since: request.since), at: request.moment, in: db) { change in
             guard change.previousWindow != nil, request.until.map({ change.setAt < $0 }) ?? true else { return }
             count += 1
             latest.append(change)
@@ -219,13 +230,11 @@ extension LedgerQuerying {
     }
 
     /// The latest checkpoint recorded (`verify` has checked that every one still holds).
-    private func checkpointHeld() throws -> AuditSummary.CheckpointHeld? {
-        try reader.read { db in
-            var held: AuditSummary.CheckpointHeld?
-            try db.rows("SELECT origin, tree_size, root_hash, recorded_at FROM checkpoints ORDER BY tree_size DESC, id DESC LIMIT 1") { row in
-                held = .init(origin: row["origin"], size: row["tree_size"], rootBase64: row["root_hash"], recordedAt: row["recorded_at"])
-            }
-            return held
+    private static func checkpointHeld(_ db: LedgerSQL) throws -> AuditSummary.CheckpointHeld? {
+        var held: AuditSummary.CheckpointHeld?
+        try db.rows("SELECT origin, tree_size, root_hash, recorded_at FROM checkpoints ORDER BY tree_size DESC, id DESC LIMIT 1") { row in
+            held = .init(origin: row["origin"], size: row["tree_size"], rootBase64: row["root_hash"], recordedAt: row["recorded_at"])
         }
+        return held
     }
 }

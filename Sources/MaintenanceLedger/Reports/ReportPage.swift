@@ -50,6 +50,7 @@ struct ReportPage {
             <section id="verification" data-verified="true" data-entries="\(verification.entryCount)" data-head="\(verification.headHash)">
             <h2>Verification</h2>
             <p class="ok">✔ ok: \(verification.entryCount) entries verified, head <code>\(verification.headHash)</code></p>
+            <p id="state">\(state)</p>
 
             """
         if let checkpoint = summary.checkpoint {
@@ -63,6 +64,16 @@ struct ReportPage {
             section += "<p id=\"checkpoint\">No checkpoint recorded (<code>maintledger audit:checkpoint</code> signs one).</p>\n"
         }
         return section + "</section>\n"
+    }
+
+    /// Which state the verdict and the figures describe: one committed state, read in one
+    /// transaction; with --as-of, the figures are rebuilt from it as of an earlier time.
+    private var state: String {
+        let head = "the ledger as it stood when the report was generated, head entry \(summary.verification.entryCount)"
+        guard let asOf = summary.request.moment.asOf else {
+            return "Every figure on this page was computed on the state this verdict is of: \(head)."
+        }
+        return "The verdict is of \(head), not as of \(asOf.isoText); every figure on this page was rebuilt from that same state as the ledger stood at \(asOf.isoText)."
     }
 
     private var filters: String {

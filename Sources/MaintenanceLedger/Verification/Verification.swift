@@ -42,9 +42,24 @@ extension LedgerQuerying {
     /// there, as a writer might at that moment).
     func verify(sqliteChecks: Bool, batchBytes: Int, comparedRowByRow: inout Bool,
                 afterSnapshot: () throws -> Void = {}) throws -> VerificationReport {
+        try verify(sqliteChecks: sqliteChecks, batchBytes: batchBytes, comparedRowByRow: &comparedRowByRow,
+                   before: { _ in try afterSnapshot() }, after: { _, head in head })
+    }
+
+    /// `verify`, with reads of the very state it checks: `before` runs on the snapshot before
+    /// the checks (a refusal need not wait for them), `after` once they passed, in the same read
+    /// transaction. Whatever a writer commits meanwhile, what they read is the committed state
+    /// whose head the report names (`audit:report`'s figures and its head hash).
+    func verify<T>(before: (LedgerSQL) throws -> Void, after: (LedgerSQL, VerificationReport) throws -> T) throws -> T {
+        var comparedRowByRow = false
+        return try verify(sqliteChecks: false, batchBytes: 1 << 20, comparedRowByRow: &comparedRowByRow, before: before, after: after)
+    }
+
+    private func verify<T>(sqliteChecks: Bool, batchBytes: Int, comparedRowByRow: inout Bool,
+                           before: (LedgerSQL) throws -> Void, after: (LedgerSQL, VerificationReport) throws -> T) throws -> T {
         do {
             return try reader.readWithSecondConnection { db, second in
-                try afterSnapshot()
+                try before(db)
                 if sqliteChecks { try Self.checkSQLiteIntegrity(db) }
                 var images = try RecordedImages(db)
                 var tree = TreeCheck()
@@ -58,7 +73,7 @@ extension LedgerQuerying {
                 try Checkpoint.checkRecorded(db, head: head.entryCount)
                 try Self.checkTrailTriggers(db)
                 if let difference = try db.schemaDifference() { throw LedgerError.verificationFailed("verification failed: \(difference)") }
-                return head
+                return try after(db, head)
             }
         } catch where SQLiteFailure.isDamage(error) {
             // A page SQLite cannot read is a failed verification too, not an error of the tool.
