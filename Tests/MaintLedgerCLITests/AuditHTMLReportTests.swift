@@ -88,6 +88,11 @@ import Testing
         // The verdict, and the counts of audit:overdue and audit:windows.
         let head = try #require(verdict.split(separator: " ").last).dropLast()
         #expect(html.contains("data-head=\"\(head)\""))
+        let entries = try #require(verdict.split(separator: " ").dropFirst().first)
+        let state = "the ledger as it stood when the report was generated (entry \(entries) its head)"
+        #expect(html.contains(period.isEmpty ? "<p id=\"state\">One committed state: the verdict and every figure on this page are of \(state).</p>"
+                                             : "<p id=\"state\">One committed state: the verdict is of \(state), not as of 2023-05-10T00:00:00.000+00:00; "
+                                               + "every figure on this page was rebuilt from that same state as the ledger stood at 2023-05-10T00:00:00.000+00:00.</p>"))
         let overdue = try ReportFormats.json(try sandbox.ok(["audit:overdue", "--json"] + asOf).stdout)
         #expect(html.contains("data-overdue-maintenances=\"\(overdue.count { $0["kind"] as? String == "overdue" })\""))
 
@@ -103,9 +108,10 @@ import Testing
     /// is the ledger's entry of that seq, and its completed count is the fleet's plus the
     /// completions the trail holds up to that seq, not one a writer committed meanwhile.
     @Test func aPageWrittenWhileAnotherProcessRecordsIsOneCommittedState() throws {
-        let sandbox = try AuditFleet.sandbox()
+        let sandbox = try BackupCommandTests.fleet() // large enough that the figures take a while
         let racing = "redis-racing-55555"
-        try sandbox.ok(["addons:create", "heroku-redis:premium-0", "-a", "audit-app", "--name", racing])
+        try sandbox.ok(["apps:create", "racing-app"])
+        try sandbox.ok(["addons:create", "heroku-redis:premium-0", "-a", "racing-app", "--name", racing])
         let fleetCompleted = try #require(try ReportFormats.json(try sandbox.ok(["audit:compliance", "--json"]).stdout).first?["completed"] as? Int)
         let trail = try DatabaseQueue(path: sandbox.dbPath)
         func entries() throws -> Int { try trail.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_trail")! } }
@@ -116,7 +122,7 @@ import Testing
             executable: URL(fileURLWithPath: "/bin/sh"),
             arguments: ["-c", """
                 i=0; while [ ! -e "$STOP" ]; do i=$((i+1))
-                "$BIN" data:maintenances:run "$ADDON" --confirm audit-app --db "$DB" 2>/dev/null || exit 1
+                "$BIN" data:maintenances:run "$ADDON" --confirm racing-app --db "$DB" 2>/dev/null || exit 1
                 "$BIN" platform:maintenances:complete "$ADDON" --db "$DB" 2>/dev/null || exit 1
                 done; echo $i
                 """],

@@ -96,7 +96,10 @@ struct AuditReport: ParsableCommand {
             their window, emergencies marked; completion within deadline by month and by plan, and every figure of \
             audit:compliance for [--since, --until); durations; the add-ons overdue and the longest gaps \
             (audit:overdue); the windows changed in the period, with who and when (audit:windows). Filters by app, kind \
-            and plan work in the page. Long lists keep their first 500 rows and say how many there are. \
+            and plan work in the page. Long lists keep their first 500 rows and say how many there are. The page is one \
+            committed state: the verdict and every figure are read in one read transaction, so its head hash names the \
+            state its figures describe, whatever another process records meanwhile (with --as-of, the verdict is of the \
+            ledger as it stands, and the figures are rebuilt from that same state as of the time given). \
             Written as backup writes: to a hidden temporary file in FILE's folder, synced, then given FILE's name, so \
             nothing is at FILE until the page is whole. An existing FILE is replaced only with --force. Refused when \
             the ledger held no maintenance; exit 3 when it does not verify. Prints the verdict.

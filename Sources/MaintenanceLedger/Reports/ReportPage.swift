@@ -69,11 +69,12 @@ struct ReportPage {
     /// Which state the verdict and the figures describe: one committed state, read in one
     /// transaction; with --as-of, the figures are rebuilt from it as of an earlier time.
     private var state: String {
-        let head = "the ledger as it stood when the report was generated, head entry \(summary.verification.entryCount)"
+        let head = "the ledger as it stood when the report was generated (entry \(summary.verification.entryCount) its head)"
         guard let asOf = summary.request.moment.asOf else {
-            return "Every figure on this page was computed on the state this verdict is of: \(head)."
+            return "One committed state: the verdict and every figure on this page are of \(head)."
         }
-        return "The verdict is of \(head), not as of \(asOf.isoText); every figure on this page was rebuilt from that same state as the ledger stood at \(asOf.isoText)."
+        return "One committed state: the verdict is of \(head), not as of \(asOf.isoText); every figure on this page was rebuilt "
+            + "from that same state as the ledger stood at \(asOf.isoText)."
     }
 
     private var filters: String {
