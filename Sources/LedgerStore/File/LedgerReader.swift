@@ -67,6 +67,7 @@ public class LedgerReader {
     package final func readWithSecondConnection<T>(_ body: (LedgerSQL, SecondReader?) throws -> T) throws -> T {
         // Asks for the state's version before this connection's snapshot begins.
         let second = SecondReader(path: path)
+        defer { second?.close() }
         return try read { db in
             // This connection's snapshot begins here, at its first read, before the second's.
             _ = try db.value(Int64.self, "SELECT count(*) FROM sqlite_master")

@@ -26,6 +26,14 @@ package final class SecondReader: Sendable {
         self.version = version
     }
 
+    /// Closes the connection; the caller does once the thread reading on it is done. (That
+    /// thread's closure may hold this reader a moment longer: a connection still open when the
+    /// process exits keeps the first one from being the last to close, which is the one that
+    /// folds the WAL back and removes the `-wal` and `-shm` files.)
+    package func close() {
+        try? queue.close()
+    }
+
     /// Runs `body` on this thread, in a read transaction of the second connection, when that
     /// transaction sees the state the first one does; nil, without running it, when it may not.
     package func read<T>(_ body: (LedgerSQL) throws -> T) throws -> T? {
