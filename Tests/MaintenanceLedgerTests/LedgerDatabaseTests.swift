@@ -286,4 +286,25 @@ import Testing
         #expect(try fixture.snapshot() == before)
         #expect(try fixture.ledger().verify().entryCount == 1)
     }
+
+    /// `backup` copies a few thousand pages a step, to show its progress: the copy is still the
+    /// ledger as one commit left it. A commit between two steps is not in it, and does not have
+    /// SQLite start the copy again (the pages copied only grow).
+    @Test func aCopyMadeInStepsIsTheLedgerAsOneCommitLeftIt() throws {
+        let fixture = try LedgerFixture()
+        for index in 0..<100 { try fixture.ledger().createApp(named: "app-\(index)") }
+        let before = try fixture.ledger().verify()
+        let copy = fixture.folder.appendingPathComponent("copy.sqlite").path
+        var steps: [(done: Int, total: Int)] = []
+        var commit: Result<Void, any Error> = .success(())
+        try LedgerReader.open(at: fixture.path).copyWhole(into: copy, pagesPerStep: 1) { done, total in
+            if steps.isEmpty { commit = Result { try fixture.ledger().createApp(named: "between-steps") } }
+            steps.append((done, total))
+        }
+        try commit.get()
+        #expect(steps.count > 10 && steps.map(\.done) == Array(1...steps.count) && steps.allSatisfy { $0.total == steps.count })
+        let context = LedgerContext(now: fixture.now, actor: "alice")
+        #expect(try LedgerQueries(reader: LedgerReader.openPrivateCopy(at: copy), context: context).verify() == before)
+        #expect(try fixture.ledger().verify().entryCount == before.entryCount + 1)
+    }
 }

@@ -50,7 +50,10 @@ struct AuditVerify: ParsableCommand {
             let what = "the checkpoint \(path)"
             try ledger.checkAgainst(try Checkpoint.open(note, verifiers: verifiers, what: what), what: what)
         }
-        let report = try ledger.verify(sqliteChecks: integrity)
+        let bar = ProgressBar("verify")
+        defer { bar.finish() }
+        let report = try ledger.verify(sqliteChecks: integrity) { bar.count($0, of: $1, "entries") }
+        bar.finish()
         Console.output(Terminal.paintedForStandardOutput("ok") + ": \(report.entryCount) entries verified, head \(report.headHash)" + (notes.isEmpty ? "" : "; \(notes.count) checkpoint\(notes.count == 1 ? "" : "s") hold"))
     }
 }

@@ -21,7 +21,15 @@ struct BackupCommand: ParsableCommand {
     @OptionGroup var ledger: LedgerOptions
 
     func run() throws {
-        let result = try ledger.openForReading().backup(to: to, replacing: force)
+        let (copying, verifying) = (ProgressBar("backup"), ProgressBar("verify"))
+        defer {
+            copying.finish()
+            verifying.finish()
+        }
+        let result = try ledger.openForReading().backup(to: to, replacing: force, copying: { copying.count($0, of: $1, "pages") },
+                                                        verifying: { verifying.count($0, of: $1, "entries") })
+        copying.finish()
+        verifying.finish()
         for path in result.removed { Console.error("Removed \(path), which an interrupted backup left") }
         Console.error("Backing up \(ledger.path) to \(to)... done")
         Console.output(Terminal.paintedForStandardOutput("ok") + ": \(result.verification.entryCount) entries verified, head \(result.verification.headHash)")

@@ -24,7 +24,10 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var ledger: LedgerOptions
 
     func run() throws {
-        let result = try ledger.openForReading().export(to: to, entity: entity, format: format)
+        let bar = ProgressBar("export")
+        defer { bar.finish() }
+        let result = try ledger.openForReading().export(to: to, entity: entity, format: format) { bar.count($0, of: $1, "rows") }
+        bar.finish()
         for name in result.recovered { Console.error("Counted \(name), which an interrupted export completed") }
         for name in result.removed { Console.error("Removed \(name), which an interrupted export left incomplete") }
         guard let path = result.path, let manifest = result.manifest else {

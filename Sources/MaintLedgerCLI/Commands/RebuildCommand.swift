@@ -24,7 +24,11 @@ struct RebuildCommand: ParsableCommand {
     @Flag(help: "Replace FILE if it exists.") var force = false
 
     func run() throws {
-        let report = try LedgerRebuild.rebuild(from: from, to: to, replacing: force) { Console.error("Warning: \($0.escapingControlCharacters)") }
+        let bar = ProgressBar("rebuild")
+        defer { bar.finish() }
+        let report = try LedgerRebuild.rebuild(from: from, to: to, replacing: force, warn: { Console.error("Warning: \($0.escapingControlCharacters)") },
+                                               progress: { bar.show($0, of: $1, "\($0 * 100 / max($1, 1))%") })
+        bar.finish()
         Console.output("rebuilt \(to): \(report.entryCount) entries from \(report.files) file\(report.files == 1 ? "" : "s"), head \(report.headHash)")
     }
 }

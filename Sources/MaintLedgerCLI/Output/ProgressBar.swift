@@ -18,6 +18,11 @@ final class ProgressBar {
         show(done, of: total, "day \(done)/\(total)")
     }
 
+    /// `done` of `total` things: `1200/48000 entries`.
+    func count(_ done: Int, of total: Int, _ things: String) {
+        show(done, of: total, "\(done)/\(total) \(things)")
+    }
+
     /// `done` of `total` (nothing when the total is not known), with `text` after the bar.
     func show(_ done: Int, of total: Int, _ text: String) {
         guard enabled, total > 0, !ended else { return }

@@ -13,20 +13,23 @@ public struct BackupResult: Sendable, Equatable {
 extension LedgerQuerying {
     /// `backup --to FILE`: a copy of the ledger as one commit left it, verified, at FILE; or, if
     /// anything fails or the run is killed, nothing at FILE (see `NewFile`). The ledger is
-    /// only read. `replacing`: whether an existing FILE may be replaced (`--force`).
-    public func backup(to file: String, replacing: Bool) throws -> BackupResult {
+    /// only read. `replacing`: whether an existing FILE may be replaced (`--force`). `copying`
+    /// hears (pages copied, pages in all) as the copy is made, `verifying` (entries read, entries
+    /// in all) as it is verified.
+    public func backup(to file: String, replacing: Bool, copying: (_ done: Int, _ total: Int) -> Void = { _, _ in },
+                       verifying: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> BackupResult {
         let target = try NewFile(file, ledger: reader.path, replacing: replacing, wording: .backup)
         defer { target.discard() }
         let removed = target.removeAbandonedCopies()
         let copy = try target.create()
         do {
-            try reader.copyWhole(into: copy)
+            try reader.copyWhole(into: copy, progress: copying)
         } catch {
             throw target.writeFailure(error)
         }
         let verification: VerificationReport
         do {
-            verification = try LedgerQueries(reader: LedgerReader.openPrivateCopy(at: copy), context: context).verify()
+            verification = try LedgerQueries(reader: LedgerReader.openPrivateCopy(at: copy), context: context).verify(progress: verifying)
         } catch LedgerError.verificationFailed(let message) {
             // The copy is the ledger's pages as they stood: the ledger itself is altered.
             throw LedgerError.verificationFailed("the copy of \(reader.path) does not verify, so no backup was written: \(message)")

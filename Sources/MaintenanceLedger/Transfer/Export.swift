@@ -68,6 +68,9 @@ public struct ExportResult: Sendable, Equatable {
     public let removed: [String]
 }
 
+/// Rows written between two reports of `export`'s progress.
+private let exportProgressRows = 4096
+
 /// Points at which an export can be stopped, to play a crash in tests.
 enum ExportStep {
     case dataFileRenamed, manifestRenamed
@@ -76,11 +79,14 @@ enum ExportStep {
 extension LedgerQuerying {
     /// `export --to DIR`: writes what changed since the folder's last export of `entity` in
     /// `format` to one new file, with its manifest, then advances the folder's cursor.
-    public func export(to folder: String, entity: ExportEntity, format: ExportFormat) throws -> ExportResult {
-        try export(to: folder, entity: entity, format: format, after: { _ in })
+    /// `progress` hears (rows written, rows to write) every few thousand rows, and at the end.
+    public func export(to folder: String, entity: ExportEntity, format: ExportFormat,
+                       progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> ExportResult {
+        try export(to: folder, entity: entity, format: format, progress: progress, after: { _ in })
     }
 
-    func export(to folderPath: String, entity: ExportEntity, format: ExportFormat, after step: (ExportStep) throws -> Void) throws -> ExportResult {
+    func export(to folderPath: String, entity: ExportEntity, format: ExportFormat, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in },
+                after step: (ExportStep) throws -> Void) throws -> ExportResult {
         let folder = try ExportFolder.lock(folderPath)
         defer { folder.unlock() }
         try folder.removeTemporaryFiles()
@@ -107,9 +113,11 @@ extension LedgerQuerying {
                 }) { row in
                     try encoder!.writeRow(row, to: file)
                     count += 1
+                    if count % exportProgressRows == 0 { progress(count, query.rows) }
                     return true
                 }
             }
+            progress(count, count)
             try step(.dataFileRenamed)
             let manifest = ExportManifest(file: name, entity: entity, format: format, rows: count, bytes: data.bytes,
                                           firstSeq: cursor.seq + 1, lastSeq: head.seq, sha256: data.sha256,
@@ -128,19 +136,26 @@ extension ExportEntity {
     /// tables directly, without the trail: every row is as of `head`, which stands as its seq.
     /// Later ones take the rows that trail entries after the cursor inserted or updated, each with
     /// the seq of its latest change, in id order (CROSS JOIN keeps `touched` the outer loop).
-    func changedRows(after cursor: Int64, head: Int64, _ db: LedgerSQL) throws -> (sql: String, arguments: SQLArguments) {
-        guard let view else { return (TrailEntry.selectSQL("WHERE t.seq > ? ORDER BY t.seq"), [cursor]) }
-        guard cursor > 0 else { return ("SELECT *, ? AS seq FROM \(view.name) ORDER BY \(view.id)", [head]) }
+    /// `rows`: how many the query should give, for the progress shown (a row touched and since
+    /// removed is counted, and not given).
+    func changedRows(after cursor: Int64, head: Int64, _ db: LedgerSQL) throws -> (sql: String, arguments: SQLArguments, rows: Int) {
+        guard let view else { return (TrailEntry.selectSQL("WHERE t.seq > ? ORDER BY t.seq"), [cursor], Int(head - cursor)) }
+        guard cursor > 0 else {
+            // The view has a row for each of its table's, and counting the table's is quick.
+            let rows = try db.value(Int.self, "SELECT count(*) FROM \(rawValue)") ?? 0
+            return ("SELECT *, ? AS seq FROM \(view.name) ORDER BY \(view.id)", [head], rows)
+        }
+        let touched = try touchedRows(after: cursor, db)
         return ("""
             SELECT t.*, json_extract(touched.value, '$[1]') AS seq
             FROM json_each(?) touched CROSS JOIN \(view.name) t ON t.\(view.id) = json_extract(touched.value, '$[0]')
-            """, [try touchedRows(after: cursor, db)])
+            """, [touched.json], touched.count)
     }
 
     /// `[[id, seq], …]` by id: the rows entries after `cursor` inserted or updated, each with the
-    /// seq of its latest change. Grouped here, by distinct id: SQL's GROUP BY would hold every
-    /// change in a temp b-tree, in memory as the ledger sets `temp_store`.
-    private func touchedRows(after cursor: Int64, _ db: LedgerSQL) throws -> String {
+    /// seq of its latest change, and how many. Grouped here, by distinct id: SQL's GROUP BY would
+    /// hold every change in a temp b-tree, in memory as the ledger sets `temp_store`.
+    private func touchedRows(after cursor: Int64, _ db: LedgerSQL) throws -> (json: String, count: Int) {
         let table = LedgerTable(rawValue: rawValue)!
         var latest: [Int64: Int64] = [:]
         try db.scan("SELECT seq, recorded_at, actor, payload, typeof(hash) = 'blob' FROM audit_trail WHERE seq > ?", [cursor]) { entry in
@@ -153,7 +168,7 @@ extension ExportEntity {
             }
             return true
         }
-        return "[" + latest.keys.sorted().map { "[\($0),\(latest[$0]!)]" }.joined(separator: ",") + "]"
+        return ("[" + latest.keys.sorted().map { "[\($0),\(latest[$0]!)]" }.joined(separator: ",") + "]", latest.count)
     }
 
     /// The view's 0/1 columns, written true/false (in CSV as in NDJSON, as `history --csv` does).

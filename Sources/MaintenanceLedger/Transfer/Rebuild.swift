@@ -18,15 +18,17 @@ public enum LedgerRebuild {
     /// every table, the Merkle tree and the head as the ledger had them. Refuses an existing
     /// `destination` unless `replacing`. On any refusal nothing is at `destination` (or what was
     /// there still is) and the source is as it was: it is only read. `warn` hears what was left
-    /// out of a folder.
+    /// out of a folder; `progress` (bytes of the source replayed, bytes in all) after each
+    /// megabyte or so, when the source's size is known (not for standard input).
     public static func rebuild(from source: String, to destination: String, replacing: Bool,
-                               warn: (String) -> Void = { _ in }) throws -> RebuildReport {
-        try rebuild(from: source, to: destination, replacing: replacing, batchRows: TrailReplay.batchRows, cacheRows: RowCache.generation, warn: warn)
+                               warn: (String) -> Void = { _ in }, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> RebuildReport {
+        try rebuild(from: source, to: destination, replacing: replacing, batchRows: TrailReplay.batchRows, cacheRows: RowCache.generation,
+                    warn: warn, progress: progress)
     }
 
     /// `batchRows` and `cacheRows`: see `TrailReplay.init`.
     static func rebuild(from source: String, to destination: String, replacing: Bool, batchRows: Int, cacheRows: Int,
-                        warn: (String) -> Void = { _ in }) throws -> RebuildReport {
+                        warn: (String) -> Void = { _ in }, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> RebuildReport {
         // FILE appears whole or not at all, as a backup does (`NewFile`); and outside the source.
         let target = try NewFile(destination, ledger: nil, replacing: replacing, wording: .rebuild)
         defer { target.discard() }
@@ -36,15 +38,16 @@ public enum LedgerRebuild {
         trail.warnings.forEach(warn)
         do {
             // Standard input cannot be read twice: it is replayed an entry at a time from the start.
-            return try rebuild(trail, into: target, exact: source == "-", batchRows: batchRows, cacheRows: cacheRows)
+            return try rebuild(trail, into: target, exact: source == "-", batchRows: batchRows, cacheRows: cacheRows, progress: progress)
         } catch is BatchRefused {
             // SQLite refused a batch of entries: again, an entry at a time, to name the one.
             target.discard()
-            return try rebuild(trail, into: target, exact: true, batchRows: batchRows, cacheRows: cacheRows)
+            return try rebuild(trail, into: target, exact: true, batchRows: batchRows, cacheRows: cacheRows, progress: progress)
         }
     }
 
-    private static func rebuild(_ trail: TrailSource, into target: NewFile, exact: Bool, batchRows: Int, cacheRows: Int) throws -> RebuildReport {
+    private static func rebuild(_ trail: TrailSource, into target: NewFile, exact: Bool, batchRows: Int, cacheRows: Int,
+                                progress: (_ done: Int, _ total: Int) -> Void) throws -> RebuildReport {
         let rebuilt: RebuiltLedger
         do {
             rebuilt = try RebuiltLedger.create(at: try target.create())
@@ -57,6 +60,7 @@ public enum LedgerRebuild {
             // two ahead of the replay.
             let reading = TrailReading(trail, keptTags: rebuilt.keptTags)
             let batches = ReadAhead(depth: 3) { try reading.next(budget: 1 << 20) }
+            let bytes = trail.bytes
             defer { batches.stop() }
             try rebuilt.write { writer in
                 var replay = TrailReplay(writer, exact: exact, batchRows: batchRows, cacheRows: cacheRows)
@@ -77,6 +81,7 @@ public enum LedgerRebuild {
                             throw try settle(error, of: entry, trail, batch, batches)
                         }
                     }
+                    progress(batch.bytesRead, bytes)
                 }
                 try replay.finish()
                 do {

@@ -20,6 +20,17 @@ struct TrailSource {
     /// Files left out (no manifest: an export interrupted, or under way).
     let warnings: [String]
 
+    /// The bytes of its files, 0 when one is standard input or another stream (then rebuild
+    /// shows no progress).
+    var bytes: Int {
+        let sizes = files.map { file -> Int in
+            var status = stat()
+            guard file.path != "-", stat(file.path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return 0 }
+            return Int(status.st_size)
+        }
+        return sizes.contains(0) ? 0 : sizes.reduce(0, +)
+    }
+
     static func open(_ path: String) throws -> TrailSource {
         if path == "-" { return TrailSource(path: path, files: [File(path: path, name: "standard input", manifest: nil)], warnings: []) }
         var isFolder: ObjCBool = false
@@ -154,6 +165,8 @@ struct ReadBatch: Sendable {
     var entries: [ReadEntry] = []
     /// The files read to their end and found whole (against their manifests), after the entries.
     var filesRead: [Int] = []
+    /// The bytes of the source read up to the batch's end.
+    var bytesRead = 0
 }
 
 /// What stopped the reading; `manifestOf`: the file whose manifest it contradicts.
@@ -171,6 +184,8 @@ final class TrailReading: @unchecked Sendable {
     private var lines: TrailLineReader
     private var fileIndex = 0
     private var reader: LineReader?
+    /// The bytes of the files before `reader`'s.
+    private var bytesBefore = 0
     private var lineNumber = 0
     /// The first and last entry of the file being read.
     private var first: ReadEntry?
@@ -189,12 +204,13 @@ final class TrailReading: @unchecked Sendable {
         if let problem = pending { throw problem }
         var batch = ReadBatch()
         do {
-            return try read(budget: budget, into: &batch)
+            guard try read(budget: budget, into: &batch) != nil else { return nil }
         } catch {
             guard !batch.entries.isEmpty else { throw error }
             pending = error
-            return batch
         }
+        batch.bytesRead = bytesBefore + (reader?.bytesRead ?? 0)
+        return batch
     }
 
     private func read(budget: Int, into batch: inout ReadBatch) throws -> ReadBatch? {
@@ -214,6 +230,7 @@ final class TrailReading: @unchecked Sendable {
                     try finish(file)
                     batch.filesRead.append(fileIndex)
                     fileIndex += 1
+                    bytesBefore += reader!.bytesRead
                     reader = nil
                     return batch // a file's end ends a batch, so that its check comes with its entries
                 }

@@ -25,8 +25,11 @@ extension LedgerQuerying {
     /// The table comparison already implies the foreign keys (every row is one maintledger wrote
     /// under them), so they and SQLite's integrity check (of indexes and pages, minutes on a
     /// ledger of gigabytes) run only on request.
-    public func verify(sqliteChecks: Bool = false) throws -> VerificationReport {
-        try verify(sqliteChecks: sqliteChecks, batchBytes: 1 << 20)
+    ///
+    /// `progress` hears (entries read, the head's seq) as the chain is read, a batch at a time.
+    public func verify(sqliteChecks: Bool = false, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> VerificationReport {
+        var comparedRowByRow = false
+        return try verify(sqliteChecks: sqliteChecks, batchBytes: 1 << 20, comparedRowByRow: &comparedRowByRow, progress: progress)
     }
 
     /// `batchBytes`: how much the reading thread copies out before a batch is checked (tests
@@ -41,9 +44,9 @@ extension LedgerQuerying {
     /// connection's snapshot has begun and before the second connection's does (tests commit
     /// there, as a writer might at that moment).
     func verify(sqliteChecks: Bool, batchBytes: Int, comparedRowByRow: inout Bool,
-                afterSnapshot: () throws -> Void = {}) throws -> VerificationReport {
+                afterSnapshot: () throws -> Void = {}, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> VerificationReport {
         try verify(sqliteChecks: sqliteChecks, batchBytes: batchBytes, comparedRowByRow: &comparedRowByRow,
-                   before: { _ in try afterSnapshot() }, after: { _, head in head })
+                   before: { _ in try afterSnapshot() }, after: { _, head in head }, progress: progress)
     }
 
     /// `verify`, with reads of the very state it checks: `before` runs on the snapshot before
@@ -52,18 +55,21 @@ extension LedgerQuerying {
     /// whose head the report names (`audit:report`'s figures and its head hash).
     func verify<T>(before: (LedgerSQL) throws -> Void, after: (LedgerSQL, VerificationReport) throws -> T) throws -> T {
         var comparedRowByRow = false
-        return try verify(sqliteChecks: false, batchBytes: 1 << 20, comparedRowByRow: &comparedRowByRow, before: before, after: after)
+        return try verify(sqliteChecks: false, batchBytes: 1 << 20, comparedRowByRow: &comparedRowByRow, before: before, after: after,
+                          progress: { _, _ in })
     }
 
     private func verify<T>(sqliteChecks: Bool, batchBytes: Int, comparedRowByRow: inout Bool,
-                           before: (LedgerSQL) throws -> Void, after: (LedgerSQL, VerificationReport) throws -> T) throws -> T {
+                           before: (LedgerSQL) throws -> Void, after: (LedgerSQL, VerificationReport) throws -> T,
+                           progress: (_ done: Int, _ total: Int) -> Void) throws -> T {
         do {
             return try reader.readWithSecondConnection { db, second in
                 try before(db)
                 if sqliteChecks { try Self.checkSQLiteIntegrity(db) }
                 var images = try RecordedImages(db)
                 var tree = TreeCheck()
-                let (head, firstCompact, tables) = try Self.checkChain(db, tablesOn: second, collecting: &images, tree: &tree, batchBytes: batchBytes)
+                let (head, firstCompact, tables) = try Self.checkChain(db, tablesOn: second, collecting: &images, tree: &tree,
+                                                                      batchBytes: batchBytes, progress: progress)
                 if tables == nil || tables != images.fingerprints() {
                     comparedRowByRow = true
                     try Self.checkTablesAgreeWithTrail(db, &images, head: head, firstCompact: firstCompact, batchBytes: batchBytes)
@@ -112,7 +118,7 @@ extension LedgerQuerying {
     /// read of them failed: the row by row comparison then reads them on this connection, and
     /// says what is wrong, in the order it always has.
     private static func checkChain(_ db: LedgerSQL, tablesOn second: SecondReader?, collecting images: inout RecordedImages, tree: inout TreeCheck,
-                                   batchBytes: Int) throws -> (VerificationReport, firstCompact: Int64, tables: TableFingerprints?) {
+                                   batchBytes: Int, progress: (_ done: Int, _ total: Int) -> Void) throws -> (VerificationReport, firstCompact: Int64, tables: TableFingerprints?) {
         let checking = SharedChecking<TrailBatch>()
         defer { checking.waitForSecondThread() }
         var firstProblem = FirstProblem<Int64>()
@@ -186,9 +192,12 @@ extension LedgerQuerying {
         let tables = compact ? second.map { TableFingerprinting(reading: $0, batchBytes: batchBytes) } : nil
         // A verification that throws leaves no thread reading behind.
         defer { tables?.stop() }
+        // Reported from this thread, the one reading, once a batch: of the last entry's seq.
+        let headSeq = Int(try TrailHead.read(db)?.seq ?? 0)
         while firstProblem.place == nil, !trail.ended {
             try trail.next { entry in checking.filling.bytes.count < batchBytes && read(entry) }
             checking.submit(absorb)
+            progress(Int(expectedSeq - 1), headSeq)
         }
         // The entries before a problem found here still count: one of them may be the first.
         checking.finish(absorb)
