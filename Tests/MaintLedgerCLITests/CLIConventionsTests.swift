@@ -84,12 +84,14 @@ struct TerminalOutputTests {
         let info = try Self.onTerminal(sandbox, "data:maintenances:info REDIS_URL -a example-app")
         #expect(info.contains("status:               \u{1B}[32mcompleted"), "\(info)")
         let verdict = try Self.onTerminal(sandbox, "audit:verify")
-        #expect(verdict.count == 1 && verdict[0].hasPrefix("\u{1B}[32mok\u{1B}[39m: 6 entries verified"), "\(verdict)")
+        // The progress bar (on stderr), then the verdict.
+        #expect(verdict.count == 2 && verdict[0] == "verify [##############################] 6/6 entries"
+                && verdict[1].hasPrefix("\u{1B}[32mok\u{1B}[39m: 6 entries verified"), "\(verdict)")
         let table = try Self.onTerminal(sandbox, "data:maintenances -a example-app --columns addon,status")
         #expect(table.last == " redis-lively-12345 \u{1B}[32mcompleted", "\(table)")
         // NO_COLOR (any value but empty) turns colour off; a pipe never gets it.
         #expect(try Self.onTerminal(sandbox, "audit:verify", environment: "NO_COLOR=1").allSatisfy { !$0.contains("\u{1B}") })
-        #expect(try Self.onTerminal(sandbox, "audit:verify", environment: "NO_COLOR=").first?.hasPrefix("\u{1B}[32mok") == true)
+        #expect(try Self.onTerminal(sandbox, "audit:verify", environment: "NO_COLOR=").last?.hasPrefix("\u{1B}[32mok") == true)
         let piped = try sandbox.ok(["data:maintenances:info", "REDIS_URL", "-a", "example-app"]).stdout + sandbox.ok(["audit:verify"]).stdout
         #expect(!piped.contains("\u{1B}"))
         // An error is never coloured, on a terminal either.
