@@ -328,7 +328,10 @@ import Testing
             }
             group.addTask {
                 defer { verifying.running = false }
-                let ledger = Ledger(database: try LedgerDatabase.open(at: path, mode: .mustExist), context: context)
+                // Opened as `audit:verify` opens it, to read: opening to record takes the write
+                // lock, which a writer committing back to back can keep past the busy timeout
+                // (SQLite's busy handler sleeps and retries; the writer retakes the lock at once).
+                let ledger = LedgerQueries(reader: try LedgerReader.open(at: path), context: context)
                 return try (0..<20).map { _ in try ledger.verify(sqliteChecks: false, batchBytes: 3_000) }
             }
             return try await group.reduce([], +)
