@@ -88,7 +88,8 @@ final class ListWriter<Item> {
         case .csv where shape.sortColumn != nil:
             pendingRows.append(layout.csvCells(item))
         case .csv:
-            sink.write(CSV.row(shape.columns.map { layout.csvCells(item)[$0] }))
+            let cells = layout.csvCells(item)
+            sink.write(CSV.row(shape.columns.map { cells[$0] }))
         case .table:
             // What users typed (a description) is shown with its control characters written out.
             let cells = layout.cells(item).map(\.escapingControlCharacters)
