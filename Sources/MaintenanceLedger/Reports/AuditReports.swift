@@ -8,8 +8,13 @@ import Foundation
 
 /// SQL the reports share. Aliases: `m` maintenances (as of the moment), `a` addons, `apps`.
 enum ReportSQL {
-    /// The CTE `m`: maintenances as they stood at the moment.
-    static func maintenances(_ moment: Moment) -> String { "m AS (SELECT * FROM \(moment.maintenancesSource))" }
+    /// The CTE `m`: maintenances as they stood at the moment. Now, it is the table itself, read
+    /// through its indexes where it is used (SQLite copies a CTE used twice whole before reading
+    /// it: `audit:overdue`'s first query took 5.5 s instead of 0.7 s on 1M maintenances). As of
+    /// a past moment, each row's columns are worked out once, so the copy is kept.
+    static func maintenances(_ moment: Moment) -> String {
+        moment.asOf == nil ? "m AS NOT MATERIALIZED (SELECT * FROM maintenances)" : "m AS (SELECT * FROM \(moment.maintenancesSource))"
+    }
 
     /// The CTE `completions`: each completed maintenance with the add-on's completion before it
     /// (NULL for its first).
