@@ -155,7 +155,8 @@ def parse_stored(text):
 # hashes as 32 bytes, the Merkle tree's nodes of level 4 and up.
 
 TABLE_CODES = {"apps": 1, "addons": 2, "attachments": 3, "windows": 4, "maintenances": 5,
-               "maintenance_status_changes": 6, "notices": 7, "engine_ticks": 8, "checkpoints": 9}
+               "maintenance_status_changes": 6, "notices": 7, "engine_ticks": 8, "checkpoints": 9,
+               "maintenance_moves": 10}
 INSERT, UPDATE = 1, 2
 FORMAT_TAG = b"\x02"
 DIGEST_BYTES = 16

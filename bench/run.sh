@@ -117,7 +117,7 @@ measure --key verify --runs 3 --budget 60 --rss --expect-stdout "^ok: $ENTRIES e
 # sqlite3 reading what verify reads: every trail entry in seq order and every row of every ledger
 # table, written as CSV to /dev/null (no hashing, no comparing).
 READ_ALL="SELECT * FROM audit_trail ORDER BY seq;"
-for table in apps addons attachments windows maintenances maintenance_status_changes notices engine_ticks; do
+for table in apps addons attachments windows maintenances maintenance_status_changes notices engine_ticks checkpoints maintenance_moves; do
     READ_ALL="$READ_ALL SELECT * FROM $table ORDER BY id;"
 done
 measure --key verify_sqlite --runs 3 --budget 60 --stdout /dev/null -- sqlite3 -csv "$L" "$READ_ALL"
@@ -241,7 +241,7 @@ meta simulate_bytes "$(file_bytes "$S")"
 # each row once; the engine also updates each maintenance as it moves.
 C=$WORK/simulate-copy.sqlite
 sqlite3 "$S" .schema | sqlite3 "$C"
-COPIED="schema_migrations apps addons attachments windows maintenances maintenance_status_changes notices engine_ticks audit_trail
+COPIED="schema_migrations apps addons attachments windows maintenances maintenance_status_changes notices engine_ticks maintenance_moves audit_trail
     trail_tree checkpoints"
 TABLES=$(q "$S" "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name)")
 if [ "$(echo $COPIED | tr ' ' '\n' | LC_ALL=C sort | tr '\n' ' ')" != "$TABLES " ]; then

@@ -19,7 +19,7 @@
 // no encoding or hashing, no Swift.
 //
 // MODE "tables": the tables' rows alone (apps, add-ons, windows, attachments, each maintenance
-// inserted then updated step by step, status changes, notices, engine ticks): the writes the
+// inserted then updated step by step, status changes, notices, moves, engine ticks): the writes the
 // engine's history calls for. MODE "trail": the same, and after each entry's changes the entry
 // itself (its payload and hash as recorded) and the Merkle tree nodes it completed, as simulate
 // appends them: every byte simulate wrote, with no computation. "savepoints" also wraps each
@@ -41,11 +41,12 @@
 #include <sys/resource.h>
 
 enum { INSERT = 1, UPDATE = 2 };
-enum { NTABLES = 10 }; // trail table codes 1 to 9
+enum { NTABLES = 11 }; // trail table codes 1 to 10
 static const char *tableNames[NTABLES] = {0, "apps", "addons", "attachments", "windows", "maintenances",
-                                          "maintenance_status_changes", "notices", "engine_ticks", "checkpoints"};
+                                          "maintenance_status_changes", "notices", "engine_ticks", "checkpoints",
+                                          "maintenance_moves"};
 static const char *compared[] = {"apps", "addons", "attachments", "windows", "maintenances", "maintenance_status_changes",
-                                 "notices", "engine_ticks", "checkpoints", "audit_trail", "trail_tree"};
+                                 "notices", "engine_ticks", "checkpoints", "maintenance_moves", "audit_trail", "trail_tree"};
 
 // A value to bind: SQLITE_NULL, SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT or SQLITE_BLOB.
 typedef struct { const void *p; union { int64_t i; double r; }; int len; unsigned char type; } Value;

@@ -27,7 +27,8 @@
 
 static const char *path;
 static long mmapBytes;
-static const char *tables[] = {"apps", "addons", "attachments", "windows", "maintenances", "maintenance_status_changes", "notices", "engine_ticks"};
+static const char *tables[] = {"apps", "addons", "attachments", "windows", "maintenances", "maintenance_status_changes", "notices", "engine_ticks",
+                               "checkpoints", "maintenance_moves"};
 enum { TABLES = sizeof tables / sizeof *tables };
 // With two threads, the table whose first half (by id) the trail's thread reads too: the status
 // changes, 3 of the 4.3 million rows of the benchmark ledger, so that both have about as much to do.

@@ -1,5 +1,5 @@
 """Auditors' tools on a real ledger (issue 16, part 3): DuckDB and pandas read the views of
-migration 0008 and the folder of exports as docs/commands.md documents it, and what they compute must be
+migrations 0008 and 0009 and the folder of exports as docs/commands.md documents it, and what they compute must be
 what `audit:compliance` prints for the same ledger.
 
     python3 Tests/Auditors/auditor_tools.py --bin BIN
@@ -244,6 +244,20 @@ def main():
         checks.expect(current.set_index("addon")["window_text"].sort_index().equals(newest.sort_index()),
                       "current_windows is each add-on's newest window change")
 
+        # Who moved each maintenance (migration 0009): the view's last mover and count are what
+        # pandas makes of maintenance_moves (the simulated customers moved some).
+        moves = pd.read_sql_query("SELECT * FROM maintenance_moves ORDER BY id", ledger)
+        last = moves.groupby("maintenance_id").agg(last_moved_by=("moved_by", "last"), last_moved_at=("moved_at", "last"),
+                                                   times_moved=("id", "count"))
+        audit = view.set_index("maintenance_id")
+        moved = audit[audit["times_moved"] > 0]
+        checks.expect(len(moves) > 0 and moved.index.equals(last.index)
+                      and list(moved["last_moved_by"]) == list(last["last_moved_by"])
+                      and list(moved["last_moved_at"]) == list(last["last_moved_at"])
+                      and list(moved["times_moved"]) == list(last["times_moved"])
+                      and audit.loc[audit["times_moved"] == 0, "last_moved_by"].isna().all(),
+                      "maintenance_audit's last mover and moves are what pandas makes of maintenance_moves", (len(moves), len(moved)))
+
         # DuckDB on the ledger file itself, through its SQLite extension (from PyPI, pinned).
         extension = glob.glob(os.path.join(os.path.dirname(duckdb.__file__), "..", "duckdb_ext", "extensions", "*", "*",
                                            "sqlite_scanner.duckdb_extension"))
@@ -253,7 +267,9 @@ def main():
             attached = con.execute("SELECT * FROM ledger.maintenance_audit ORDER BY CAST(maintenance_id AS BIGINT)").df()
             checks.expect(list(attached.columns) == list(view.columns) and
                           [str(v) for v in attached["uuid"]] == list(view["uuid"]) and
-                          [None if v is None else str(v) for v in attached["ended_by"]] == [None if v is None else v for v in view["ended_by"]],
+                          [None if v is None else str(v) for v in attached["ended_by"]] == [None if v is None else v for v in view["ended_by"]] and
+                          [None if v is None else str(v) for v in attached["last_moved_by"]] == [None if v is None else v for v in view["last_moved_by"]] and
+                          [int(v) for v in attached["times_moved"]] == list(view["times_moved"]),
                           "DuckDB attaches the ledger and reads maintenance_audit (columns unquoted)")
         else:
             checks.expect(False, "duckdb-ext-sqlite is installed beside duckdb")

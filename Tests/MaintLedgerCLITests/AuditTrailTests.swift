@@ -386,6 +386,26 @@ import Testing
                 == Self.verificationFailure("verification failed: apps row 2 appears in no trail entry, which ends at seq 6 (the row was added outside maintledger, or entries after it were removed)"))
     }
 
+    /// The moves of a maintenance (maintenance_moves) are held to the trail as every other
+    /// table's rows: an edited, a deleted and an added move are each named. (Seq 5 is bob's
+    /// `data:maintenances:schedule`, which recorded move 1.)
+    @Test(arguments: [
+        ("UPDATE maintenance_moves SET moved_by = 'mallory'", "verification failed at seq 5: maintenance_moves row 1 differs from what the trail recorded"),
+        ("DELETE FROM maintenance_moves", "verification failed at seq 5: maintenance_moves row 1 recorded by the trail is gone"),
+        ("""
+         INSERT INTO maintenance_moves (maintenance_id, moved_from, moved_to, moved_at, moved_by, cause)
+         VALUES (1, '2023-05-05T18:00:00.000Z', '2023-05-12T18:00:00.000Z', '2023-04-24T11:00:00.000Z', 'mallory', 'schedule')
+         """, "verification failed: maintenance_moves row 2 appears in no trail entry, which ends at seq 5 (the row was added outside maintledger, or entries after it were removed)"),
+    ])
+    func aTamperedMoveIsNamed(tampering: String, failure: String) throws {
+        let sandbox = try Fixture.pendingMaintenance(requiredBy: "2023-06-01T00:00:00Z")
+        sandbox.actor = "bob"
+        try sandbox.ok(["data:maintenances:schedule", "REDIS_URL", "-a", "example-app", "--weeks", "1"])
+        #expect(try sandbox.expectVerifies() == 5)
+        try sandbox.tamper(tampering)
+        #expect(try sandbox.run(["audit:verify"]) == Self.verificationFailure(failure))
+    }
+
     /// A row whose parent is missing: the table comparison names it as unrecorded; `--integrity`
     /// runs SQLite's own checks first, which name the broken reference.
     @Test func integrityRunsSQLitesOwnChecksFirst() throws {

@@ -142,6 +142,14 @@ enum Fixture {
 
     private static let seedExampleFormat1Ledger = Result { try format1("seed") }
 
+    /// As the release before maintenance_moves (schema 0008) left it, not yet upgraded: the
+    /// example app with a maintenance required by 2023-06-01, then moved by bob
+    /// (`data:maintenances:schedule --weeks 1`) and by carol (window Tuesdays 10:00); see
+    /// Tests/Fixtures/schema8/README.md. The clock stands at 2023-04-25 08:00.
+    static func schema8Moved() throws -> LedgerSandbox {
+        try copy(of: Result { try ledgerFixture("schema8/moved") }, now: "2023-04-25T08:00:00Z")
+    }
+
     /// The simulated fleet of Tests/Fixtures/format1 (every entry format 1, schema 5), as the
     /// release before the compact trail left it: not yet upgraded.
     static func fleetFormat1(now: String) throws -> LedgerSandbox {
@@ -150,14 +158,19 @@ enum Fixture {
 
     /// The bytes of Tests/Fixtures/format1/NAME.ledger.gz.
     private static func format1(_ name: String) throws -> Data {
+        try ledgerFixture("format1/\(name)")
+    }
+
+    /// The bytes of Tests/Fixtures/PATH.ledger.gz.
+    private static func ledgerFixture(_ path: String) throws -> Data {
         let gunzip = Process(), output = Pipe()
         gunzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        gunzip.arguments = ["-dc", URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/format1/\(name).ledger.gz").standardized.path]
+        gunzip.arguments = ["-dc", URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/\(path).ledger.gz").standardized.path]
         gunzip.standardOutput = output
         try gunzip.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         gunzip.waitUntilExit()
-        try #require(gunzip.terminationStatus == 0 && !data.isEmpty, "gzip could not unpack the format 1 \(name) ledger")
+        try #require(gunzip.terminationStatus == 0 && !data.isEmpty, "gzip could not unpack the \(path) ledger")
         return data
     }
 

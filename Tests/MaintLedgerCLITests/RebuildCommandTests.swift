@@ -165,6 +165,21 @@ import Testing
         #expect(try Self.tableRows(rebuilt)["checkpoints"]?.count == 1)
     }
 
+    /// A maintenance moved by `data:maintenances:schedule` and by `window:update`: the rebuilt
+    /// ledger holds both moves (maintenance_moves), and the view shows the last mover.
+    @Test func aLedgerWithMovedMaintenancesRoundTripsWithTheMoves() throws {
+        let sandbox = try Fixture.pendingMaintenance(requiredBy: "2023-06-01T00:00:00Z")
+        try sandbox.ok(["data:maintenances:schedule", "REDIS_URL", "-a", "example-app", "--weeks", "1"])
+        sandbox.actor = "carol"
+        try sandbox.ok(["data:maintenances:window:update", "REDIS_URL", "Tuesdays", "10:00", "-a", "example-app"], now: "2023-04-25T08:00:00Z")
+        let folder = sandbox.folder.appendingPathComponent("export").path
+        try Self.exportTrail(sandbox, to: folder)
+        let rebuilt = try Self.expectRoundTrip(sandbox, from: folder, files: 1)
+        #expect(try Self.tableRows(rebuilt)["maintenance_moves"]?.count == 2)
+        #expect(try sandbox.run(["sql", "SELECT last_moved_by, times_moved FROM maintenance_audit", "--csv", "--db", rebuilt], useDB: false).stdout
+                == "last_moved_by,times_moved\r\ncarol,2\r\n")
+    }
+
     /// A ledger the release before the compact trail wrote (format 1 entries), upgraded and
     /// written to since (format 2 entries updating rows format 1 ones wrote).
     @Test func aFormat1LedgerUpgradedAndWrittenSinceRoundTrips() throws {

@@ -250,7 +250,8 @@ private struct SimulatedCrash: Error {}
         let csv = try fleet.lines(try #require(try fleet.export(.maintenances, .csv).manifest?.file), .csv)
         #expect(csv[0] == "maintenance_id,uuid,app,addon,kind,plan,status,reason,method,emergency,customer_requested,created_at,"
             + "required_by,has_deadline,scheduled_for,previously_scheduled_for,scheduled_window,outside_window,started_at,"
-            + "started_in_window,completed_at,duration_seconds,ended_at,ended_by,deadline_met,server_created_at,seq\r\n")
+            + "started_in_window,completed_at,duration_seconds,ended_at,ended_by,deadline_met,server_created_at,last_moved_by,last_moved_at,"
+            + "times_moved,seq\r\n")
         #expect(csv[1].contains(",,"), "NULL is an empty field")
         // Booleans as `history --csv` and JSON spell them, never 0/1.
         let fields = csv[1].dropLast(2).split(separator: ",", omittingEmptySubsequences: false)

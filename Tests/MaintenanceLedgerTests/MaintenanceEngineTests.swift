@@ -373,7 +373,8 @@ extension Timestamp {
         #expect(notices.map(\.kind) == ["scheduled"])
         #expect(notices.first?.scheduledFor == time && notices.first?.requiredBy == ts("2023-05-20T00:00:00Z") && notices.first?.window == nil)
         #expect(notices.first?.createdAt == ts("2023-04-24T09:00:00Z") && notices.first?.attachments == #"["KAFKA_URL"]"#)
-        // The tick is one entry: the maintenance's new time, its notice and the tick itself.
+        // The tick is one entry: the maintenance's new time, who moved it there (the platform,
+        // from no time), its notice and the tick itself.
         var last: TrailEntry?
         try ledger.trail(sinceSeq: 0) { last = $0 }
         let entry = try #require(last)
@@ -382,8 +383,10 @@ extension Timestamp {
             Issue.record("the tick's payload should decode")
             return
         }
-        #expect(changes.map { [$0["op"], $0["table"]] } == [[.string("update"), .string("maintenances")], [.string("insert"), .string("notices")],
-                                                          [.string("insert"), .string("engine_ticks")]])
+        #expect(changes.map { [$0["op"], $0["table"]] } == [[.string("update"), .string("maintenances")], [.string("insert"), .string("maintenance_moves")],
+                                                          [.string("insert"), .string("notices")], [.string("insert"), .string("engine_ticks")]])
+        let moves = try fixture.database.inspect { db in try Row.fetchAll(db, sql: "SELECT moved_from, moved_to, moved_by, cause FROM maintenance_moves") }
+        #expect(moves.map { [$0[0] as String?, $0[1], $0[2], $0[3]] } == [[nil, time.storageText, "platform", "platform"]])
     }
 }
 

@@ -185,13 +185,16 @@ private final class PlanFleet {
         #expect(problems.allSatisfy { $0.contains(index) }, "\(problems.joined(separator: "\n"))")
     }
 
-    /// The auditors' views (0008) read their driving table once and everything else by key: the
-    /// rows a maintenance or window joins (its add-on, app, last status change, previous window)
-    /// are searched, never scanned per row, so a view reads a 1M ledger in one pass. A condition
-    /// on the view reaches the table's index (an auditor's `WHERE uuid = …`).
+    /// The auditors' views (0008, 0009) read their driving table once and everything else by
+    /// key: the rows a maintenance or window joins (its add-on, app, last status change, its
+    /// moves, previous window) are searched, never scanned per row, so a view reads a 1M ledger
+    /// in one pass. A condition on the view reaches the table's index (an auditor's `WHERE uuid = …`).
     @Test(arguments: [
         ("SELECT * FROM maintenance_audit", "SCAN m", ["SEARCH a ", "SEARCH apps ",
-                                                       "SEARCH s USING INDEX maintenance_status_changes_by_maintenance (maintenance_id=?)"]),
+                                                       "SEARCH s USING INDEX maintenance_status_changes_by_maintenance (maintenance_id=?)",
+                                                       "SEARCH mv USING INTEGER PRIMARY KEY (rowid=?)",
+                                                       "SEARCH l USING COVERING INDEX maintenance_moves_by_maintenance (maintenance_id=?)",
+                                                       "SEARCH n USING COVERING INDEX maintenance_moves_by_maintenance (maintenance_id=?)"]),
         ("SELECT * FROM maintenance_audit WHERE uuid = ?", "SEARCH m USING INDEX sqlite_autoindex_maintenances_1 (uuid=?)", []),
         ("SELECT * FROM window_changes", "SCAN w", ["SEARCH q USING COVERING INDEX windows_by_addon (addon_id=? AND id<?)"]),
         ("SELECT * FROM current_windows", "SCAN a", ["SEARCH q USING COVERING INDEX windows_by_addon (addon_id=?)"]),

@@ -167,7 +167,7 @@ import Testing
             #expect(table.columnCount == table.columns.count)
             #expect(LedgerTable(code: table.code) == table)
         }
-        #expect(LedgerTable(code: 0) == nil && LedgerTable(code: 10) == nil)
+        #expect(LedgerTable(code: 0) == nil && LedgerTable(code: 11) == nil)
     }
 
     /// Bytes the writer would not write are refused, not read some other way.
@@ -185,7 +185,7 @@ import Testing
         ([0x11, 0x01, 0x04, 0x09, 0x00, 0x00, 0x00], "the value of column 1 of the change at byte 0 is not one maintledger writes"), // tag 9
         ([0x21, 0x01, 0x01, 0x05, 0x00] + Array(repeating: 0, count: 16), "the update at byte 0 names its columns out of order"), // column 5 of 5
         ([0x21, 0x01, 0x00] + Array(repeating: 0, count: 16), "the update at byte 0 sets 0 columns"),
-        ([0x1A, 0x01, 0x00], "byte 0 is not a change's code"), // table 10
+        ([0x1B, 0x01, 0x00], "byte 0 is not a change's code"), // table 11
     ] as [([UInt8], String)])
     func bytesTheWriterWouldNotWriteAreRefused(payload: [UInt8], problem: String) {
         #expect(throws: ParseProblem(text: problem)) { try Self.read(payload).get() }

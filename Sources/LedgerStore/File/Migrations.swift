@@ -15,6 +15,7 @@ package enum Migrations {
         ("0006_compact_trail", PackageResources._006_compact_trail_sql),
         ("0007_index_review", PackageResources._007_index_review_sql),
         ("0008_auditor_views", PackageResources._008_auditor_views_sql),
+        ("0009_maintenance_moves", PackageResources._009_maintenance_moves_sql),
     ]
 
     /// The migration that adds the Merkle tree, which a ledger with a trail then grows over it.

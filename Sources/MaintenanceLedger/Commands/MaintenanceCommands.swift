@@ -246,6 +246,7 @@ extension Ledger {
                 "scheduled_for": RowValue(slot.scheduledFor), "previously_scheduled_for": RowValue(open.scheduledFor),
                 "window": RowValue(window.text), "outside_window": RowValue(slot.outsideWindow),
             ])
+            try mutation.recordMove(ofMaintenance: open.id, from: open.scheduledFor, to: slot.scheduledFor, at: context.now, by: context.actor, cause: .window)
             try recordNotice(rescheduled, of: addon, kind: open.scheduledFor == nil ? .scheduled : .rescheduled, mutation)
             return WindowInfo(window: window, previousWindow: previous,
                                 previouslyScheduledAt: open.scheduledFor, scheduledAt: slot.scheduledFor)
@@ -309,6 +310,7 @@ extension Ledger {
                 "scheduled_for": RowValue(scheduledFor), "previously_scheduled_for": RowValue(open.scheduledFor),
                 "window": RowValue(window.text), "outside_window": RowValue(false),
             ])
+            try mutation.recordMove(ofMaintenance: open.id, from: open.scheduledFor, to: scheduledFor, at: context.now, by: context.actor, cause: .schedule)
             try recordNotice(rescheduled, of: addon, kind: open.scheduledFor == nil ? .scheduled : .rescheduled, mutation)
             return Rescheduling(addonName: addon.name, previous: open.scheduledFor, scheduledFor: scheduledFor)
         }

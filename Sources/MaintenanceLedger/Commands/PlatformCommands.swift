@@ -49,6 +49,7 @@ extension Ledger {
             mutation.describe(action: "platform:maintenances:schedule", subject: "addon:\(addon.name)")
             let scheduled = try mutation.update(open, set: ["scheduled_for": RowValue(slot.scheduledFor),
                                                             "outside_window": RowValue(slot.outsideWindow)])
+            try mutation.recordMove(ofMaintenance: open.id, from: open.scheduledFor, to: slot.scheduledFor, at: context.now, by: context.actor, cause: .platform)
             try recordNotice(scheduled, of: addon, to: surroundings.addressees, kind: .scheduled, mutation)
             return scheduled
         }

@@ -70,7 +70,8 @@ struct MaintenanceProgress {
         return paths[end]
     }
 
-    /// Records it: the maintenance's row as it becomes, and its status changes.
+    /// Records it: the maintenance's row as it becomes, its status changes, and its move if the
+    /// schedule changed.
     func record(_ recorded: MaintenanceRecord, _ mutation: Mutation) throws {
         let m = set
         _ = try mutation.update(recorded, set: [
@@ -79,6 +80,8 @@ struct MaintenanceProgress {
             "outside_window": RowValue(m.outsideWindow), "started_at": RowValue(m.startedAt), "completed_at": RowValue(m.completedAt),
             "duration_seconds": RowValue(m.durationSeconds), "server_created_at": RowValue(m.serverCreatedAt),
         ])
+        try mutation.recordMove(ofMaintenance: recorded.id, from: recorded.scheduledFor, to: m.scheduledFor, at: mutation.context.now,
+                                by: mutation.context.actor, cause: .import)
         for step in steps {
             try mutation.insert(.maintenanceStatusChanges, row: [
                 "maintenance_id": RowValue(recorded.id), "from_status": RowValue(step.from.rawValue), "to_status": RowValue(step.to.rawValue),

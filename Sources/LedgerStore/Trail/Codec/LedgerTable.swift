@@ -6,6 +6,7 @@ public enum LedgerTable: String, CaseIterable, Sendable {
     case notices
     case engineTicks = "engine_ticks"
     case checkpoints
+    case maintenanceMoves = "maintenance_moves"
 
     /// The table's number in format 2 trail entries (fixed forever, whatever the order here).
     package var code: UInt8 {
@@ -19,6 +20,7 @@ public enum LedgerTable: String, CaseIterable, Sendable {
         case .notices: 7
         case .engineTicks: 8
         case .checkpoints: 9
+        case .maintenanceMoves: 10
         }
     }
 
@@ -27,7 +29,7 @@ public enum LedgerTable: String, CaseIterable, Sendable {
         self = Self.byCode[Int(code) - 1]
     }
 
-    /// Table code n at n - 1 (the codes are 1 to 9 without a gap): decoding a payload looks up a
+    /// Table code n at n - 1 (the codes are 1 to 10 without a gap): decoding a payload looks up a
     /// table for every change.
     private static let byCode: [LedgerTable] = allCases.sorted { $0.code < $1.code }
 
@@ -48,6 +50,7 @@ public enum LedgerTable: String, CaseIterable, Sendable {
         case .notices: 6
         case .engineTicks: 7
         case .checkpoints: 8
+        case .maintenanceMoves: 9
         }
     }
 
@@ -68,6 +71,7 @@ public enum LedgerTable: String, CaseIterable, Sendable {
         case .notices: ["id", "maintenance_id", "kind", "app", "addon", "attachments", "window", "scheduled_for", "required_by", "created_at"]
         case .engineTicks: ["id", "ticked_until", "seed", "failures_per_million", "recorded_at"]
         case .checkpoints: ["id", "origin", "tree_size", "root_hash", "note", "recorded_at"]
+        case .maintenanceMoves: ["id", "maintenance_id", "moved_from", "moved_to", "moved_at", "moved_by", "cause"]
         }
     }
 }
