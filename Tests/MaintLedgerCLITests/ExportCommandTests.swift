@@ -113,10 +113,10 @@ import Testing
         let sha = try Self.sha256sum("\(folder)/\(name)")
         #expect(try Self.object("\(folder)/\(name).manifest.json") == [
             "file": name, "entity": "maintenances", "format": "ndjson", "rows": expected.count, "bytes": data.count,
-            "first_seq": 1, "last_seq": head.seq, "sha256": sha, "head_hash": head.hash, "format_version": 2,
+            "first_seq": 1, "last_seq": head.seq, "sha256": sha, "head_hash": head.hash, "format_version": 3,
         ] as NSDictionary)
         #expect(try Self.object("\(folder)/.maintledger-cursor-maintenances-ndjson") == [
-            "seq": head.seq, "head_hash": head.hash, "format_version": 2,
+            "seq": head.seq, "head_hash": head.hash, "format_version": 3,
         ] as NSDictionary)
 
         // Back to the rows SELECT gives, each with the head's seq (a first export reads no trail).
@@ -348,13 +348,39 @@ import Testing
         try sandbox.ok(["platform:tick", "--until", "2022-05-10T00:00:00Z", "--seed", "7"])
         let before = try Self.files(folder)
         try sandbox.expectRefusal(["export", "--to", folder], stderr: """
-            Error: \(folder) holds maintenances ndjson files of export format 1; this maintledger writes format 2 (other columns, booleans true/false), which would mix in one folder
+            Error: \(folder) holds maintenances ndjson files of export format 1; this maintledger writes format 3 (other columns, booleans true/false), which would mix in one folder
             Export to a new folder (its first file holds every row); the files already here stay as they are.
 
             """)
         #expect(try Self.files(folder) == before)
         try sandbox.ok(["export", "--to", folder, "--entity", "trail"])
         try sandbox.ok(["rebuild", "--from", folder, "--to", folder + "-rebuilt.sqlite"], useDB: false)
+    }
+
+    /// A folder a maintledger before migration 0009 exported maintenances to (format 2: the
+    /// view's columns without who moved each maintenance): its scheduled job goes on getting the
+    /// columns it reads, in format 2, while a new folder gets format 3, those columns added at the
+    /// end.
+    @Test func aFolderOfFormat2FilesGoesOnInFormat2AndANewOneGetsFormat3() throws {
+        let (sandbox, folder) = try Self.fleet()
+        try sandbox.ok(["export", "--to", folder, "--format", "csv"])
+        let head = try Self.head(sandbox)
+        try Data(#"{"format_version": 2, "head_hash": "\#(head.hash)", "seq": \#(head.seq)}"#.utf8)
+            .write(to: URL(fileURLWithPath: "\(folder)/.maintledger-cursor-maintenances-csv"))
+        try sandbox.ok(["platform:tick", "--until", "2022-05-10T00:00:00Z", "--seed", "7"])
+        let format2 = "maintenance_id,uuid,app,addon,kind,plan,status,reason,method,emergency,customer_requested,created_at,required_by,"
+            + "has_deadline,scheduled_for,previously_scheduled_for,scheduled_window,outside_window,started_at,started_in_window,"
+            + "completed_at,duration_seconds,ended_at,ended_by,deadline_met,server_created_at"
+        let continued = try String(sandbox.ok(["export", "--to", folder, "--format", "csv"]).stdout.dropLast())
+        #expect(try String(contentsOfFile: continued, encoding: .utf8).hasPrefix(format2 + ",seq\r\n"))
+        #expect(try Self.object(continued + ".manifest.json")["format_version"] as? Int == 2)
+        #expect(try Self.object("\(folder)/.maintledger-cursor-maintenances-csv")["format_version"] as? Int == 2)
+
+        let newFolder = sandbox.folder.appendingPathComponent("new").path
+        try FileManager.default.createDirectory(atPath: newFolder, withIntermediateDirectories: false)
+        let first = try String(sandbox.ok(["export", "--to", newFolder, "--format", "csv"]).stdout.dropLast())
+        #expect(try String(contentsOfFile: first, encoding: .utf8).hasPrefix(format2 + ",last_moved_by,last_moved_at,times_moved,seq\r\n"))
+        #expect(try Self.object(first + ".manifest.json")["format_version"] as? Int == 3)
     }
 
     @Test func windowsAndTrailExportTheirOwnRows() throws {

@@ -156,6 +156,9 @@ private final class ExportFleet {
         return text.components(separatedBy: end).dropLast().map { format == .ndjson ? $0 : $0 + end }
     }
 
+    /// The version a new folder's files of each entity are written in.
+    static let formatVersions: [ExportEntity: Int] = [.maintenances: 3, .windows: 2, .trail: 1]
+
     /// Checks a written file against the ledger, its manifest against the file, and the cursor.
     func expectWritten(_ result: ExportResult, _ entity: ExportEntity, _ format: ExportFormat, first: Int64,
                        sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -173,10 +176,10 @@ private final class ExportFleet {
         #expect(written == [
             "file": name, "entity": entity.rawValue, "format": format.rawValue, "rows": manifest.rows, "bytes": data.count,
             "first_seq": first, "last_seq": head.seq, "sha256": manifest.sha256, "head_hash": head.hash,
-            "format_version": entity == .trail ? 1 : 2,
+            "format_version": Self.formatVersions[entity]!,
         ] as NSDictionary, sourceLocation: sourceLocation)
         #expect(try cursor(entity, format) as NSDictionary == [
-            "seq": head.seq, "head_hash": head.hash, "format_version": entity == .trail ? 1 : 2,
+            "seq": head.seq, "head_hash": head.hash, "format_version": Self.formatVersions[entity]!,
         ] as NSDictionary, sourceLocation: sourceLocation)
         #expect(result.cursor == head.seq, sourceLocation: sourceLocation)
     }

@@ -9,13 +9,31 @@ import Foundation
 public enum ExportEntity: String, CaseIterable, Codable, Sendable {
     case maintenances, trail, windows
 
-    /// The version of the files' columns and value spellings, in every manifest and cursor: a
-    /// scheduled job's reader knows which it got, and a folder keeps one version (see
-    /// `ExportFolder.recover`). Maintenances and windows 2: the views' columns, booleans
-    /// true/false in CSV too (version 1, before migration 0008: the tables' columns, booleans
-    /// 0/1 in CSV). The trail's are unchanged: 1.
+    /// The version of the files' columns and value spellings a new folder gets, in every
+    /// manifest and cursor: a scheduled job's reader knows which it got, and a folder keeps one
+    /// version (see `ExportFolder.recover`). Maintenances 3: `maintenance_audit`'s columns with
+    /// who moved each maintenance last, when, and how often (migration 0009). Windows 2 (and
+    /// maintenances 2, before 0009): the views' columns, booleans true/false in CSV too (version
+    /// 1, before migration 0008: the tables' columns, booleans 0/1 in CSV). The trail's are
+    /// unchanged: 1.
     public var formatVersion: Int {
-        self == .trail ? 1 : 2
+        switch self {
+        case .maintenances: 3
+        case .windows: 2
+        case .trail: 1
+        }
+    }
+
+    /// The versions a folder that holds files of one goes on getting, in its version's columns:
+    /// a scheduled job reading a folder of maintenances 2 keeps the columns it reads (3 only
+    /// adds columns at the end). Version 1 has other columns and spellings: not continued.
+    var continuedVersions: ClosedRange<Int> {
+        self == .maintenances ? 2...3 : formatVersion...formatVersion
+    }
+
+    /// The view's columns that files of `version` do not have (those added after it).
+    func columnsLeftOut(of version: Int) -> Set<String> {
+        self == .maintenances && version == 2 ? ["last_moved_by", "last_moved_at", "times_moved"] : []
     }
 
     /// The view a table's rows are exported from, and the column naming the row.
@@ -96,6 +114,8 @@ extension LedgerQuerying {
             var recovered: [String] = []
             var removed: [String] = []
             let cursor = try folder.recover(entity, format, db, recovered: &recovered, removed: &removed)
+            // A folder's files keep the version of its first (`recover` refused one that cannot).
+            let version = cursor.seq > 0 ? cursor.formatVersion ?? 1 : entity.formatVersion
             func unchanged() -> ExportResult {
                 ExportResult(path: nil, manifest: nil, cursor: cursor.seq, recovered: recovered, removed: removed)
             }
@@ -108,7 +128,7 @@ extension LedgerQuerying {
             let data = try folder.writeAtomically(name) { file in
                 var encoder: ExportRowEncoder?
                 try db.scan(query.sql, query.arguments, columns: { columns in
-                    encoder = ExportRowEncoder(entity: entity, format: format, columns: columns)
+                    encoder = ExportRowEncoder(entity: entity, format: format, columns: columns, leavingOut: entity.columnsLeftOut(of: version))
                     try encoder!.writeHeader(to: file)
                 }) { row in
                     try encoder!.writeRow(row, to: file)
@@ -121,11 +141,11 @@ extension LedgerQuerying {
             try step(.dataFileRenamed)
             let manifest = ExportManifest(file: name, entity: entity, format: format, rows: count, bytes: data.bytes,
                                           firstSeq: cursor.seq + 1, lastSeq: head.seq, sha256: data.sha256,
-                                          formatVersion: entity.formatVersion, headHash: head.hash,
+                                          formatVersion: version, headHash: head.hash,
                                           checkpoint: try Checkpoint.latestNote(db))
             try folder.writeAtomically(ExportFolder.manifestName(of: name)) { file in try file.append(ExportFolder.encode(manifest)) }
             try step(.manifestRenamed)
-            try folder.writeCursor(ExportCursor(seq: head.seq, headHash: head.hash, formatVersion: entity.formatVersion), entity, format)
+            try folder.writeCursor(ExportCursor(seq: head.seq, headHash: head.hash, formatVersion: version), entity, format)
             return ExportResult(path: folder.path(of: name), manifest: manifest, cursor: head.seq, recovered: recovered, removed: removed)
         }
     }

@@ -127,7 +127,7 @@ final class ExportFolder {
                                       hint: "Export each ledger to its own folder.")
         }
         // Files of one version per folder: a reader globbing it gets one set of columns.
-        if cursor.seq > 0, (cursor.formatVersion ?? 1) != entity.formatVersion {
+        if cursor.seq > 0, !entity.continuedVersions.contains(cursor.formatVersion ?? 1) {
             throw LedgerError.refused("\(folder) holds \(entity.rawValue) \(format.rawValue) files of export format \(cursor.formatVersion ?? 1); this maintledger writes format \(entity.formatVersion) (other columns, booleans true/false), which would mix in one folder",
                                       hint: "Export to a new folder (its first file holds every row); the files already here stay as they are.")
         }

@@ -18,13 +18,15 @@ struct ExportRowEncoder {
     /// NDJSON: what precedes each value, `{"id":` then `,"uuid":` and so on.
     private let keys: [[UInt8]]
 
-    init(entity: ExportEntity, format: ExportFormat, columns: [String]) {
+    /// `leavingOut`: columns of the query the file does not have (an earlier format's).
+    init(entity: ExportEntity, format: ExportFormat, columns: [String], leavingOut: Set<String>) {
         self.format = format
-        fields = columns.enumerated().map { index, column in
-            Field(column: Int32(index), boolean: entity.booleanColumns.contains(column), json: entity == .trail && column == "payload")
+        let kept = columns.indices.filter { !leavingOut.contains(columns[$0]) }
+        fields = kept.map { index in
+            Field(column: Int32(index), boolean: entity.booleanColumns.contains(columns[index]), json: entity == .trail && columns[index] == "payload")
         }
-        headers = columns
-        keys = columns.enumerated().map { index, header in
+        headers = kept.map { columns[$0] }
+        keys = headers.enumerated().map { index, header in
             Array(((index == 0 ? "{" : ",") + JSONValue.string(header).compactText + ":").utf8)
         }
     }
