@@ -29,7 +29,9 @@ import Testing
     @Test func theStoredFormWrittenInPlaceIsStorageText() {
         let (first, last) = (Timestamp.storedRange.lowerBound, Timestamp.storedRange.upperBound)
         var random = SplitMix64(seed: 21)
-        let instants = [first, first + 1, -1, 0, 1, 86_399_999, 951_782_400_000, last - 1, last]
+        // Also the ends of year 0's February (a leap day) and of the first era's last year (1599).
+        let instants = [first, first + 1, -1, 0, 1, 86_399_999, 951_782_400_000, last - 1, last,
+                        -62_162_121_600_001, -62_162_121_600_000, -62_162_035_200_000, -11_676_096_000_001, -11_676_096_000_000]
             + (0..<20_000).map { _ in Int64.random(in: first...last, using: &random) }
         for instant in instants {
             let time = Timestamp(millisecondsSinceEpoch: instant)

@@ -62,9 +62,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// The storage form's 24 bytes at `out`, for an instant in `storedRange` (the form has no
     /// other): two digits at a time, each pair from a multiplication rather than two divisions.
     package func writeStorageText(to out: UnsafeMutableRawPointer) {
-        let days = Self.floorDiv(millisecondsSinceEpoch, Self.millisecondsPerDay)
-        let msOfDay = Int(millisecondsSinceEpoch - days * Self.millisecondsPerDay)
-        let (year, month, day) = Self.civil(fromDays: days)
+        let (year, month, day, msOfDay) = storedCivil
         func pair(_ value: Int, at offset: Int) {
             let tens = (value &* 103) &>> 10 // value / 10 for 0...99
             out.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 &+ tens), toByteOffset: offset, as: UInt8.self)
@@ -73,7 +71,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         func separator(_ character: Unicode.Scalar, at offset: Int) {
             out.storeBytes(of: UInt8(ascii: character), toByteOffset: offset, as: UInt8.self)
         }
-        let seconds = msOfDay / 1000, milliseconds = msOfDay % 1000
+        let seconds = Int(msOfDay / 1000), milliseconds = Int(msOfDay % 1000)
         pair(Int(year) / 100, at: 0)
         pair(Int(year) % 100, at: 2)
         separator("-", at: 4)
@@ -90,6 +88,30 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         out.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 + milliseconds / 100), toByteOffset: 20, as: UInt8.self)
         pair(milliseconds % 100, at: 21)
         separator("Z", at: 23)
+    }
+
+    /// `civil(fromDays:)` of the instant's day and the milliseconds into it, for an instant in
+    /// `storedRange`: there every quantity is small and, counted from 400 years before year 0,
+    /// not negative, so the calendar is worked out on `UInt32` with no check of overflow and
+    /// with Neri and Schneider's few multiplications ("Euclidean affine functions and their
+    /// application to calendar algorithms", 2023) in place of Hinnant's many divisions: that
+    /// was most of rendering a time, which `audit:verify` does for every time an inserted row holds.
+    private var storedCivil: (year: UInt32, month: UInt32, day: UInt32, msOfDay: UInt32) {
+        let sinceFirst = UInt64(bitPattern: millisecondsSinceEpoch &- Self.firstStored) // from 0000-01-01
+        let days = sinceFirst / UInt64(Self.millisecondsPerDay)
+        let msOfDay = UInt32(truncatingIfNeeded: sinceFirst &- days &* UInt64(Self.millisecondsPerDay))
+        // Days since 1 March of year -400 (0000-01-01 is an era of 146,097 days less 60 after it).
+        let n = UInt32(truncatingIfNeeded: days) &+ (146_097 &- 60)
+        let n1 = 4 &* n &+ 3
+        let century = n1 / 146_097
+        let n2 = (n1 % 146_097) / 4 &* 4 &+ 3
+        let p2 = UInt64(2_939_745) &* UInt64(n2)
+        let dayOfYear = UInt32(truncatingIfNeeded: p2) / 2_939_745 / 4 // from 1 March
+        let n3 = 2141 &* dayOfYear &+ 197_913
+        let (month, day) = (n3 >> 16, (n3 & 0xFFFF) / 2141 &+ 1)
+        let january = dayOfYear >= 306 // or February: of the next year
+        let year = 100 &* century &+ UInt32(truncatingIfNeeded: p2 >> 32) &+ (january ? 1 : 0) &- 400
+        return (year, january ? month &- 12 : month, day, msOfDay)
     }
 
     /// The instant whose storage form these bytes are exactly, `YYYY-MM-DDTHH:MM:SS.sssZ`;
@@ -236,6 +258,9 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     // MARK: Calendar arithmetic (proleptic Gregorian, after Howard Hinnant's algorithms)
 
+    /// Always inlined: called with a constant divisor, it is then a multiplication, not the
+    /// `idiv` of a call (two a time rendered, which `audit:verify` does for every time the trail holds).
+    @inline(__always)
     package static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
         a >= 0 ? a / b : -((-a + b - 1) / b)
     }
