@@ -63,7 +63,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// other): two digits at a time, each pair from a multiplication rather than two divisions.
     package func writeStorageText(to out: UnsafeMutableRawPointer) {
         let (year, month, day, msOfDay) = storedCivil
-        func pair(_ value: Int, at offset: Int) {
+        // On `UInt32`, as `storedCivil` gives them: divisions by constants without signs to fix.
+        func pair(_ value: UInt32, at offset: Int) {
             let tens = (value &* 103) &>> 10 // value / 10 for 0...99
             out.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 &+ tens), toByteOffset: offset, as: UInt8.self)
             out.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 &+ value &- tens &* 10), toByteOffset: offset + 1, as: UInt8.self)
@@ -71,13 +72,13 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         func separator(_ character: Unicode.Scalar, at offset: Int) {
             out.storeBytes(of: UInt8(ascii: character), toByteOffset: offset, as: UInt8.self)
         }
-        let seconds = Int(msOfDay / 1000), milliseconds = Int(msOfDay % 1000)
-        pair(Int(year) / 100, at: 0)
-        pair(Int(year) % 100, at: 2)
+        let seconds = msOfDay / 1000, milliseconds = msOfDay % 1000
+        pair(year / 100, at: 0)
+        pair(year % 100, at: 2)
         separator("-", at: 4)
-        pair(Int(month), at: 5)
+        pair(month, at: 5)
         separator("-", at: 7)
-        pair(Int(day), at: 8)
+        pair(day, at: 8)
         separator("T", at: 10)
         pair(seconds / 3600, at: 11)
         separator(":", at: 13)
@@ -85,7 +86,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         separator(":", at: 16)
         pair(seconds % 60, at: 17)
         separator(".", at: 19)
-        out.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 + milliseconds / 100), toByteOffset: 20, as: UInt8.self)
+        out.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 &+ milliseconds / 100), toByteOffset: 20, as: UInt8.self)
         pair(milliseconds % 100, at: 21)
         separator("Z", at: 23)
     }
@@ -96,6 +97,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// with Neri and Schneider's few multiplications ("Euclidean affine functions and their
     /// application to calendar algorithms", 2023) in place of Hinnant's many divisions: that
     /// was most of rendering a time, which `audit:verify` does for every time an inserted row holds.
+    @inline(__always)
     private var storedCivil: (year: UInt32, month: UInt32, day: UInt32, msOfDay: UInt32) {
         let sinceFirst = UInt64(bitPattern: millisecondsSinceEpoch &- Self.firstStored) // from 0000-01-01
         let days = sinceFirst / UInt64(Self.millisecondsPerDay)
