@@ -92,6 +92,11 @@ package struct CompactPayloadParser {
 
     /// An unsigned LEB128 varint in its shortest form.
     private mutating func varint() -> UInt64? {
+        // Most are one byte (small ids, column counts and positions, lengths of short texts).
+        if position < payload.count, payload[position] < 0x80 {
+            defer { position += 1 }
+            return UInt64(payload[position])
+        }
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while position < payload.count {
