@@ -124,6 +124,46 @@ import Testing
             """)
     }
 
+    /// A maintenance stays with its add-on, and an add-on with its app: an object naming another
+    /// app for an add-on the ledger holds was recorded on that add-on (and the app created), and
+    /// one naming another add-on or app for a recorded maintenance was counted unchanged.
+    @Test func anObjectNamingAnotherOwnerThanTheLedgerIsRefused() throws {
+        let target = try Self.sandbox()
+        try target.ok(["import", Self.fixture("info.json")])
+        var objects = try Self.history()
+        objects[1]["app"] = ["name": "other-app"]
+        let owner = try Self.write(objects: [objects[1]], in: target)
+        try target.expectRefusal(["import", owner], stderr: """
+            Error: element 1 of \(owner) (line 2): add-on redis-lively-12345 belongs to example-app, not other-app
+            Nothing from \(owner) was imported; fix that element and import the file again.
+
+            """)
+        try target.expectRefusal(["import", owner, "--app", "other-app"], stderr: """
+            Error: element 1 of \(owner) (line 2): add-on redis-lively-12345 belongs to example-app, not other-app
+            Nothing from \(owner) was imported; fix that element and import the file again.
+
+            """)
+        objects[0]["uuid"] = "98946e84-7d7e-8a9b-9473-1904c81a8ab9"
+        objects[0]["addon"] = ["name": "redis-other-2", "kind": "heroku-redis", "plan": "premium-0"]
+        let addon = try Self.write(objects: [objects[0]], in: target)
+        try target.expectRefusal(["import", addon], stderr: """
+            Error: element 1 of \(addon) (line 2): maintenance 98946e84-7d7e-8a9b-9473-1904c81a8ab9 is recorded on redis-lively-12345 of \
+            example-app; the import says redis-other-2 of example-app
+            Nothing from \(addon) was imported; fix that element and import the file again.
+
+            """)
+    }
+
+    static func history() throws -> [[String: Any]] {
+        try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture("history.json")))) as? [[String: Any]])
+    }
+
+    /// Objects as an array, pretty-printed as Heroku's CLI prints them (the first on line 2).
+    static func write(objects: [[String: Any]], _ name: String = "input.json", in sandbox: LedgerSandbox) throws -> String {
+        try write(String(decoding: try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self), name,
+                  in: sandbox)
+    }
+
     /// Each bad input is refused whole, naming its line or element, and leaves the ledger as it
     /// was (which holds info.json's maintenance: `E` stands for that object, on one line).
     @Test(arguments: [

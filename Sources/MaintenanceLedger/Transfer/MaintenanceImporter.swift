@@ -12,7 +12,7 @@ struct MaintenanceImporter {
     private var refusals: [(place: ImportPlace, error: LedgerError)] = []
     /// Apps and add-ons by name: those the ledger held that a batch named, and those created.
     private var appIDs: [ImportKey: Int64] = [:]
-    private var addons: [ImportKey: (id: Int64, service: Service)] = [:]
+    private var addons: [ImportKey: (id: Int64, service: Service, appID: Int64)] = [:]
     /// The live attachments of the apps and add-ons resolved.
     private var attachments = LiveAttachments()
 
@@ -65,7 +65,7 @@ struct MaintenanceImporter {
         }
         let found = try AddonRecord.find(named: batch.addons.filter { addons[$0] == nil }.map(\.text), sql)
         for addon in found {
-            addons[ImportKey(addon.name)] = (addon.id, addon.service)
+            addons[ImportKey(addon.name)] = (addon.id, addon.service, addon.appID)
         }
         try attachments.read(apps: apps.map { $0.id }, addons: found.map { $0.id }, sql)
     }
@@ -116,14 +116,20 @@ struct MaintenanceImporter {
     /// neither (it attaches no name) and they refuse nothing; with the attachment names it
     /// leaves out. Nil otherwise.
     private func resolvedAsTheyAre(_ maintenance: ImportedMaintenance) -> (addonID: Int64, leftOut: Int)? {
-        guard let appID = appIDs[maintenance.app], let addon = addons[maintenance.addon],
+        guard let appID = appIDs[maintenance.app], let addon = addons[maintenance.addon], addon.appID == appID,
               addon.service == maintenance.object.addon.kind || !maintenance.object.addonKindGiven,
               let plan = try? attachmentPlan(maintenance.attachments, addonID: addon.id, appID: appID), plan.attach.isEmpty else { return nil }
         return (addon.id, plan.leftOut)
     }
 
     /// A maintenance recorded before: unchanged, or moved on as the object says (`MaintenanceProgress`).
+    /// It stays with its add-on and app: an object naming others is refused, not taken as the same.
     private mutating func alreadyRecorded(_ maintenance: ImportedMaintenance, _ recorded: MaintenanceRecord, _ mutation: Mutation) throws {
+        guard let addon = addons[maintenance.addon], addon.id == recorded.addonID, addon.appID == appIDs[maintenance.app] else {
+            let addon = try AddonRecord.withID(recorded.addonID, mutation.sql)
+            throw LedgerError.refused("maintenance \(recorded.uuid) is recorded on \(addon.name) of \(try AppRecord.withID(addon.appID, mutation.sql).name); "
+                                      + "the import says \(maintenance.addon.text) of \(maintenance.app.text)", hint: nil)
+        }
         guard let progress = try MaintenanceProgress(of: NewMaintenance(recorded), lastChangeAt: try recorded.lastChangeAt(mutation.sql),
                                                      to: maintenance.given, seenAt: now) else {
             summary.unchanged += 1
@@ -152,6 +158,11 @@ struct MaintenanceImporter {
         let service = addon.kind
         if let known = addons[maintenance.addon] {
             guard known.service == service || !maintenance.object.addonKindGiven else { throw LedgerError.refused("add-on \(name) is \(known.service.rawValue), not \(service.rawValue)", hint: nil) }
+            // An add-on has one owner; the object's app is the one it names (its attachments may be elsewhere).
+            guard known.appID == appID else {
+                throw LedgerError.refused("add-on \(name) belongs to \(try AppRecord.withID(known.appID, mutation.sql).name), not \(maintenance.app.text)",
+                                          hint: nil)
+            }
             try ensureAttachments(maintenance.attachments, addonID: known.id, appID: appID, mutation)
             return known.id
         }
@@ -179,7 +190,7 @@ struct MaintenanceImporter {
             ])
         }
         summary.addonsCreated += 1
-        addons[maintenance.addon] = (id, service)
+        addons[maintenance.addon] = (id, service, appID)
         attachments.created(addon: id)
         try ensureAttachments(maintenance.attachments, addonID: id, appID: appID, mutation)
         return id
