@@ -154,6 +154,23 @@ import Testing
             """)
     }
 
+    /// Keys no field is read from are counted, but a file whose objects each hold keys of their
+    /// own printed every name, whole, in its summary (a 1 MB key made a 1 MB line).
+    @Test func theSummaryNamesTenUnknownKeysAtMostAndCutsLongOnes() throws {
+        let target = try Self.sandbox()
+        var objects = try Self.history()
+        for (number, index) in objects.indices.enumerated() {
+            for key in 0..<6 { objects[index]["key_\(number)_\(key)"] = key }
+        }
+        objects[0][String(repeating: "k", count: 50)] = true
+        let file = try Self.write(objects: objects, in: target)
+        #expect(try target.run(["import", file]).stderr.hasSuffix("""
+            ; unknown keys ignored: key_0_0 (1), key_0_1 (1), key_0_2 (1), key_0_3 (1), key_0_4 (1), key_0_5 (1), key_1_0 (1), \
+            key_1_1 (1), key_1_2 (1), kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk… (1), other keys (9)
+
+            """))
+    }
+
     static func history() throws -> [[String: Any]] {
         try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture("history.json")))) as? [[String: Any]])
     }

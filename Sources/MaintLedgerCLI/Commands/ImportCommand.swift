@@ -67,7 +67,11 @@ struct ImportCommand: ParsableCommand {
         if summary.attachmentsLeftOut > 0 { parts.append("\(summary.attachmentsLeftOut) attachment names of other apps left out") }
         if summary.withoutMaintenance > 0 { parts.append("\(summary.withoutMaintenance) add-ons without a maintenance (status none) skipped") }
         if !summary.unknownKeys.isEmpty {
-            let keys = summary.unknownKeys.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }
+            // Names as long as a line would make the summary as long: each is cut to 40 characters.
+            var keys = summary.unknownKeys.named.sorted { $0.key < $1.key }.map { key, times in
+                "\(key.count > 40 ? key.prefix(39) + "…" : key) (\(times))"
+            }
+            if summary.unknownKeys.others > 0 { keys.append("other keys (\(summary.unknownKeys.others))") }
             parts.append("unknown keys ignored: " + keys.joined(separator: ", ").escapingControlCharacters)
         }
         return parts.joined(separator: "; ") + (dryRun ? "; nothing was recorded (dry run)" : "")

@@ -23,9 +23,36 @@ public struct ImportSummary: Sendable, Equatable {
     public var attachmentsCreated = 0
     /// Attachment names whose app the shape does not tell (see `ensureAttachments`).
     public var attachmentsLeftOut = 0
-    /// Keys the objects hold that no maintenance field is read from (`addon.foo`), with how
-    /// many objects hold each.
-    public var unknownKeys: [String: Int] = [:]
+    /// Keys the objects hold that no maintenance field is read from (`addon.foo`).
+    public var unknownKeys = UnknownKeys()
+}
+
+/// Keys of imported objects that no field is read from, with how many objects hold each: the
+/// first `namedAtMost` names met, and how many times others were met. All of them were kept and
+/// printed in the summary: a file whose every object holds a key of its own made a summary line
+/// as long as the file.
+public struct UnknownKeys: Sendable, Equatable {
+    static let namedAtMost = 10
+    public private(set) var named: [String: Int] = [:]
+    /// The objects holding keys beyond the names kept, once for each such key.
+    public private(set) var others = 0
+
+    public var isEmpty: Bool { named.isEmpty }
+
+    mutating func count(_ key: String, times: Int = 1) {
+        if named[key] != nil || named.count < Self.namedAtMost {
+            named[key, default: 0] += times
+        } else {
+            others += times
+        }
+    }
+
+    /// Another's counts added, its names in order (which names are kept does not depend on a
+    /// dictionary's order).
+    mutating func add(_ other: UnknownKeys) {
+        for (key, times) in other.named.sorted(by: { $0.key < $1.key }) { count(key, times: times) }
+        others += other.others
+    }
 }
 
 /// How an import reads and records.
@@ -215,7 +242,7 @@ struct LineBatch: Sendable {
     var failure: LedgerError?
     /// Objects without a maintenance, and keys no field is read from (see `ImportSummary`).
     var withoutMaintenance = 0
-    var unknownKeys: [String: Int] = [:]
+    var unknownKeys = UnknownKeys()
     /// The objects, lines and bytes read up to the batch's end.
     var objects = 0
     var lines = 0
@@ -265,7 +292,7 @@ final class ImportObjects: @unchecked Sendable {
                     batch.withoutMaintenance += 1
                     continue
                 }
-                for key in maintenance.unknownKeys { batch.unknownKeys[key, default: 0] += 1 }
+                for key in maintenance.unknownKeys { batch.unknownKeys.count(key) }
                 batch.maintenances.append((record.place, maintenance))
                 if apps.insert(maintenance.app).inserted { batch.apps.append(maintenance.app) }
                 if addons.insert(maintenance.addon).inserted { batch.addons.append(maintenance.addon) }

@@ -27,7 +27,7 @@ struct MaintenanceImporter {
     mutating func record(_ batch: LineBatch, _ mutation: Mutation) throws {
         try lookUp(batch, mutation.sql)
         summary.withoutMaintenance += batch.withoutMaintenance
-        summary.unknownKeys.merge(batch.unknownKeys, uniquingKeysWith: +)
+        summary.unknownKeys.add(batch.unknownKeys)
         var refused = batch.refusals
         for (place, maintenance) in batch.maintenances {
             let refusal: LedgerError
