@@ -129,7 +129,10 @@ import Testing
         let line = try Self.seedLine.get()
         let bytes: Data
         var badLine = 1
-        var error = "not a JSON object"
+        var error = ""
+        /// The column (in bytes, from 1) where `text` first starts in `line`.
+        func column(of text: String, in line: String) -> Int { line.utf8.distance(from: line.startIndex, to: line.range(of: text)!.lowerBound) + 1 }
+        let marked = line.replacingOccurrences(of: "premium HA", with: "premium \u{1} HA")
         switch kind {
         case "deep":
             // JSON, not NDJSON: an array, whose first element is an array.
@@ -139,11 +142,17 @@ import Testing
             bytes = Data((line.replacingOccurrences(of: "\"addon_description\":\"premium HA\"",
                                                     with: "\"addon_description\":" + String(repeating: "[", count: 100_000)
                                                         + String(repeating: "]", count: 100_000)) + "\n").utf8)
+            error = "nested more than 64 levels deep at column \(column(of: "\"addon_description\":", in: line) + 20 + 63)"
         case "truncated":
             bytes = Data((line + "\n" + line.prefix(line.count / 2)).utf8)
             badLine = 2
-        case "invalid-utf8": bytes = Data(line.replacingOccurrences(of: "premium HA", with: "premium \u{1} HA").utf8.map { $0 == 1 ? 0xFF : $0 } + [0x0A])
-        default: bytes = Data(line.replacingOccurrences(of: "premium HA", with: "premium \u{1} HA").utf8.map { $0 == 1 ? 0 : $0 } + [0x0A])
+            error = "not valid JSON: it ends inside the object"
+        case "invalid-utf8":
+            bytes = Data(marked.utf8.map { $0 == 1 ? 0xFF : $0 } + [0x0A])
+            error = "the string at column \(column(of: "\"premium \u{1}", in: marked)) is not UTF-8, as JSON must be"
+        default:
+            bytes = Data(marked.utf8.map { $0 == 1 ? 0 : $0 } + [0x0A])
+            error = "not valid JSON at column \(column(of: "\u{1}", in: marked))"
         }
         let sandbox = try LedgerSandbox()
         sandbox.now = "2023-04-28T18:10:00Z"

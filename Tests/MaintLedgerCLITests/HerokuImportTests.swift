@@ -193,6 +193,11 @@ import Testing
         ("E\n42", "line 2 of FILE: not a JSON object"),
         ("42", "line 1 of FILE: a number where a maintenance object or an array of them should be"),
         ("{\n  \"a\": 1\n}\n[E]", "object 1 of FILE (line 1): status is missing"),
+        // Where an object stops being JSON, by the file's line and column (every one was "not a JSON object").
+        ("[\n  {\"status\": NaN}\n]", "element 1 of FILE (line 2): not valid JSON at line 2, column 14"),
+        ("[\n  E,\n  {\n    \"status\": \"pending\",\n  }\n]", "element 2 of FILE (line 3): not valid JSON at line 5, column 3"),
+        ("E\n{\"duration_seconds\": 0581}", "line 2 of FILE: not valid JSON at column 23"),
+        ("E\n{\"status\": \"pending\"", "line 2 of FILE: not valid JSON: it ends inside the object"),
     ])
     func badJSONIsRefusedWhole(input: String, error: String) throws {
         let target = try Self.sandbox()
@@ -216,7 +221,7 @@ import Testing
         let junk = String(repeating: "x", count: 10 << 20)
         let ndjson = try Self.write(compact + "\n" + junk + "\n", "big.ndjson", in: target)
         try target.expectRefusal(["import", ndjson], stderr: """
-            Error: line 2 of \(ndjson): not a JSON object
+            Error: line 2 of \(ndjson): not valid JSON at column 1
             Nothing from \(ndjson) was imported; fix that line and import the file again.
 
             """, exitCode: 65)

@@ -39,9 +39,9 @@ import Testing
 
     /// Which of two values of one key would count? Neither: the object is invalid, and says why.
     @Test func anObjectNamingAKeyTwiceIsInvalid() {
-        var duplicate: String?
-        #expect(JSONValue.parse(Array(#"{"a":1,"b":{"c":2,"c":3}}"#.utf8), duplicateKey: &duplicate) == nil)
-        #expect(duplicate == "c")
+        var failure: JSONParseFailure?
+        #expect(JSONValue.parse(Array(#"{"a":1,"b":{"c":2,"c":3}}"#.utf8), failure: &failure) == nil)
+        #expect(failure?.reason == .duplicateKey("c"))
         #expect(parse(#"[{"a":1},{"a":2}]"#) != nil)
     }
 
@@ -55,5 +55,33 @@ import Testing
             #expect(JSONValue.parse([0x22] + bad + [0x22]) == nil, "\(bad)")
             #expect(JSONValue.parse([0x7B, 0x22] + bad + [0x22, 0x3A, 0x31, 0x7D]) == nil, "\(bad) in a key")
         }
+    }
+
+    /// An import names where a text stops being JSON, and why: the byte the parser stopped at
+    /// (a string's opening quote when its bytes are not UTF-8; the text's length when it ends
+    /// too soon). Every failure was "not a JSON object".
+    @Test(arguments: [
+        (#"{"a": NaN}"#, JSONParseFailure(reason: .syntax, offset: 6)),
+        (#"{"a": 1,}"#, JSONParseFailure(reason: .syntax, offset: 8)),
+        (#"{"a": 1 "b": 2}"#, JSONParseFailure(reason: .syntax, offset: 8)),
+        (#"[1, 2] x"#, JSONParseFailure(reason: .syntax, offset: 7)),
+        (#"{"a": 0581}"#, JSONParseFailure(reason: .syntax, offset: 7)),
+        (#"{"a": -01}"#, JSONParseFailure(reason: .syntax, offset: 8)),
+        ("{\"a\": \"x\ty\"}", JSONParseFailure(reason: .syntax, offset: 8)),
+        (#"{"a": "x"#, JSONParseFailure(reason: .syntax, offset: 8)),
+        (#"{"a": 1, "a": 2}"#, JSONParseFailure(reason: .duplicateKey("a"), offset: 15)),
+        (String(repeating: "[", count: 65) + String(repeating: "]", count: 65), JSONParseFailure(reason: .tooDeep, offset: 64)),
+    ])
+    func aFailureSaysWhyAndWhere(text: String, failure expected: JSONParseFailure) {
+        var failure: JSONParseFailure?
+        #expect(JSONValue.parse(Array(text.utf8), failure: &failure) == nil)
+        #expect(failure == expected)
+        #expect(parse("0") == .int(0) && parse("-0.5") == .double(-0.5) && parse("10") == .int(10))
+    }
+
+    @Test func aStringThatIsNotUTF8IsPlacedOnItsQuote() {
+        var failure: JSONParseFailure?
+        #expect(JSONValue.parse(Array(#"{"a": "ok", "b": ""#.utf8) + [0xFF] + Array(#""}"#.utf8), failure: &failure) == nil)
+        #expect(failure == JSONParseFailure(reason: .notUTF8, offset: 17))
     }
 }

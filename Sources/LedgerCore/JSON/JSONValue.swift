@@ -137,29 +137,50 @@ extension JSONValue {
     /// fraction or exponent that fits 64 bits is `.int`, any other `.double`. Nil when invalid,
     /// which includes an object that names a key twice (which of its values would count?).
     package static func parse(_ bytes: [UInt8]) -> JSONValue? {
-        var duplicateKey: String?
-        return parse(bytes, duplicateKey: &duplicateKey)
+        var failure: JSONParseFailure?
+        return parse(bytes, failure: &failure)
     }
 
-    /// As `parse`, saying which key an object named twice when that made the text invalid.
-    package static func parse(_ bytes: [UInt8], duplicateKey: inout String?) -> JSONValue? {
+    /// As `parse`, saying why the text is invalid and where.
+    package static func parse(_ bytes: [UInt8], failure: inout JSONParseFailure?) -> JSONValue? {
         bytes.withUnsafeBufferPointer { buffer in
             var parser = JSONParser(bytes: buffer)
-            defer { duplicateKey = parser.duplicateKey }
-            guard let value = parser.value() else { return nil }
-            parser.skipSpace()
-            return parser.atEnd ? value : nil
+            if let value = parser.value() {
+                parser.skipSpace()
+                if parser.atEnd { return value }
+            }
+            failure = JSONParseFailure(reason: parser.failure ?? .syntax, offset: parser.position)
+            return nil
         }
     }
+}
+
+/// Why a JSON text is invalid, and the byte at which the parser stopped (its count when the
+/// text ends too soon).
+package struct JSONParseFailure: Equatable, Sendable {
+    package enum Reason: Equatable, Sendable {
+        /// Not JSON: a missing comma or quote, a bare word (`NaN`), a control character in a string.
+        case syntax
+        /// A string whose bytes are not UTF-8 (the offset is its opening quote).
+        case notUTF8
+        /// Arrays and objects nested deeper than `maximumDepth`.
+        case tooDeep
+        /// An object naming a key twice: which of its values would count?
+        case duplicateKey(String)
+    }
+
+    package static let maximumDepth = 64
+    package let reason: Reason
+    package let offset: Int
 }
 
 private struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var position = 0
-    /// Deep nesting is refused rather than recursed into.
+    /// Deep nesting (past `JSONParseFailure.maximumDepth`) is refused rather than recursed into.
     var depth = 0
-    /// Set when an object names a key twice, which makes the text invalid.
-    var duplicateKey: String?
+    /// Why the text is invalid, when it is for another reason than its grammar.
+    var failure: JSONParseFailure.Reason?
 
     var atEnd: Bool { position == bytes.count }
 
@@ -182,7 +203,11 @@ private struct JSONParser {
 
     mutating func value() -> JSONValue? {
         skipSpace()
-        guard position < bytes.count, depth < 64 else { return nil }
+        guard position < bytes.count else { return nil }
+        guard depth < JSONParseFailure.maximumDepth else {
+            failure = .tooDeep
+            return nil
+        }
         switch bytes[position] {
         case UInt8(ascii: "{"): return object()
         case UInt8(ascii: "["): return array()
@@ -212,17 +237,16 @@ private struct JSONParser {
             // A few keys are compared in a row; many go through a set (no quadratic time).
             let seen = members.count < 16 ? members.contains { $0.0 == key } : !keys.insert(key).inserted
             guard !seen else {
-                duplicateKey = key
+                failure = .duplicateKey(key)
                 return nil
             }
             members.append((key, value))
             if members.count == 16 { keys = Set(members.map(\.0)) }
             skipSpace()
             guard position < bytes.count else { return nil }
-            position += 1
-            switch bytes[position - 1] {
-            case UInt8(ascii: ","): continue
-            case UInt8(ascii: "}"): return .object(members)
+            switch bytes[position] {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "}"): position += 1; return .object(members)
             default: return nil
             }
         }
@@ -240,10 +264,9 @@ private struct JSONParser {
             items.append(item)
             skipSpace()
             guard position < bytes.count else { return nil }
-            position += 1
-            switch bytes[position - 1] {
-            case UInt8(ascii: ","): continue
-            case UInt8(ascii: "]"): return .array(items)
+            switch bytes[position] {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "]"): position += 1; return .array(items)
             default: return nil
             }
         }
@@ -265,15 +288,17 @@ private struct JSONParser {
             let text = UnsafeBufferPointer(rebasing: bytes[start..<(position - 1)])
             // ASCII is valid UTF-8 as it is: `String(validating:)`, generic over the encoding,
             // looked up its type's metadata for every string, a fifth of an import's parsing.
-            return highBits < 0x80 ? String(decoding: text, as: UTF8.self) : String(validating: text, as: UTF8.self)
+            return highBits < 0x80 ? String(decoding: text, as: UTF8.self) : validUTF8(text, quote: start - 1)
         }
         var text = Array(bytes[start..<position])
         while position < bytes.count {
             let byte = bytes[position]
             position += 1
             switch byte {
-            case UInt8(ascii: "\""): return String(validating: text, as: UTF8.self)
-            case ..<0x20: return nil
+            case UInt8(ascii: "\""): return validUTF8(text, quote: start - 1)
+            case ..<0x20:
+                position -= 1
+                return nil
             case UInt8(ascii: "\\"):
                 guard position < bytes.count else { return nil }
                 position += 1
@@ -303,6 +328,16 @@ private struct JSONParser {
         return nil
     }
 
+    /// The text of a string's bytes; nil when they are not UTF-8, the failure placed on its opening quote.
+    mutating func validUTF8<Bytes: Sequence<UInt8>>(_ bytes: Bytes, quote: Int) -> String? {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            failure = .notUTF8
+            position = quote
+            return nil
+        }
+        return text
+    }
+
     mutating func hex4() -> UInt32? {
         guard position + 4 <= bytes.count else { return nil }
         var value: UInt32 = 0
@@ -329,7 +364,13 @@ private struct JSONParser {
             return position > first
         }
         if position < bytes.count, bytes[position] == UInt8(ascii: "-") { position += 1 }
+        let first = position
         guard digits() else { return nil }
+        // JSON writes no leading zero: 0581 is not 581.
+        guard bytes[first] != UInt8(ascii: "0") || position == first + 1 else {
+            position = first + 1
+            return nil
+        }
         var integral = true
         if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
             position += 1

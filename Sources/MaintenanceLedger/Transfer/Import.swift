@@ -288,7 +288,7 @@ final class ImportObjects: @unchecked Sendable {
             guard let bytes = record.bytes else { continue }
             count += 1
             do {
-                guard let maintenance = try ImportedMaintenance(bytes: bytes, options: options, now: context.now, rows: &batch.rows) else {
+                guard let maintenance = try ImportedMaintenance(bytes: bytes, at: record.place, options: options, now: context.now, rows: &batch.rows) else {
                     batch.withoutMaintenance += 1
                     continue
                 }

@@ -11,6 +11,8 @@ struct ImportPlace: Sendable {
     let unit: Unit
     let number: Int
     let line: Int
+    /// The column (in bytes, from 1) its object starts at on that line.
+    var column = 1
 
     /// `line 6 of FILE`, `element 3 of FILE (line 41)`.
     func description(of source: String) -> String {
@@ -191,10 +193,11 @@ private struct JSONTexts {
             expectsElement = false
             elementsInArray += 1
         }
+        segmentStart = position - 1
         current = nextPlace
+        current!.column = segmentStart + 1
         count += 1
         depth = 1
-        segmentStart = position - 1
         collected = []
     }
 

@@ -28,15 +28,13 @@ final class ImportedMaintenance: Sendable {
     /// Not in the Heroku shape: the earliest time the object names.
     var createdAt: Timestamp { given.createdAt }
 
-    /// Reads an object: JSON in the Heroku shape (`HerokuMaintenance(json:options:now:)` checks
-    /// that it has a maintenance's own fields, whose times are not after `now`). Nil for an add-on's
-    /// object without a maintenance (status `none`).
-    init?(bytes: [UInt8], options: ImportOptions, now: Timestamp, rows: inout PreparedRows) throws {
-        var duplicateKey: String?
-        guard let json = JSONValue.parse(bytes, duplicateKey: &duplicateKey), case .object = json else {
-            if let duplicateKey { throw LedgerError.invalidInput("the key '\(duplicateKey)' appears twice", hint: nil) }
-            throw LedgerError.invalidInput("not a JSON object", hint: nil)
-        }
+    /// Reads an object, which starts at `place`: JSON in the Heroku shape
+    /// (`HerokuMaintenance(json:options:now:)` checks that it has a maintenance's own fields,
+    /// whose times are not after `now`). Nil for an add-on's object without a maintenance (status `none`).
+    init?(bytes: [UInt8], at place: ImportPlace, options: ImportOptions, now: Timestamp, rows: inout PreparedRows) throws {
+        var failure: JSONParseFailure?
+        guard let json = JSONValue.parse(bytes, failure: &failure) else { throw Self.invalid(bytes, failure!, at: place) }
+        guard case .object = json else { throw LedgerError.invalidInput("not a JSON object", hint: nil) }
         if case .string("none") = json["status"] { return nil }
         var unknownKeys: [String] = []
         let object = try HerokuMaintenance(json: json, options: options, now: now, unknownKeys: &unknownKeys)
@@ -60,6 +58,24 @@ final class ImportedMaintenance: Sendable {
         app = ImportKey(object.app.name)
         addon = ImportKey(object.addon.name)
         attachments = Set(object.addon.attachments).sorted().map { ($0, (try? AttachmentName.validate($0)).map(ImportKey.init)) }
+    }
+
+    /// Why an object's text is not JSON, and where: the line and column (in bytes) of the file,
+    /// or the column alone when the object is a line of NDJSON.
+    private static func invalid(_ bytes: [UInt8], _ failure: JSONParseFailure, at place: ImportPlace) -> LedgerError {
+        let lineStart = bytes[..<failure.offset].lastIndex(of: 0x0A).map { $0 + 1 }
+        let line = place.line + bytes[..<(lineStart ?? 0)].count { $0 == 0x0A }
+        // On the line the object starts on, its bytes start at its column.
+        let column = lineStart.map { failure.offset - $0 + 1 } ?? place.column + failure.offset
+        let spot = place.unit == .line ? "column \(column)" : "line \(line), column \(column)"
+        let message = switch failure.reason {
+        case .duplicateKey(let key): "the key '\(key)' appears twice"
+        case .notUTF8: "the string at \(spot) is not UTF-8, as JSON must be"
+        case .tooDeep: "nested more than \(JSONParseFailure.maximumDepth) levels deep at \(spot)"
+        case .syntax where failure.offset == bytes.count: "not valid JSON: it ends inside the object"
+        case .syntax: "not valid JSON at \(spot)"
+        }
+        return LedgerError.invalidInput(message, hint: nil)
     }
 
     /// The statuses it went through: created pending (or running, when run by the customer
