@@ -113,7 +113,7 @@ import Testing
         let result = try sandbox.shell("\"$BIN\" import - --db \"$DB\" < \"$HOME\"")
         #expect(result == RunResult(stdout: "", stderr: """
             Error: line 1 of standard input: cannot be read (Is a directory)
-            Nothing from standard input was imported; \(Self.importHint)
+            Nothing from standard input was imported; import it again once it can be read (a file, or a pipe on standard input).
 
             """, exitCode: 1))
         #expect(!FileManager.default.fileExists(atPath: sandbox.dbPath))

@@ -198,6 +198,14 @@ import Testing
         ("[\n  E,\n  {\n    \"status\": \"pending\",\n  }\n]", "element 2 of FILE (line 3): not valid JSON at line 5, column 3"),
         ("E\n{\"duration_seconds\": 0581}", "line 2 of FILE: not valid JSON at column 23"),
         ("E\n{\"status\": \"pending\"", "line 2 of FILE: not valid JSON: it ends inside the object"),
+        // A string left open was read on to the end of the input (or 64 MiB): "cut short".
+        ("[\n  E,\n  {\n    \"status\": \"pending,\n    \"reason\": \"routine_maintenance\"\n  }\n]",
+         "element 2 of FILE (line 3): the string on line 4 is not closed: JSON strings hold no line breaks"),
+        // Text that is not JSON is quoted (it was "the byte 0xE2 where …"): what Heroku's CLI prints on a failure.
+        (" ▸    Couldn't find that app.\n", "line 1 of FILE: '▸    Couldn't find that app.' where a maintenance object or an array of them should be"),
+        ("[E]\n<!doctype html><html><head><title>Service Unavailable</title>",
+         "line 2 of FILE: '<!doctype html><html><head><title>Servi…' where a maintenance object or an array of them should be"),
+        ("[\n  E,\n  nothing\n]", "element 2 of FILE (line 3): 'nothing' where a maintenance object should be"),
     ])
     func badJSONIsRefusedWhole(input: String, error: String) throws {
         let target = try Self.sandbox()
@@ -211,6 +219,28 @@ import Testing
             Nothing from \(file) was imported; fix that \(unit) and import the file again.
 
             """, exitCode: 65)
+    }
+
+    /// PowerShell 5's `>` writes UTF-16: it was "the byte 0xFF where a maintenance object … should be".
+    @Test func aUTF16FileIsNamedAsSuch() throws {
+        let target = try Self.sandbox()
+        let info = try String(contentsOfFile: Self.fixture("info.json"), encoding: .utf8)
+        let file = target.folder.appendingPathComponent("info-utf16.json").path
+        try #require(("\u{FEFF}" + info).data(using: .utf16LittleEndian)).write(to: URL(fileURLWithPath: file))
+        try target.expectRefusal(["import", file], stderr: """
+            Error: \(file) is UTF-16 (it starts with UTF-16's byte order mark); an import reads UTF-8
+            Nothing from \(file) was imported; convert it (iconv -f UTF-16 -t UTF-8, or Out-File -Encoding utf8 in PowerShell) and import it again.
+
+            """, exitCode: 65)
+        // Converted, it imports.
+        let converted = try target.shell("iconv -f UTF-16 -t UTF-8 \(file) | \"$BIN\" import - --db \"$DB\"")
+        #expect(converted.exitCode == 0 && converted.stderr.hasPrefix("Imported 1 objects (29 lines) from standard input: 1 new,"), "\(converted)")
+        // Standard input closed is named as such (it was "cannot read -").
+        #expect(try target.shell("\"$BIN\" import - --db \"$DB\" <&-") == RunResult(stdout: "", stderr: """
+            Error: cannot read standard input: Bad file descriptor
+            Give a file, or - for standard input.
+
+            """, exitCode: 1))
     }
 
     /// A 10 MB line: of NDJSON, refused by its number; inside an array, by its element's.

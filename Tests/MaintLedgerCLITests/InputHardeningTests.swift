@@ -78,7 +78,7 @@ import Testing
         let sandbox = try Fixture.exampleApp()
         try sandbox.expectRefusal(["import", sandbox.folder.path], stderr: """
             Error: \(sandbox.folder.path) is a folder
-            Give an NDJSON file, or - for standard input.
+            Give a file, or - for standard input.
 
             """, exitCode: 64)
     }

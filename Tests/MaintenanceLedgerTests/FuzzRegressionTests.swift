@@ -118,7 +118,7 @@ import Testing
         try ledger.createApp(named: "example-app")
         let before = try fixture.snapshot()
         #expect(throws: LedgerError.refused("line 1 of mem: cannot be read (Input/output error)",
-                                            hint: "Nothing from mem was imported; fix that line and import the file again.")) {
+                                            hint: "Nothing from mem was imported; import it again once it can be read (a file, or a pipe on standard input).")) {
             _ = try ledger.importMaintenances(from: try LineReader(path: "/proc/self/mem"), source: "mem")
         }
         #expect(try fixture.snapshot() == before)

@@ -98,10 +98,11 @@ public final class LineReader {
     public init(path: String) throws {
         var isFolder: ObjCBool = false
         if path != "-", FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
-            throw LedgerError.invalidInput("\(path) is a folder", hint: "Give an NDJSON file, or - for standard input.")
+            throw LedgerError.invalidInput("\(path) is a folder", hint: "Give a file, or - for standard input.")
         }
         guard let opened = path == "-" ? fdopen(STDIN_FILENO, "r") : fopen(path, "r") else {
-            throw LedgerError.notFound("cannot read \(path): \(String(cString: strerror(errno)))", hint: "Give an NDJSON file, or - for standard input.")
+            throw LedgerError.notFound("cannot read \(path == "-" ? "standard input" : path): \(String(cString: strerror(errno)))",
+                                       hint: "Give a file, or - for standard input.")
         }
         file = opened
     }

@@ -54,6 +54,12 @@ final class ImportRecords {
         if !decided {
             guard var line = try readLine() else { return nil }
             if lines == 1, line.starts(with: [0xEF, 0xBB, 0xBF]) { line.removeFirst(3) }
+            // What PowerShell 5's `>` writes (`heroku … --json > history.json` on Windows).
+            if lines == 1, line.starts(with: [0xFF, 0xFE]) || line.starts(with: [0xFE, 0xFF]) {
+                throw LedgerError.badData("\(source) is UTF-16 (it starts with UTF-16's byte order mark); an import reads UTF-8",
+                                          hint: "Nothing from \(source) was imported; convert it (iconv -f UTF-16 -t UTF-8, or Out-File "
+                                              + "-Encoding utf8 in PowerShell) and import it again.")
+            }
             if Self.isBlank(line) { return (ImportPlace(unit: .line, number: lines, line: lines), nil) }
             decided = true
             if line.first == UInt8(ascii: "{"), line.last(where: { $0 != 0x20 && $0 != 0x09 }) == UInt8(ascii: "}") {
@@ -77,7 +83,11 @@ final class ImportRecords {
             lines += 1
             return line
         } catch let error as LedgerError {
-            throw error.at(ImportPlace(unit: .line, number: lines + 1, line: lines + 1), of: source)
+            let place = ImportPlace(unit: .line, number: lines + 1, line: lines + 1)
+            // A read that failed: nothing in the file to fix.
+            guard case .refused = error else { throw error.at(place, of: source) }
+            throw LedgerError.refused("\(place.description(of: source)): \(error.message)",
+                                      hint: "Nothing from \(source) was imported; import it again once it can be read (a file, or a pipe on standard input).")
         }
     }
 
@@ -116,6 +126,11 @@ private struct JSONTexts {
     }
 
     mutating func feed(_ next: [UInt8], number: Int) throws {
+        if let current, inString {
+            // Else the rest of the input, to its end or 64 MiB, is read as the string.
+            throw LedgerError.badData("the string on line \(lineNumber) is not closed: JSON strings hold no line breaks", hint: nil)
+                .at(current, of: source)
+        }
         if let current {
             guard collected.count + line.count + next.count <= LineReader.maximumLineBytes else {
                 throw LedgerError.badData("longer than \(LineReader.maximumLineBytes >> 20) MiB, the most an object may hold", hint: nil)
@@ -155,7 +170,7 @@ private struct JSONTexts {
             case UInt8(ascii: "["):
                 throw LedgerError.badData("an array inside the array: each element must be a maintenance object", hint: nil).at(nextPlace, of: source)
             default:
-                let what = Self.describe(byte)
+                let what = Self.describe(line[(position - 1)...])
                 guard inArray else {
                     throw LedgerError.badData("\(what) where a maintenance object or an array of them should be", hint: nil)
                         .at(ImportPlace(unit: .line, number: lineNumber, line: lineNumber), of: source)
@@ -225,14 +240,18 @@ private struct JSONTexts {
         return (current!, collected)
     }
 
-    private static func describe(_ byte: UInt8) -> String {
-        switch byte {
-        case UInt8(ascii: "\""): "a string"
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): "a number"
-        case UInt8(ascii: "t"), UInt8(ascii: "f"): "true or false"
-        case UInt8(ascii: "n"): "null"
-        case 0x21...0x7E: "'\(Character(Unicode.Scalar(byte)))'"
-        default: "the byte 0x\(String(byte, radix: 16, uppercase: true))"
+    /// What a line holds from where a maintenance object should start: a JSON value of another
+    /// kind, or else its text to the end of the line, cut to 40 characters (a message Heroku's
+    /// CLI printed, an HTML page: it was "the byte 0xE2").
+    private static func describe(_ text: ArraySlice<UInt8>) -> String {
+        switch text.first {
+        case UInt8(ascii: "\""): return "a string"
+        case UInt8(ascii: "-"), (UInt8(ascii: "0")...UInt8(ascii: "9"))?: return "a number"
+        case _ where text.starts(with: "true".utf8) || text.starts(with: "false".utf8): return "true or false"
+        case _ where text.starts(with: "null".utf8): return "null"
+        default:
+            let quoted = String(decoding: text, as: UTF8.self)
+            return "'" + (quoted.count > 40 ? quoted.prefix(39) + "…" : quoted) + "'"
         }
     }
 }
