@@ -171,6 +171,56 @@ import Testing
             """))
     }
 
+    /// An add-on's object without a maintenance (status none) was skipped whatever it held: one
+    /// holding a maintenance's times contradicts its status, and one of another app than `--app`
+    /// says is refused, as an object with a maintenance is.
+    @Test func anObjectWithoutAMaintenanceHoldsNoneAndNamesTheRightApp() throws {
+        let target = try Self.sandbox()
+        var objects = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.fixture("maintenances.json"))))
+            as? [[String: Any]])
+        objects[1]["started_at"] = "2023-01-10 18:00:00 +0000"
+        let times = try Self.write(objects: [objects[1]], in: target)
+        try target.expectRefusal(["import", times], stderr: """
+            Error: element 1 of \(times) (line 2): started_at is given, but status is none
+            Nothing from \(times) was imported; fix that element and import the file again.
+
+            """, exitCode: 65)
+        objects[1]["started_at"] = NSNull()
+        let none = try Self.write(objects: [objects[1]], in: target)
+        try target.expectRefusal(["import", none, "--app", "other-app"], stderr: """
+            Error: element 1 of \(none) (line 2): app.name is 'example-app', not other-app as --app says
+            Nothing from \(none) was imported; fix that element and import the file again.
+
+            """)
+        #expect(try target.run(["import", none, "--app", "example-app"]).stderr.hasSuffix("; 1 add-ons without a maintenance (status none) skipped\n"))
+    }
+
+    /// A maintenance that has ended changes no more: the refusal names what the object changes
+    /// (it said "with other values").
+    @Test func aChangeToAnEndedMaintenanceNamesTheField() throws {
+        let target = try Self.sandbox()
+        try target.ok(["import", Self.fixture("info.json")])
+        var objects = try Self.history()
+        objects[0]["completed_at"] = "2023-04-28 18:05:21 +0000"
+        objects[0]["duration_seconds"] = "247"
+        let completed = try Self.write(objects: [objects[0]], in: target)
+        try target.expectRefusal(["import", completed], stderr: """
+            Error: element 1 of \(completed) (line 2): maintenance 98946e84-7d7e-8a9b-9473-1904c81a8ab9 is recorded completed; the import says \
+            completed, with completed_at 2023-04-28T18:05:21.000+00:00, not 2023-04-28T18:04:21.141+00:00
+            Nothing from \(completed) was imported; fix that element and import the file again.
+
+            """)
+        objects = try Self.history()
+        objects[0]["window"] = "Mondays 18:00 to 22:00 UTC"
+        let window = try Self.write(objects: [objects[0]], in: target)
+        try target.expectRefusal(["import", window], stderr: """
+            Error: element 1 of \(window) (line 2): maintenance 98946e84-7d7e-8a9b-9473-1904c81a8ab9 is recorded completed; the import says \
+            completed, with another window, but a completed maintenance changes no more
+            Nothing from \(window) was imported; fix that element and import the file again.
+
+            """)
+    }
+
     static func history() throws -> [[String: Any]] {
         try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture("history.json")))) as? [[String: Any]])
     }

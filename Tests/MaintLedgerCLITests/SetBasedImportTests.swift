@@ -168,7 +168,7 @@ import Testing
         let status = try #require(broken["status"] as? String)
         let refused = try ImportCommandTests.file(lines[0] + "\n" + Self.line(broken) + "\n", in: target)
         try target.expectRefusal(["import", refused], stderr: """
-            Error: line 2 of \(refused): maintenance \(uuid) is recorded \(status); the import says \(status), with other values, but a \
+            Error: line 2 of \(refused): maintenance \(uuid) is recorded \(status); the import says \(status), with another window, but a \
             \(status) maintenance changes no more
             Nothing from \(refused) was imported; fix that line and import the file again.
 

@@ -177,6 +177,20 @@ public struct HerokuMaintenance: Equatable, Sendable {
         if let addon, addon.hasUnknownKeys { unknownKeys += addon.unknownKeys }
     }
 
+    /// An add-on's object without a maintenance (status `none`, as `data:maintenances --json`
+    /// prints one) holds nothing to record: none of a maintenance's own fields (one that does
+    /// contradicts its status), and no other app or add-on than `--app` and `--addon` name.
+    static func checkWithoutMaintenance(_ object: JSONValue, options: ImportOptions) throws {
+        for key in ["reason", "method", "required_by", "scheduled_for", "previously_scheduled_for", "started_at", "completed_at", "duration_seconds"] {
+            if let value = object[key], value != .null { throw LedgerError.invalidInput("\(key) is given, but status is none", hint: nil) }
+        }
+        var fields = JSONFields(object)
+        for (key, option, flag) in [("app", options.app, "--app"), ("addon", options.addon, "--addon")] {
+            var owner = try fields.optionalNested(key)
+            if let option, let given = try owner?.optionalString("name") { _ = try name(key, given: given, option: option, flag: flag) }
+        }
+    }
+
     /// The name of the object's app or add-on, or the option's when it gives none; an object
     /// naming another than the option is refused (a file mixing two apps' histories, say).
     private static func name(_ key: String, given: String?, option: String?, flag: String) throws -> String {

@@ -35,7 +35,10 @@ final class ImportedMaintenance: Sendable {
         var failure: JSONParseFailure?
         guard let json = JSONValue.parse(bytes, failure: &failure) else { throw Self.invalid(bytes, failure!, at: place) }
         guard case .object = json else { throw LedgerError.invalidInput("not a JSON object", hint: nil) }
-        if case .string("none") = json["status"] { return nil }
+        if case .string("none") = json["status"] {
+            try HerokuMaintenance.checkWithoutMaintenance(json, options: options)
+            return nil
+        }
         var unknownKeys: [String] = []
         let object = try HerokuMaintenance(json: json, options: options, now: now, unknownKeys: &unknownKeys)
         self.unknownKeys = unknownKeys

@@ -30,9 +30,16 @@ struct MaintenanceProgress {
             throw refuse("with another \(field)")
         }
         guard let path = Self.path(from: recorded.status, to: given.status) else { throw refuse("a change the lifecycle forbids") }
-        guard recorded.status.isOpen else { throw refuse("with other values, but a \(recorded.status.rawValue) maintenance changes no more") }
         for (field, was, now) in [("started_at", recorded.startedAt, given.startedAt), ("completed_at", recorded.completedAt, given.completedAt)] {
             if let was, was != now { throw refuse("with \(field) \(now?.isoText ?? "missing"), not \(was.isoText)") }
+        }
+        guard recorded.status.isOpen else {
+            let field = [("scheduled_for", given.scheduledFor == recorded.scheduledFor),
+                         ("previously_scheduled_for", given.previouslyScheduledFor == recorded.previouslyScheduledFor),
+                         ("window", given.window == recorded.window), ("outside_window", given.outsideWindow == recorded.outsideWindow),
+                         ("duration_seconds", given.durationSeconds == recorded.durationSeconds),
+                         ("server_created_at", given.serverCreatedAt == recorded.serverCreatedAt)].first { !$0.1 }
+            throw refuse("with another \(field?.0 ?? "value"), but a \(recorded.status.rawValue) maintenance changes no more")
         }
         var last = lastChangeAt
         var steps: [(from: MaintenanceStatus, to: MaintenanceStatus, at: Timestamp)] = []
