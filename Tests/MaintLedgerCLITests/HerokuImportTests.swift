@@ -221,6 +221,35 @@ import Testing
             """)
     }
 
+    /// An app or add-on is the same one by its uuid as well as its name (Heroku frees a deleted
+    /// app's name, and renames): an object whose app.uuid is not the ledger's for that name was
+    /// taken for it, and a new add-on with a uuid the ledger holds under another name failed in
+    /// SQLite (`UNIQUE constraint failed: addons.uuid`).
+    @Test func anAppOrAddonIsTheSameByItsUUIDToo() throws {
+        let target = try Self.sandbox()
+        try target.ok(["import", Self.fixture("info.json")])
+        var objects = try Self.history()
+        objects[1]["app"] = ["name": "example-app", "uuid": "11111111-1111-4111-8111-111111111111"]
+        let app = try Self.write(objects: [objects[1]], in: target)
+        try target.expectRefusal(["import", app], stderr: """
+            Error: element 1 of \(app) (line 2): app example-app has uuid 0b7f6a8e-3c2d-4e5f-9a1b-8c7d6e5f4a3b in the ledger, but app.uuid is \
+            11111111-1111-4111-8111-111111111111: another app of that name?
+            Nothing from \(app) was imported; fix that element and import the file again.
+
+            """)
+        objects = try Self.history()
+        var addon = try #require(objects[1]["addon"] as? [String: Any])
+        addon["name"] = "redis-renamed-1"
+        objects[1]["addon"] = addon
+        let renamed = try Self.write(objects: [objects[1]], in: target)
+        try target.expectRefusal(["import", renamed], stderr: """
+            Error: element 1 of \(renamed) (line 2): add-on redis-renamed-1 has uuid 6c3b0f0e-9f4a-4d3e-8a51-2b1c9d7e4f10, which is \
+            redis-lively-12345's in the ledger: renamed? (the ledger keeps the name it recorded)
+            Nothing from \(renamed) was imported; fix that element and import the file again.
+
+            """)
+    }
+
     static func history() throws -> [[String: Any]] {
         try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture("history.json")))) as? [[String: Any]])
     }

@@ -33,6 +33,11 @@ public struct AddonRecord: PositionalRecord, Sendable {
         try sql.one(AddonRecord.self, "SELECT * FROM addons WHERE name = ?", [name])
     }
 
+    /// The add-on of that uuid, if there is one.
+    package static func find(uuid: String, _ sql: LedgerSQL) throws -> AddonRecord? {
+        try sql.one(AddonRecord.self, "SELECT * FROM addons WHERE uuid = ?", [uuid])
+    }
+
     /// The add-ons of those names that there are.
     package static func find(named names: [String], _ sql: LedgerSQL) throws -> [AddonRecord] {
         try sql.all(AddonRecord.self, from: .addons, where: "name", in: names)

@@ -19,6 +19,11 @@ public struct AppRecord: PositionalRecord, Sendable {
         try sql.one(AppRecord.self, "SELECT * FROM apps WHERE name = ?", [name])
     }
 
+    /// The app of that uuid, if there is one.
+    package static func find(uuid: String, _ sql: LedgerSQL) throws -> AppRecord? {
+        try sql.one(AppRecord.self, "SELECT * FROM apps WHERE uuid = ?", [uuid])
+    }
+
     /// The apps of those names that there are.
     package static func find(named names: [String], _ sql: LedgerSQL) throws -> [AppRecord] {
         try sql.all(AppRecord.self, from: .apps, where: "name", in: names)

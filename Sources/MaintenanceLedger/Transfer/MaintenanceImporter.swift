@@ -13,6 +13,9 @@ struct MaintenanceImporter {
     /// Apps and add-ons by name: those the ledger held that a batch named, and those created.
     private var appIDs: [ImportKey: Int64] = [:]
     private var addons: [ImportKey: (id: Int64, service: Service, appID: Int64)] = [:]
+    /// Their uuids, which the objects' must match (`checkUUIDs`).
+    private var appUUIDs: [ImportKey: String] = [:]
+    private var addonUUIDs: [ImportKey: String] = [:]
     /// The live attachments of the apps and add-ons resolved.
     private var attachments = LiveAttachments()
 
@@ -62,10 +65,12 @@ struct MaintenanceImporter {
         let apps = try AppRecord.find(named: batch.apps.filter { appIDs[$0] == nil }.map(\.text), sql)
         for app in apps {
             appIDs[ImportKey(app.name)] = app.id
+            appUUIDs[ImportKey(app.name)] = app.uuid
         }
         let found = try AddonRecord.find(named: batch.addons.filter { addons[$0] == nil }.map(\.text), sql)
         for addon in found {
             addons[ImportKey(addon.name)] = (addon.id, addon.service, addon.appID)
+            addonUUIDs[ImportKey(addon.name)] = addon.uuid
         }
         try attachments.read(apps: apps.map { $0.id }, addons: found.map { $0.id }, sql)
     }
@@ -81,6 +86,7 @@ struct MaintenanceImporter {
     /// attachment, or that its add-on refuses, is first looked up by its uuid, as every line
     /// was: a recorded maintenance creates nothing and is refused for nothing but its values.
     private mutating func record(_ maintenance: ImportedMaintenance, rows: PreparedRows, _ mutation: Mutation) throws {
+        try checkUUIDs(maintenance)
         guard let resolved = resolvedAsTheyAre(maintenance) else {
             if let recorded = try MaintenanceRecord.find(uuid: maintenance.uuid.text, mutation.sql) {
                 return try alreadyRecorded(maintenance, recorded, mutation)
@@ -110,6 +116,27 @@ struct MaintenanceImporter {
         try maintenance.insertStatusChanges(of: id, rows: rows, mutation)
         summary.attachmentsLeftOut += resolved.leftOut
         summary.new += 1
+    }
+
+    /// An app or add-on the ledger holds under the object's name, but with another uuid than the
+    /// object's, is another of that name (Heroku frees a deleted app's name for a new one): refused,
+    /// not taken for the same.
+    private func checkUUIDs(_ maintenance: ImportedMaintenance) throws {
+        for (kind, key, field, given, held) in [("app", maintenance.app, "app.uuid", maintenance.object.app.uuid, appUUIDs[maintenance.app]),
+                                                ("add-on", maintenance.addon, "addon.uuid", maintenance.object.addon.uuid, addonUUIDs[maintenance.addon])] {
+            if let given, let held, given != held, given.lowercased() != held.lowercased() {
+                throw LedgerError.refused("\(kind) \(key.text) has uuid \(held) in the ledger, but \(field) is \(given): another \(kind) of that name?",
+                                          hint: nil)
+            }
+        }
+    }
+
+    /// A new app's or add-on's uuid must be free: one the ledger holds under another name is that
+    /// one renamed (it was SQLite's `UNIQUE constraint failed`).
+    private func checkFree(_ uuid: String?, kind: String, name: String, holder: (String) throws -> String?) throws {
+        guard let uuid, let other = try holder(uuid) else { return }
+        throw LedgerError.refused("\(kind) \(name) has uuid \(uuid), which is \(other)'s in the ledger: renamed? (the ledger keeps the name "
+                                  + "it recorded)", hint: nil)
     }
 
     /// The add-on of a line whose app and add-on are resolved, when recording it changes
@@ -143,11 +170,14 @@ struct MaintenanceImporter {
         if let id = appIDs[app] { return id }
         let name = app.text
         try Ledger.validateName(name, kind: "App", maxLength: 30)
+        try checkFree(uuid, kind: "app", name: name) { try AppRecord.find(uuid: $0, mutation.sql)?.name }
+        let uuid = uuid ?? mutation.random.uuid()
         let id = try mutation.insert(.apps, row: [
-            "uuid": .text(uuid ?? mutation.random.uuid()), "name": .text(name), "maintenance_mode": RowValue(false), "created_at": .time(now),
+            "uuid": .text(uuid), "name": .text(name), "maintenance_mode": RowValue(false), "created_at": .time(now),
         ])
         summary.appsCreated += 1
         appIDs[app] = id
+        appUUIDs[app] = uuid
         attachments.created(app: id)
         return id
     }
@@ -172,10 +202,12 @@ struct MaintenanceImporter {
         try Ledger.validateName(name, kind: "Add-on", maxLength: 60)
         guard let planName = addon.plan else { throw LedgerError.invalidInput("addon.plan is missing", hint: nil) }
         let plan = try Plan.parse(planName, service: service).get()
+        try checkFree(addon.uuid, kind: "add-on", name: name) { try AddonRecord.find(uuid: $0, mutation.sql)?.name }
         // Known since its server was made (or, failing that, its first maintenance).
         let provisioned = min(maintenance.serverCreatedAt, maintenance.createdAt)
+        let uuid = addon.uuid ?? mutation.random.uuid()
         let id = try mutation.insert(.addons, row: [
-            "uuid": .text(addon.uuid ?? mutation.random.uuid()), "name": .text(name), "service": .text(service.rawValue),
+            "uuid": .text(uuid), "name": .text(name), "service": .text(service.rawValue),
             "plan": .text(plan.name), "description": RowValue(description), "app_id": .integer(appID),
             "server_created_at": .time(maintenance.serverCreatedAt), "provisioned_at": .time(provisioned), "deprovisioned_at": .null,
         ])
@@ -191,6 +223,7 @@ struct MaintenanceImporter {
         }
         summary.addonsCreated += 1
         addons[maintenance.addon] = (id, service, appID)
+        addonUUIDs[maintenance.addon] = uuid
         attachments.created(addon: id)
         try ensureAttachments(maintenance.attachments, addonID: id, appID: appID, mutation)
         return id
