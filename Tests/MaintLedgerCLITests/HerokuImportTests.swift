@@ -250,6 +250,22 @@ import Testing
             """)
     }
 
+    /// A dry run reports what it refused before input it cannot read on from (it printed the
+    /// error alone).
+    @Test func aDryRunReportsItsRefusalsBeforeInputThatIsNotJSON() throws {
+        let target = try Self.sandbox()
+        var objects = try Self.history()
+        objects[0]["status"] = "done"
+        let object = String(decoding: try JSONSerialization.data(withJSONObject: objects[0], options: .sortedKeys), as: UTF8.self)
+        let file = try Self.write("[\n  " + object + ",\n  oops\n]\n", in: target)
+        try target.expectRefusal(["import", file, "--dry-run"], stderr: """
+            Refused: element 1 of \(file) (line 2): status 'done' is not one of pending, preparing, ready, running, completed, failed, cancelled
+            Error: element 2 of \(file) (line 3): 'oops' where a maintenance object should be
+            Nothing from \(file) was imported; fix that element and import the file again.
+
+            """, exitCode: 65)
+    }
+
     static func history() throws -> [[String: Any]] {
         try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture("history.json")))) as? [[String: Any]])
     }

@@ -200,7 +200,13 @@ extension Ledger {
                 }
                 if options.dryRun { throw DryRunEnded() }
             }
-        } catch is DryRunEnded {}
+        } catch is DryRunEnded {
+            // Read to the end, and rolled back.
+        } catch {
+            // What a dry run refused before the input ended it.
+            for refusal in importer.takeRefusals() { refused(refusal) }
+            throw error
+        }
         return importer.summary
     }
 

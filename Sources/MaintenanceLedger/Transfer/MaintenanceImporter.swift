@@ -47,10 +47,11 @@ struct MaintenanceImporter {
             guard collectsRefusals else { throw refusal }
             refused.append((place, refusal))
         }
-        if let failure = batch.failure { throw failure }
         if !collectsRefusals, let first = refused.first { throw first.error }
         summary.refused += refused.count
         refusals += refused.sorted { $0.place.number < $1.place.number }
+        // After the refusals before it, which a dry run still reports.
+        if let failure = batch.failure { throw failure }
     }
 
     /// The refusals collected since the last call, in the order of the input.
