@@ -146,7 +146,7 @@ import Testing
         case "truncated":
             bytes = Data((line + "\n" + line.prefix(line.count / 2)).utf8)
             badLine = 2
-            error = "not valid JSON: it ends inside the object"
+            error = "not valid JSON: the line ends inside the object (a file whose first line is a whole object is read as NDJSON, an object a line)"
         case "invalid-utf8":
             bytes = Data(marked.utf8.map { $0 == 1 ? 0xFF : $0 } + [0x0A])
             error = "the string at column \(column(of: "\"premium \u{1}", in: marked)) is not UTF-8, as JSON must be"

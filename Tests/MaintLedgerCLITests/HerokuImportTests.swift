@@ -292,7 +292,10 @@ import Testing
         ("[\n  {\"status\": NaN}\n]", "element 1 of FILE (line 2): not valid JSON at line 2, column 14"),
         ("[\n  E,\n  {\n    \"status\": \"pending\",\n  }\n]", "element 2 of FILE (line 3): not valid JSON at line 5, column 3"),
         ("E\n{\"duration_seconds\": 0581}", "line 2 of FILE: not valid JSON at column 23"),
-        ("E\n{\"status\": \"pending\"", "line 2 of FILE: not valid JSON: it ends inside the object"),
+        ("E\n{\"status\": \"pending\"", "line 2 of FILE: not valid JSON: the line ends inside the object (a file whose first line is a whole "
+            + "object is read as NDJSON, an object a line)"),
+        ("E\n{\n  \"status\": \"pending\"\n}", "line 2 of FILE: not valid JSON: the line ends inside the object (a file whose first line is a "
+            + "whole object is read as NDJSON, an object a line)"),
         // A string left open was read on to the end of the input (or 64 MiB): "cut short".
         ("[\n  E,\n  {\n    \"status\": \"pending,\n    \"reason\": \"routine_maintenance\"\n  }\n]",
          "element 2 of FILE (line 3): the string on line 4 is not closed: JSON strings hold no line breaks"),

@@ -75,6 +75,9 @@ final class ImportedMaintenance: Sendable {
         case .duplicateKey(let key): "the key '\(key)' appears twice"
         case .notUTF8: "the string at \(spot) is not UTF-8, as JSON must be"
         case .tooDeep: "nested more than \(JSONParseFailure.maximumDepth) levels deep at \(spot)"
+        // A line of NDJSON cut short, or the first line of a pretty-printed object after one on a line.
+        case .syntax where failure.offset == bytes.count && place.unit == .line:
+            "not valid JSON: the line ends inside the object (a file whose first line is a whole object is read as NDJSON, an object a line)"
         case .syntax where failure.offset == bytes.count: "not valid JSON: it ends inside the object"
         case .syntax: "not valid JSON at \(spot)"
         }
