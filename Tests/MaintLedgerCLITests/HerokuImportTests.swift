@@ -266,6 +266,29 @@ import Testing
             """, exitCode: 65)
     }
 
+    /// A destroyed add-on's history imports, but no maintenance of it still open or run after it
+    /// was destroyed: one was recorded, and its attachment name attached again to it.
+    @Test func aDestroyedAddonTakesItsHistoryButNothingAfter() throws {
+        let target = try Self.sandbox()
+        try target.ok(["import", Self.fixture("info.json")])
+        try target.ok(["addons:destroy", "redis-lively-12345", "-a", "example-app", "--confirm", "example-app"])
+        var objects = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.fixture("history-before.json"))))
+            as? [[String: Any]])
+        objects[0]["required_by"] = "2023-06-01 00:00:00 +0000"
+        let pending = try Self.write(objects: [objects[0]], in: target)
+        try target.expectRefusal(["import", pending], stderr: """
+            Error: element 1 of \(pending) (line 2): add-on redis-lively-12345 was destroyed at 2023-05-05T00:00:00.000+00:00; the import says its \
+            maintenance f3555605-c1a3-8c86-bc1f-ebaa6cb15cc1 is pending
+            Nothing from \(pending) was imported; fix that element and import the file again.
+
+            """)
+        let history = Self.fixture("history.json")
+        #expect(try target.run(["import", history]).stderr.hasPrefix(
+            "Imported 3 objects (89 lines) from \(history): 2 new, 0 progressed, 1 unchanged, 0 refused; 0 apps, 0 add-ons and 0 attachments created\n"))
+        #expect(try target.snapshot()["attachments"] == 1)
+        _ = try target.expectVerifies()
+    }
+
     static func history() throws -> [[String: Any]] {
         try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture("history.json")))) as? [[String: Any]])
     }

@@ -12,7 +12,7 @@ struct MaintenanceImporter {
     private var refusals: [(place: ImportPlace, error: LedgerError)] = []
     /// Apps and add-ons by name: those the ledger held that a batch named, and those created.
     private var appIDs: [ImportKey: Int64] = [:]
-    private var addons: [ImportKey: (id: Int64, service: Service, appID: Int64)] = [:]
+    private var addons: [ImportKey: (id: Int64, service: Service, appID: Int64, destroyedAt: Timestamp?)] = [:]
     /// Their uuids, which the objects' must match (`checkUUIDs`).
     private var appUUIDs: [ImportKey: String] = [:]
     private var addonUUIDs: [ImportKey: String] = [:]
@@ -70,7 +70,7 @@ struct MaintenanceImporter {
         }
         let found = try AddonRecord.find(named: batch.addons.filter { addons[$0] == nil }.map(\.text), sql)
         for addon in found {
-            addons[ImportKey(addon.name)] = (addon.id, addon.service, addon.appID)
+            addons[ImportKey(addon.name)] = (addon.id, addon.service, addon.appID, addon.deprovisionedAt)
             addonUUIDs[ImportKey(addon.name)] = addon.uuid
         }
         try attachments.read(apps: apps.map { $0.id }, addons: found.map { $0.id }, sql)
@@ -92,6 +92,7 @@ struct MaintenanceImporter {
             if let recorded = try MaintenanceRecord.find(uuid: maintenance.uuid.text, mutation.sql) {
                 return try alreadyRecorded(maintenance, recorded, mutation)
             }
+            try checkNotAfterDestroyed(maintenance)
             let appID = try resolveApp(maintenance.app, uuid: maintenance.object.app.uuid, mutation)
             let addonID = try resolveAddon(maintenance.object.addon, description: maintenance.object.addonDescription, appID: appID,
                                            maintenance: maintenance, mutation)
@@ -132,6 +133,18 @@ struct MaintenanceImporter {
         }
     }
 
+    /// A destroyed add-on's history may be imported, but no new maintenance of it still open,
+    /// or run after it was destroyed (one was recorded, and its attachment names attached again).
+    private func checkNotAfterDestroyed(_ maintenance: ImportedMaintenance) throws {
+        guard let destroyedAt = addons[maintenance.addon]?.destroyedAt else { return }
+        let given = maintenance.given
+        let after = [given.startedAt, given.completedAt].compactMap { $0 }.max().flatMap { $0 > destroyedAt ? $0 : nil }
+        guard given.status.isOpen || after != nil else { return }
+        let what = after.map { "ran at \($0.isoText)" } ?? "is \(given.status.rawValue)"
+        throw LedgerError.refused("add-on \(maintenance.addon.text) was destroyed at \(destroyedAt.isoText); the import says its maintenance "
+                                  + "\(given.uuid) \(what)", hint: nil)
+    }
+
     /// A new app's or add-on's uuid must be free: one the ledger holds under another name is that
     /// one renamed (it was SQLite's `UNIQUE constraint failed`).
     private func checkFree(_ uuid: String?, kind: String, name: String, holder: (String) throws -> String?) throws {
@@ -144,7 +157,7 @@ struct MaintenanceImporter {
     /// neither (it attaches no name) and they refuse nothing; with the attachment names it
     /// leaves out. Nil otherwise.
     private func resolvedAsTheyAre(_ maintenance: ImportedMaintenance) -> (addonID: Int64, leftOut: Int)? {
-        guard let appID = appIDs[maintenance.app], let addon = addons[maintenance.addon], addon.appID == appID,
+        guard let appID = appIDs[maintenance.app], let addon = addons[maintenance.addon], addon.appID == appID, addon.destroyedAt == nil,
               addon.service == maintenance.object.addon.kind || !maintenance.object.addonKindGiven,
               let plan = try? attachmentPlan(maintenance.attachments, addonID: addon.id, appID: appID), plan.attach.isEmpty else { return nil }
         return (addon.id, plan.leftOut)
@@ -194,7 +207,8 @@ struct MaintenanceImporter {
                 throw LedgerError.refused("add-on \(name) belongs to \(try AppRecord.withID(known.appID, mutation.sql).name), not \(maintenance.app.text)",
                                           hint: nil)
             }
-            try ensureAttachments(maintenance.attachments, addonID: known.id, appID: appID, mutation)
+            // A destroyed add-on's names were detached with it.
+            if known.destroyedAt == nil { try ensureAttachments(maintenance.attachments, addonID: known.id, appID: appID, mutation) }
             return known.id
         }
         guard maintenance.object.addonKindGiven else {
@@ -223,7 +237,7 @@ struct MaintenanceImporter {
             ])
         }
         summary.addonsCreated += 1
-        addons[maintenance.addon] = (id, service, appID)
+        addons[maintenance.addon] = (id, service, appID, nil)
         addonUUIDs[maintenance.addon] = uuid
         attachments.created(addon: id)
         try ensureAttachments(maintenance.attachments, addonID: id, appID: appID, mutation)
