@@ -289,6 +289,25 @@ import Testing
         _ = try target.expectVerifies()
     }
 
+    /// Heroku's CLI prints `[]` for an add-on without maintenances, and nothing to its output
+    /// when it fails: a daily job importing what a failed command wrote imported nothing, exit 0.
+    @Test(arguments: ["", "\n  \n\t\n", "\u{FEFF}"])
+    func anEmptyInputIsRefused(input: String) throws {
+        let target = try Self.sandbox()
+        try target.ok(["import", Self.fixture("info.json")])
+        let file = try Self.write(input, in: target)
+        try target.expectRefusal(["import", file], stderr: """
+            Error: \(file) is empty: no JSON, not even the [] Heroku's CLI prints for no maintenances
+            Nothing was imported; check the command that wrote it (a failed `heroku … --json` prints nothing to its output).
+
+            """, exitCode: 65)
+        let none = try Self.write("[]\n", in: target)
+        #expect(try target.run(["import", none]) == RunResult(stdout: "", stderr: """
+            Imported 0 objects (1 lines) from \(none): 0 new, 0 progressed, 0 unchanged, 0 refused; 0 apps, 0 add-ons and 0 attachments created
+
+            """, exitCode: 0))
+    }
+
     static func history() throws -> [[String: Any]] {
         try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture("history.json")))) as? [[String: Any]])
     }

@@ -52,7 +52,13 @@ final class ImportRecords {
             return (ImportPlace(unit: .line, number: lines, line: lines), Self.isBlank(line) ? nil : line)
         }
         if !decided {
-            guard var line = try readLine() else { return nil }
+            guard var line = try readLine() else {
+                // Heroku's CLI prints `[]` for no maintenances, and nothing to stdout when it fails:
+                // a daily job fed the file a failed command wrote imported nothing, and exited 0.
+                throw LedgerError.badData("\(source) is empty: no JSON, not even the [] Heroku's CLI prints for no maintenances",
+                                          hint: "Nothing was imported; check the command that wrote it (a failed `heroku … --json` "
+                                              + "prints nothing to its output).")
+            }
             if lines == 1, line.starts(with: [0xEF, 0xBB, 0xBF]) { line.removeFirst(3) }
             // What PowerShell 5's `>` writes (`heroku … --json > history.json` on Windows).
             if lines == 1, line.starts(with: [0xFF, 0xFE]) || line.starts(with: [0xFE, 0xFF]) {
