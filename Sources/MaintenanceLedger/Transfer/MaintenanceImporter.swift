@@ -11,13 +11,24 @@ struct MaintenanceImporter {
     var summary = ImportSummary()
     private var refusals: [(place: ImportPlace, error: LedgerError)] = []
     /// Apps and add-ons by name: those the ledger held that a batch named, and those created.
-    private var appIDs: [ImportKey: Int64] = [:]
-    private var addons: [ImportKey: (id: Int64, service: Service, appID: Int64, destroyedAt: Timestamp?)] = [:]
-    /// Their uuids, which the objects' must match (`checkUUIDs`).
-    private var appUUIDs: [ImportKey: String] = [:]
-    private var addonUUIDs: [ImportKey: String] = [:]
+    private var apps: [ImportKey: KnownApp] = [:]
+    private var addons: [ImportKey: KnownAddon] = [:]
     /// The live attachments of the apps and add-ons resolved.
     private var attachments = LiveAttachments()
+
+    private struct KnownApp {
+        let id: Int64
+        let uuid: String
+    }
+
+    private struct KnownAddon {
+        let id: Int64
+        let uuid: String
+        let service: Service
+        let appID: Int64
+        /// When it was deprovisioned, for one the ledger holds destroyed.
+        let destroyedAt: Timestamp?
+    }
 
     init(actor: String, now: Timestamp, collectsRefusals: Bool) {
         self.actor = actor
@@ -63,17 +74,16 @@ struct MaintenanceImporter {
     /// What the ledger holds of the apps and add-ons the batch names that are not resolved yet,
     /// in a few queries (any still unresolved after this is new).
     private mutating func lookUp(_ batch: LineBatch, _ sql: LedgerSQL) throws {
-        let apps = try AppRecord.find(named: batch.apps.filter { appIDs[$0] == nil }.map(\.text), sql)
-        for app in apps {
-            appIDs[ImportKey(app.name)] = app.id
-            appUUIDs[ImportKey(app.name)] = app.uuid
+        let foundApps = try AppRecord.find(named: batch.apps.filter { apps[$0] == nil }.map(\.text), sql)
+        for app in foundApps {
+            apps[ImportKey(app.name)] = KnownApp(id: app.id, uuid: app.uuid)
         }
         let found = try AddonRecord.find(named: batch.addons.filter { addons[$0] == nil }.map(\.text), sql)
         for addon in found {
-            addons[ImportKey(addon.name)] = (addon.id, addon.service, addon.appID, addon.deprovisionedAt)
-            addonUUIDs[ImportKey(addon.name)] = addon.uuid
+            addons[ImportKey(addon.name)] = KnownAddon(id: addon.id, uuid: addon.uuid, service: addon.service, appID: addon.appID,
+                                                       destroyedAt: addon.deprovisionedAt)
         }
-        try attachments.read(apps: apps.map { $0.id }, addons: found.map { $0.id }, sql)
+        try attachments.read(apps: foundApps.map { $0.id }, addons: found.map { $0.id }, sql)
     }
 
     /// Records a maintenance unless its uuid is recorded already (with the same values: a
@@ -87,12 +97,13 @@ struct MaintenanceImporter {
     /// attachment, or that its add-on refuses, is first looked up by its uuid, as every line
     /// was: a recorded maintenance creates nothing and is refused for nothing but its values.
     private mutating func record(_ maintenance: ImportedMaintenance, rows: PreparedRows, _ mutation: Mutation) throws {
-        try checkUUIDs(maintenance)
-        guard let resolved = resolvedAsTheyAre(maintenance) else {
+        let known = (app: apps[maintenance.app], addon: addons[maintenance.addon])
+        try checkUUIDs(maintenance, known.app, known.addon)
+        guard let resolved = resolvedAsTheyAre(maintenance, known.app, known.addon) else {
             if let recorded = try MaintenanceRecord.find(uuid: maintenance.uuid.text, mutation.sql) {
-                return try alreadyRecorded(maintenance, recorded, mutation)
+                return try alreadyRecorded(maintenance, recorded, known.app, known.addon, mutation)
             }
-            try checkNotAfterDestroyed(maintenance)
+            try checkNotAfterDestroyed(maintenance, known.addon)
             let appID = try resolveApp(maintenance.app, uuid: maintenance.object.app.uuid, mutation)
             let addonID = try resolveAddon(maintenance.object.addon, description: maintenance.object.addonDescription, appID: appID,
                                            maintenance: maintenance, mutation)
@@ -108,12 +119,13 @@ struct MaintenanceImporter {
             // Refused by the schema: unless its uuid is recorded, which is what a look-up before
             // the insert reported (SQLite checks a row's CHECKs before its uniqueness).
             if let recorded = try MaintenanceRecord.find(uuid: maintenance.uuid.text, mutation.sql) {
-                return try alreadyRecorded(maintenance, recorded, mutation)
+                return try alreadyRecorded(maintenance, recorded, known.app, known.addon, mutation)
             }
             throw error
         }
         guard let id = inserted else {
-            return try alreadyRecorded(maintenance, try MaintenanceRecord.find(uuid: maintenance.uuid.text, mutation.sql)!, mutation)
+            return try alreadyRecorded(maintenance, try MaintenanceRecord.find(uuid: maintenance.uuid.text, mutation.sql)!, known.app, known.addon,
+                                       mutation)
         }
         try maintenance.insertStatusChanges(of: id, rows: rows, mutation)
         summary.attachmentsLeftOut += resolved.leftOut
@@ -123,20 +135,20 @@ struct MaintenanceImporter {
     /// An app or add-on the ledger holds under the object's name, but with another uuid than the
     /// object's, is another of that name (Heroku frees a deleted app's name for a new one): refused,
     /// not taken for the same.
-    private func checkUUIDs(_ maintenance: ImportedMaintenance) throws {
-        for (kind, key, field, given, held) in [("app", maintenance.app, "app.uuid", maintenance.object.app.uuid, appUUIDs[maintenance.app]),
-                                                ("add-on", maintenance.addon, "addon.uuid", maintenance.object.addon.uuid, addonUUIDs[maintenance.addon])] {
-            if let given, let held, given != held, given.lowercased() != held.lowercased() {
-                throw LedgerError.refused("\(kind) \(key.text) has uuid \(held) in the ledger, but \(field) is \(given): another \(kind) of that name?",
-                                          hint: nil)
-            }
-        }
+    private func checkUUIDs(_ maintenance: ImportedMaintenance, _ app: KnownApp?, _ addon: KnownAddon?) throws {
+        try Self.check(maintenance.object.app.uuid, held: app?.uuid, of: "app", maintenance.app.text, field: "app.uuid")
+        try Self.check(maintenance.object.addon.uuid, held: addon?.uuid, of: "add-on", maintenance.addon.text, field: "addon.uuid")
+    }
+
+    private static func check(_ given: String?, held: String?, of kind: String, _ name: String, field: String) throws {
+        guard let given, let held, given != held, given.lowercased() != held.lowercased() else { return }
+        throw LedgerError.refused("\(kind) \(name) has uuid \(held) in the ledger, but \(field) is \(given): another \(kind) of that name?", hint: nil)
     }
 
     /// A destroyed add-on's history may be imported, but no new maintenance of it still open,
     /// or run after it was destroyed (one was recorded, and its attachment names attached again).
-    private func checkNotAfterDestroyed(_ maintenance: ImportedMaintenance) throws {
-        guard let destroyedAt = addons[maintenance.addon]?.destroyedAt else { return }
+    private func checkNotAfterDestroyed(_ maintenance: ImportedMaintenance, _ addon: KnownAddon?) throws {
+        guard let destroyedAt = addon?.destroyedAt else { return }
         let given = maintenance.given
         let after = [given.startedAt, given.completedAt].compactMap { $0 }.max().flatMap { $0 > destroyedAt ? $0 : nil }
         guard given.status.isOpen || after != nil else { return }
@@ -156,8 +168,8 @@ struct MaintenanceImporter {
     /// The add-on of a line whose app and add-on are resolved, when recording it changes
     /// neither (it attaches no name) and they refuse nothing; with the attachment names it
     /// leaves out. Nil otherwise.
-    private func resolvedAsTheyAre(_ maintenance: ImportedMaintenance) -> (addonID: Int64, leftOut: Int)? {
-        guard let appID = appIDs[maintenance.app], let addon = addons[maintenance.addon], addon.appID == appID, addon.destroyedAt == nil,
+    private func resolvedAsTheyAre(_ maintenance: ImportedMaintenance, _ app: KnownApp?, _ addon: KnownAddon?) -> (addonID: Int64, leftOut: Int)? {
+        guard let appID = app?.id, let addon, addon.appID == appID, addon.destroyedAt == nil,
               addon.service == maintenance.object.addon.kind || !maintenance.object.addonKindGiven,
               let plan = try? attachmentPlan(maintenance.attachments, addonID: addon.id, appID: appID), plan.attach.isEmpty else { return nil }
         return (addon.id, plan.leftOut)
@@ -165,8 +177,9 @@ struct MaintenanceImporter {
 
     /// A maintenance recorded before: unchanged, or moved on as the object says (`MaintenanceProgress`).
     /// It stays with its add-on and app: an object naming others is refused, not taken as the same.
-    private mutating func alreadyRecorded(_ maintenance: ImportedMaintenance, _ recorded: MaintenanceRecord, _ mutation: Mutation) throws {
-        guard let addon = addons[maintenance.addon], addon.id == recorded.addonID, addon.appID == appIDs[maintenance.app] else {
+    private mutating func alreadyRecorded(_ maintenance: ImportedMaintenance, _ recorded: MaintenanceRecord, _ app: KnownApp?, _ addon: KnownAddon?,
+                                          _ mutation: Mutation) throws {
+        guard let addon, let app, addon.id == recorded.addonID, addon.appID == app.id else {
             let addon = try AddonRecord.withID(recorded.addonID, mutation.sql)
             throw LedgerError.refused("maintenance \(recorded.uuid) is recorded on \(addon.name) of \(try AppRecord.withID(addon.appID, mutation.sql).name); "
                                       + "the import says \(maintenance.addon.text) of \(maintenance.app.text)", hint: nil)
@@ -181,7 +194,7 @@ struct MaintenanceImporter {
     }
 
     private mutating func resolveApp(_ app: ImportKey, uuid: String?, _ mutation: Mutation) throws -> Int64 {
-        if let id = appIDs[app] { return id }
+        if let id = apps[app]?.id { return id }
         let name = app.text
         try Ledger.validateName(name, kind: "App", maxLength: 30)
         try checkFree(uuid, kind: "app", name: name) { try AppRecord.find(uuid: $0, mutation.sql)?.name }
@@ -190,8 +203,7 @@ struct MaintenanceImporter {
             "uuid": .text(uuid), "name": .text(name), "maintenance_mode": RowValue(false), "created_at": .time(now),
         ])
         summary.appsCreated += 1
-        appIDs[app] = id
-        appUUIDs[app] = uuid
+        apps[app] = KnownApp(id: id, uuid: uuid)
         attachments.created(app: id)
         return id
     }
@@ -237,8 +249,7 @@ struct MaintenanceImporter {
             ])
         }
         summary.addonsCreated += 1
-        addons[maintenance.addon] = (id, service, appID, nil)
-        addonUUIDs[maintenance.addon] = uuid
+        addons[maintenance.addon] = KnownAddon(id: id, uuid: uuid, service: service, appID: appID, destroyedAt: nil)
         attachments.created(addon: id)
         try ensureAttachments(maintenance.attachments, addonID: id, appID: appID, mutation)
         return id
