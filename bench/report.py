@@ -101,6 +101,28 @@ def main():
     time_row("  audit:verify --integrity", "verify_integrity", "verify_sqlite_integrity", "abs", 1.5,
              "adds SQLite's integrity_check and foreign_key_check before the above; sqlite3: PRAGMA integrity_check alone; one run each")
 
+    # audit:verify beside the floor of its work, bench/verify_floor.c on two threads (not a target).
+    t_verify = results.get("verify", {}).get("best")
+
+    def verify_floor_row(label, key, what):
+        floor = get(key)
+        t_floor = floor and floor["best"]
+        found = floor.get("stdout", "").strip().splitlines()[1:] if floor and t_floor else []
+        rows.append([label, seconds(t_verify), seconds(t_floor), f"{t_verify / t_floor:.2f}×" if t_verify and t_floor else "-",
+                     "(its floor, no target)", "-",
+                     note(f"bench/verify_floor.c, best of {len(floor['runs']) if floor and floor['runs'] else 0}: {what}"
+                          + (f" It printed: {found[0]}" if found else ""))])
+
+    verify_floor_row("  audit:verify beside its floor", "verify_floor",
+                     "two connections on two threads, SQLite's cheapest read of every row (sqlite3_column_value, bytes read "
+                     "in place), every entry's hash recomputed and compared, the Merkle tree, one SHA-256 per table row, in C; "
+                     "no payload decoded, no row compared: less than verify's guarantee needs.")
+    verify_floor_row("  audit:verify beside its floor with format 2's row check", "verify_floor_images",
+                     "the floor above and every payload walked, every inserted row's digest computed from its entry's image (times, uuids "
+                     "and the entry's time and actor written out as text, the rest copied as it is), every table row hashed "
+                     "in its plain encoding, and each compared with the digest its last change implies: the least verify can "
+                     "do and still find any row that is not what the trail says (the run fails on a mismatch).")
+
     # Import: a rate.
     ours, base = get("import"), get("import_sqlite")
     lines = int(meta.get("import_measured_lines", "0"))

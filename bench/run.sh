@@ -10,8 +10,9 @@
 #                      size, which bench/gen_fixture.py builds in about 4.5 min here; quick 200,000)
 #   --keep             keep the work folder (printed on stderr) instead of removing it
 #
-# Needs swift, python3 (3.11+, standard library only), the sqlite3 CLI, cc and SQLite's headers
-# (libsqlite3-dev), /usr/bin/time, and about 15 GB free under ${TMPDIR:-/tmp} at full scale.
+# Needs swift, python3 (3.11+, standard library only), the sqlite3 CLI, cc and SQLite's and
+# OpenSSL's headers (libsqlite3-dev, libssl-dev), /usr/bin/time, and about 15 GB free under
+# ${TMPDIR:-/tmp} at full scale.
 # Prints the table on stdout, progress on stderr. What it does:
 #   1. Builds the binary as README.md installs it (`swift build -c release --static-swift-stdlib`,
 #      in its own folder .build-static, so that .build/release is left as it is), then runs it.
@@ -20,7 +21,8 @@
 #      add-ons and 1M maintenances with one trail entry per command, byte for byte as maintledger
 #      records them (trail format 2, docs/trail-format.md); `audit:verify` must accept it. It
 #      also writes the same fleet as NDJSON for `import`.
-#   3. Times export (CSV, NDJSON; peak memory), audit:verify (and with --integrity), import
+#   3. Times export (CSV, NDJSON; peak memory), audit:verify (and with --integrity; beside its
+#      floor, bench/verify_floor.c, without and with format 2's row comparison), import
 #      (measured on the lines of the first tenth of the add-ons, and extrapolated when the whole
 #      file would take over 5 minutes at that rate), simulate (10,000 apps over two years; 1,000 in
 #      --quick), beside its floor (bench/simulate_floor.c: its writes made again through SQLite's C
@@ -121,6 +123,15 @@ for table in apps addons attachments windows maintenances maintenance_status_cha
     READ_ALL="$READ_ALL SELECT * FROM $table ORDER BY id;"
 done
 measure --key verify_sqlite --runs 3 --budget 60 --stdout /dev/null -- sqlite3 -csv "$L" "$READ_ALL"
+# The floor of verify's work, bench/verify_floor.c on two connections and threads: SQLite's
+# cheapest read of every row, every entry's hash and the Merkle tree, a SHA-256 per table row;
+# then "images": the same with the row comparison format 2 makes verify do (every inserted row's
+# digest computed from its entry's image, every row's compared with the one its last change
+# implies; it fails unless all are equal).
+VERIFY_FLOOR=$WORK/verify_floor
+cc -O2 -o "$VERIFY_FLOOR" "$BENCH/verify_floor.c" -lsqlite3 -lcrypto -lpthread
+measure --key verify_floor --runs 3 --budget 60 --expect-stdout '^thread 1: ' -- "$VERIFY_FLOOR" "$L" 2 0
+measure --key verify_floor_images --runs 3 --budget 60 --expect-stdout '\nimages: [^\n]* 0 mismatches' -- "$VERIFY_FLOOR" "$L" 2 0 images
 # With --integrity: SQLite's own checks first (one run: they take minutes at full scale).
 measure --key verify_integrity --runs 1 --expect-stdout "^ok: $ENTRIES entries verified" -- "$BIN" audit:verify --integrity --db "$L"
 measure --key verify_sqlite_integrity --runs 1 --expect-stdout '^ok\n\Z' -- sqlite3 "$L" "PRAGMA integrity_check"
