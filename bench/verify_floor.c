@@ -5,7 +5,9 @@
 //
 // LEDGER is a ledger whose trail is all format 2 (bench/gen_ledger.py makes one). The floor
 // reads every row verification must read, with SQLite's cheapest calls (`sqlite3_column_value`,
-// one per column, the bytes read in place), and does the SHA-256 the format calls for, no more:
+// one per column, the bytes read in place), and of the SHA-256 the format calls for, no more
+// than this (an inserted row's digest, which the format also makes verification compute, only
+// with `images`, below):
 //   - the trail in seq order: each entry's hash recomputed from its columns and the hash before
 //     it, as docs/trail-format.md defines it, and compared with the stored one; each entry's
 //     leaf and the Merkle nodes it completes;
