@@ -4,7 +4,7 @@
 //     /tmp/simulate_floor SIMULATED EMPTY tables|trail [savepoints]
 //
 // SIMULATED is a ledger `simulate` wrote; EMPTY a file with its schema and no rows (bench/run.sh
-// makes it with `sqlite3 SIMULATED .schema`; the migrations' names and the application id are
+// makes it from SIMULATED's sqlite_master, statement by statement); the migrations' names and the application id are
 // copied in here, untimed, so that maintledger can open the result).
 //
 // The trail records every change simulate made, in order: each entry's payload lists the rows
