@@ -155,9 +155,9 @@ struct Entry {
                 check(members[3].0 == "row_digest" && members[3].1.compactText == "\"\(Hex.string(digest))\"", "a digest's JSON is \(members[3])")
             }
         }
-        var duplicateKey: String?
-        check(JSONValue.parse(Array(json.compactText.utf8), duplicateKey: &duplicateKey) != nil,
-              "its JSON does not parse back (duplicate key: \(duplicateKey ?? "none")): \(json.compactText.prefix(300))")
+        var failure: JSONParseFailure?
+        check(JSONValue.parse(Array(json.compactText.utf8), failure: &failure) != nil,
+              "its JSON does not parse back (\(failure.map { "\($0.reason) at byte \($0.offset)" } ?? "")): \(json.compactText.prefix(300))")
     }
 
     func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
