@@ -1089,14 +1089,16 @@ def check_trail_rows(index, name, header, rows, fmt, problems):
         problems.append(f"{name}: {bad} trail rows differ from the ledger's entries")
 
 
-# Export format 2: the columns of the views maintenance_audit and window_changes (migration 0008),
-# then seq. Those that copy a table column, by the table's name; the rest are derived, and checked
+# The export formats a new folder gets: maintenances format 3, the columns of the view
+# maintenance_audit (migration 0009: 0008's and who moved it last), windows format 2, the columns
+# of window_changes (0008); then seq. Those that copy a table column, by the table's name; the rest are derived, and checked
 # by Tests/Auditors/auditor_tools.py and the Swift tests instead.
 EXPORT_COLUMNS = {
     "maintenances": ["maintenance_id", "uuid", "app", "addon", "kind", "plan", "status", "reason", "method", "emergency",
                      "customer_requested", "created_at", "required_by", "has_deadline", "scheduled_for",
                      "previously_scheduled_for", "scheduled_window", "outside_window", "started_at", "started_in_window",
-                     "completed_at", "duration_seconds", "ended_at", "ended_by", "deadline_met", "server_created_at", "seq"],
+                     "completed_at", "duration_seconds", "ended_at", "ended_by", "deadline_met", "server_created_at",
+                     "last_moved_by", "last_moved_at", "times_moved", "seq"],
     "windows": ["window_id", "app", "addon", "kind", "plan", "set_at", "set_by", "source", "previous_window_text",
                 "previous_day_of_week", "previous_day_name", "previous_start_minute", "previous_start_time", "window_text",
                 "day_of_week", "day_name", "start_minute", "start_time", "end_time", "seq"],
